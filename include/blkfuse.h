@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * blkfuse private interfaces: the structures shared between the daemon's
+ * source files.  The public control ABI lives in blkfuse_ioctl.h.
+ */
+#ifndef BLKFUSE_H
+#define BLKFUSE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sys/types.h>
+
+#define BLKFUSE_VERSION "0.1.0"
+
+/* The kernel's own limit (DISK_MAX_PARTS); also bounds a looping EBR chain. */
+#define BLK_MAX_PARTS 256
+
+/* ---- source.c: the disk or image, opened read-only ---------------------- */
+
+struct blk_source {
+	char *path;		/* as the user gave it */
+	int fd;			/* O_RDONLY; the only way the source is opened */
+	int fd_direct;		/* O_RDONLY|O_DIRECT once source_io=direct, else -1 */
+	bool is_blockdev;
+	uint64_t size;		/* bytes */
+	unsigned int sector_size;	/* logical sector size used for the table */
+	const char *sector_size_from;	/* "BLKSSZGET", "--sector-size", "default" */
+	struct stat st;
+};
+
+int blk_source_open(struct blk_source *src, const char *path,
+		    unsigned int sector_size_opt);
+int blk_source_open_direct(struct blk_source *src);
+void blk_source_close(struct blk_source *src);
+
+/* ---- partitions.c: libblkid -> a table of byte ranges (no FUSE here) ---- */
+
+enum blk_part_flag {
+	BLK_PART_CLIPPED = 1 << 0,	/* ran past the end; size cut to fit */
+	BLK_PART_BEYOND_END = 1 << 1,	/* starts past the end; not exposed */
+	BLK_PART_CONTAINER = 1 << 2,	/* DOS extended: exposed as the kernel does */
+	BLK_PART_NESTED = 1 << 3,	/* from a table nested inside a partition */
+};
+
+struct blk_part {
+	int partno;			/* as the kernel numbers sdaN */
+	uint64_t start;			/* bytes from the start of the source */
+	uint64_t size;			/* bytes exposed (after clipping) */
+	uint64_t table_size;		/* bytes as the table says */
+	char scheme[16];		/* table holding this entry: dos, gpt, bsd... */
+	char type[40];			/* GPT type GUID or 0xNN */
+	char name[144];			/* GPT/Mac label, UTF-8 */
+	char uuid[40];			/* partition UUID */
+	unsigned long long attrs;	/* GPT attributes or DOS boot flag */
+	unsigned int flags;		/* enum blk_part_flag */
+};
+
+struct blk_layout {
+	char pttype[16];		/* top-level table type, "" if none */
+	char ptuuid[40];		/* disk GUID or DOS disk id */
+	bool gpt_backup_used;		/* primary GPT header was bad */
+	bool pmbr_only;			/* protective MBR but no valid GPT */
+	bool truncated;			/* more than BLK_MAX_PARTS entries */
+	unsigned int nparts;
+	struct blk_part *parts;
+};
+
+int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo);
+void blk_layout_free(struct blk_layout *lo);
+
+/* ---- list.c: --list output ---------------------------------------------- */
+
+void blk_list_print(const struct blk_source *src,
+		    const struct blk_layout *lo, bool json);
+
+/* ---- log.c --------------------------------------------------------------- */
+
+enum blk_log_level { BLK_LOG_ERR = 3, BLK_LOG_WARN = 4, BLK_LOG_NOTICE = 5,
+		     BLK_LOG_INFO = 6, BLK_LOG_DEBUG = 7 };
+
+extern _Atomic int blk_log_level;
+void blk_log_init(void);
+void blk_log_to_syslog(void);
+void blk_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define blk_err(...)	blk_log(BLK_LOG_ERR, __VA_ARGS__)
+#define blk_warn(...)	blk_log(BLK_LOG_WARN, __VA_ARGS__)
+#define blk_notice(...)	blk_log(BLK_LOG_NOTICE, __VA_ARGS__)
+#define blk_info(...)	blk_log(BLK_LOG_INFO, __VA_ARGS__)
+#define blk_debug(...)	blk_log(BLK_LOG_DEBUG, __VA_ARGS__)
+
+
+/* ---- fs_tree.c: the files the mount shows (no FUSE here) ----------------- */
+
+enum blk_node_kind {
+	BLK_NODE_DIR,
+	BLK_NODE_DATA,		/* a byte range of the source */
+	BLK_NODE_LINK,		/* text is the target */
+	BLK_NODE_TEXT,		/* text is the contents */
+	BLK_NODE_CTL,		/* the control file (no CUSE) */
+};
+
+struct blk_node {
+	uint64_t parent;		/* inode number of the parent */
+	char *name;
+	enum blk_node_kind kind;
+	uint64_t start;			/* DATA: offset in the source */
+	uint64_t size;			/* DATA and TEXT: bytes */
+	char *text;
+	_Atomic uint64_t reads;		/* READ requests answered */
+	_Atomic uint64_t bytes;		/* bytes returned */
+};
+
+/* Inode number N is nodes[N - 1]; the root is inode 1. */
+struct blk_tree {
+	struct blk_node *nodes;
+	size_t count, cap;
+};
+
+#define BLK_ROOT_INO 1
+
+uint64_t blk_tree_add(struct blk_tree *t, uint64_t parent, const char *name,
+		      enum blk_node_kind kind);
+struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
+uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
+			 const char *name);
+int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
+		   const struct blk_layout *lo);
+void blk_tree_free(struct blk_tree *t);
+
+/* ---- stats and tunables (shared by the read path and the control node) -- */
+
+enum blk_fallback {
+	BLK_FB_SPLICE_OFF,	/* splice=0: copied by choice */
+	BLK_FB_PIPE_LIMIT,	/* the pipe cannot hold header + data */
+	BLK_FB_PIPE_ERROR,	/* pipe creation or header write failed */
+	BLK_FB_SOURCE,		/* splice from the source failed or was short */
+	BLK_FB_FUSE_WRITE,	/* splice into /dev/fuse failed */
+	BLK_FB_NR
+};
+
+#define BLK_OPS_MAX 64
+#define BLK_ERRNO_MAX 134
+#define BLK_LAT_BUCKETS 32
+
+struct blk_stats {
+	struct timespec started;
+	_Atomic uint64_t ops[BLK_OPS_MAX];	/* by FUSE opcode */
+	_Atomic uint64_t read_bytes;
+	_Atomic uint64_t spliced_bytes, spliced_reqs;
+	_Atomic uint64_t copied_bytes, copied_reqs;
+	_Atomic uint64_t fallback[BLK_FB_NR];
+	_Atomic uint64_t errors[BLK_ERRNO_MAX];	/* replies by errno */
+	_Atomic int64_t inflight;
+	_Atomic int64_t inflight_peak;
+	_Atomic uint64_t lat[BLK_LAT_BUCKETS];	/* bucket i: < 2^i us */
+	_Atomic unsigned int threads;
+};
+
+struct blk_tunables {
+	_Atomic bool splice;		/* off: pread + copy */
+	_Atomic uint32_t pipe_size;	/* bytes per worker pipe; 0 = as needed */
+};
+
+const char *blk_fallback_name(enum blk_fallback fb);
+
+/* ---- the daemon's state ------------------------------------------------- */
+
+struct fuse_session;
+
+struct blk_ctx {
+	struct blk_source src;
+	struct blk_layout layout;
+	struct blk_tree tree;
+	struct blk_stats stats;
+	struct blk_tunables tun;
+	struct fuse_session *se;
+	struct fuse_conn_info_opts *conn_opts;
+	uint32_t max_reply;		/* largest READ the kernel may send */
+	uint32_t pipe_max;		/* /proc/sys/fs/pipe-max-size at start */
+	unsigned int threads;
+};
+
+/* fs_ops.c */
+extern const struct fuse_lowlevel_ops blk_fs_ops;
+
+/* splice_io.c: one per worker thread */
+struct blk_io_thread {
+	int pipe_rd, pipe_wr;
+	size_t pipe_bytes;		/* current capacity */
+	uint32_t pipe_wanted;		/* tunable value it was sized for */
+	void *buf;			/* copy path, page aligned */
+	size_t buf_size;
+	size_t buf_min;			/* allocate at least this (max_reply) */
+};
+
+int blk_io_thread_init(struct blk_io_thread *t, const struct blk_ctx *ctx);
+void blk_io_thread_fini(struct blk_io_thread *t);
+void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
+		    uint64_t unique, struct blk_node *node, uint64_t off,
+		    uint32_t size);
+void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
+		     int err);
+
+/* workers.c */
+int blk_workers_start(struct blk_ctx *ctx);
+void blk_workers_stop(struct blk_ctx *ctx);
+
+#endif /* BLKFUSE_H */

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Partition discovery: libblkid's partition chain turned into a table of
+ * byte ranges.  No FUSE in here, so it is testable through --list alone.
+ *
+ * libblkid reports start and size in 512-byte units whatever the logical
+ * sector size is; everything below is converted to bytes at once.
+ */
+#include <blkid.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blkfuse.h"
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* The kernel shows a DOS extended container as 1-2 sectors (msdos.c). */
+static uint64_t container_size(uint64_t table_size, unsigned int ssz)
+{
+	uint64_t n = ssz > 1024 ? ssz : 1024;
+
+	return table_size < n ? table_size : n;
+}
+
+/*
+ * Look at the NAME=value side of the probe for what the binary partition
+ * list does not say: which GPT header was used, and a lone protective MBR.
+ */
+static void probe_header_facts(blkid_probe pr, struct blk_layout *lo,
+			       unsigned int ssz)
+{
+	const char *val = NULL;
+
+	if (blkid_do_safeprobe(pr) != 0)
+		return;
+	if (blkid_probe_lookup_value(pr, "PTTYPE", &val, NULL) == 0 &&
+	    strcmp(val, "PMBR") == 0)
+		lo->pmbr_only = true;
+	if (blkid_probe_lookup_value(pr, "PTTYPE", &val, NULL) == 0 &&
+	    strcmp(val, "gpt") == 0 &&
+	    blkid_probe_lookup_value(pr, "PTMAGIC_OFFSET", &val, NULL) == 0 &&
+	    strtoull(val, NULL, 10) != ssz)
+		lo->gpt_backup_used = true;
+}
+
+static void fill_part(struct blk_part *p, blkid_partition par,
+		      const struct blk_source *src)
+{
+	blkid_parttable tab = blkid_partition_get_table(par);
+	const char *tstr = blkid_partition_get_type_string(par);
+
+	p->partno = blkid_partition_get_partno(par);
+	p->start = (uint64_t)blkid_partition_get_start(par) << 9;
+	p->table_size = (uint64_t)blkid_partition_get_size(par) << 9;
+	p->size = p->table_size;
+	p->attrs = blkid_partition_get_flags(par);
+	copy_str(p->scheme, sizeof(p->scheme),
+		 tab ? blkid_parttable_get_type(tab) : "");
+	if (tstr)
+		copy_str(p->type, sizeof(p->type), tstr);
+	else
+		snprintf(p->type, sizeof(p->type), "0x%x",
+			 blkid_partition_get_type(par));
+	copy_str(p->name, sizeof(p->name), blkid_partition_get_name(par));
+	copy_str(p->uuid, sizeof(p->uuid), blkid_partition_get_uuid(par));
+
+	if (tab && blkid_parttable_get_parent(tab))
+		p->flags |= BLK_PART_NESTED;
+	if (blkid_partition_is_extended(par)) {
+		p->flags |= BLK_PART_CONTAINER;
+		p->size = container_size(p->table_size, src->sector_size);
+	}
+
+	if (p->start >= src->size) {
+		p->flags |= BLK_PART_BEYOND_END;
+		p->size = 0;
+		blk_warn("%s: p%d starts at byte %llu, past the end (%llu bytes); not exposed",
+			 src->path, p->partno, (unsigned long long)p->start,
+			 (unsigned long long)src->size);
+	} else if (p->size > src->size - p->start) {
+		p->flags |= BLK_PART_CLIPPED;
+		p->size = src->size - p->start;
+		blk_warn("%s: p%d runs past the end; clipped to %llu of %llu bytes",
+			 src->path, p->partno, (unsigned long long)p->size,
+			 (unsigned long long)p->table_size);
+	}
+}
+
+static bool partno_taken(const struct blk_layout *lo, int partno)
+{
+	for (unsigned int i = 0; i < lo->nparts; i++)
+		if (lo->parts[i].partno == partno)
+			return true;
+	return false;
+}
+
+int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
+{
+	blkid_probe pr;
+	blkid_partlist ls;
+	blkid_parttable tab;
+	int n, rc = -1;
+
+	memset(lo, 0, sizeof(*lo));
+	pr = blkid_new_probe();
+	if (!pr) {
+		blk_err("%s: cannot allocate a libblkid probe", src->path);
+		return -1;
+	}
+	if (blkid_probe_set_device(pr, src->fd, 0, 0) != 0 ||
+	    blkid_probe_set_sectorsize(pr, src->sector_size) != 0) {
+		blk_err("%s: libblkid cannot use this source", src->path);
+		goto out_free_probe;
+	}
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	probe_header_facts(pr, lo, src->sector_size);
+
+	ls = blkid_probe_get_partitions(pr);
+	tab = ls ? blkid_partlist_get_table(ls) : NULL;
+	if (!tab) {
+		if (lo->pmbr_only)
+			blk_warn("%s: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'",
+				 src->path);
+		else if (!ls)
+			blk_warn("%s: failed to read the partition table; exposing only 'disk'",
+				 src->path);
+		else
+			blk_notice("%s: no partition table found; exposing only 'disk'",
+				   src->path);
+		rc = 0;
+		goto out_free_probe;
+	}
+	copy_str(lo->pttype, sizeof(lo->pttype), blkid_parttable_get_type(tab));
+	copy_str(lo->ptuuid, sizeof(lo->ptuuid), blkid_parttable_get_id(tab));
+	if (lo->gpt_backup_used)
+		blk_warn("%s: primary GPT header is corrupt; using the backup header at the end of the disk",
+			 src->path);
+
+	n = blkid_partlist_numof_partitions(ls);
+	if (n > BLK_MAX_PARTS) {
+		blk_warn("%s: %d partitions found; only the first %d are used",
+			 src->path, n, BLK_MAX_PARTS);
+		lo->truncated = true;
+		n = BLK_MAX_PARTS;
+	}
+	lo->parts = calloc(n > 0 ? n : 1, sizeof(*lo->parts));
+	if (!lo->parts) {
+		blk_err("%s: %s", src->path, strerror(ENOMEM));
+		goto out_free_probe;
+	}
+	for (int i = 0; i < n; i++) {
+		blkid_partition par = blkid_partlist_get_partition(ls, i);
+		int partno;
+
+		if (!par)
+			continue;
+		partno = blkid_partition_get_partno(par);
+		if (partno <= 0 || partno_taken(lo, partno)) {
+			blk_warn("%s: partition entry %d has an unusable number (%d); skipped",
+				 src->path, i, partno);
+			continue;
+		}
+		fill_part(&lo->parts[lo->nparts++], par, src);
+	}
+	rc = 0;
+
+out_free_probe:
+	blkid_free_probe(pr);
+	return rc;
+}
+
+void blk_layout_free(struct blk_layout *lo)
+{
+	free(lo->parts);
+	lo->parts = NULL;
+	lo->nparts = 0;
+}
