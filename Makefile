@@ -13,10 +13,10 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
 CPPFLAGS += -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -Iinclude $(DEPS_CFLAGS)
-LDLIBS   += $(DEPS_LIBS) -lpthread
+LDLIBS   += $(DEPS_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto) -lpthread
 
-SRCS := blkfuse.c fs_ops.c fs_tree.c list.c log.c partitions.c source.c \
-	splice_io.c workers.c
+SRCS := blkfuse.c fs_ops.c fs_tree.c hash.c list.c log.c partitions.c \
+	source.c splice_io.c workers.c
 OBJS := $(SRCS:.c=.o)
 HDRS := $(wildcard include/*.h)
 

@@ -152,11 +152,12 @@ void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
 }
 
 /*
- * Splice path.  Returns 0 when the reply was sent, or the fallback reason
- * when the caller must copy instead (nothing has reached /dev/fuse then).
+ * Splice path.  Returns true when the reply was sent; otherwise *why says
+ * why the caller must copy instead (nothing has reached /dev/fuse then).
  */
-static int reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
-			uint64_t unique, uint64_t pos, size_t len)
+static bool reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
+			 uint64_t unique, uint64_t pos, size_t len,
+			 enum blk_fallback *why)
 {
 	struct fuse_out_header out = {
 		.len = sizeof(out) + len, .unique = unique,
@@ -165,13 +166,18 @@ static int reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
 	size_t left = len;
 	ssize_t n;
 
-	if (t->pipe_rd < 0 && pipe_open(t) < 0)
-		return BLK_FB_PIPE_ERROR;
-	if (pipe_need(pos, len) > t->pipe_bytes)
-		return BLK_FB_PIPE_LIMIT;
+	if (t->pipe_rd < 0 && pipe_open(t) < 0) {
+		*why = BLK_FB_PIPE_ERROR;
+		return false;
+	}
+	if (pipe_need(pos, len) > t->pipe_bytes) {
+		*why = BLK_FB_PIPE_LIMIT;
+		return false;
+	}
 	if (write(t->pipe_wr, &out, sizeof(out)) != sizeof(out)) {
 		pipe_reset(t);
-		return BLK_FB_PIPE_ERROR;
+		*why = BLK_FB_PIPE_ERROR;
+		return false;
 	}
 	while (left) {
 		/* NONBLOCK: should the pipe be full after all, fail, not hang. */
@@ -182,16 +188,18 @@ static int reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
 		if (n <= 0) {
 			/* EOF (source shrank) or an error: pread will say. */
 			pipe_reset(t);
-			return BLK_FB_SOURCE;
+			*why = BLK_FB_SOURCE;
+			return false;
 		}
 		left -= n;
 	}
 	n = splice(t->pipe_rd, NULL, fuse_fd, NULL, out.len, 0);
 	if (n == (ssize_t)out.len)
-		return 0;
+		return true;
 	pipe_reset(t);
 	/* The request is gone (interrupted or aborted): the copy fails too. */
-	return BLK_FB_FUSE_WRITE;
+	*why = BLK_FB_FUSE_WRITE;
+	return false;
 }
 
 /* Copy path: pread into this thread's buffer, writev header + data. */
@@ -279,7 +287,8 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 	uint64_t started = now_ns(), pos = node->start + off;
 	size_t len = 0, sent = 0;
 	int64_t inflight;
-	int src_fd, reason, err;
+	enum blk_fallback why;
+	int src_fd, err;
 
 	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
 	for (int64_t peak = atomic_load(&st->inflight_peak); inflight > peak;)
@@ -303,16 +312,12 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 		goto out;
 	}
 	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
-		reason = BLK_FB_SPLICE_OFF;
-	else
-		reason = reply_splice(t, src_fd, fuse_fd, unique, pos, len);
-
-	if (reason == 0) {
+		why = BLK_FB_SPLICE_OFF;
+	else if (reply_splice(t, src_fd, fuse_fd, unique, pos, len, &why)) {
 		account(ctx, node, started, len, true);
 		goto out;
 	}
-	atomic_fetch_add_explicit(&st->fallback[reason], 1,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->fallback[why], 1, memory_order_relaxed);
 	err = reply_copy(t, src_fd, fuse_fd, unique, pos, len, &sent);
 	if (err) {
 		blk_warn("%s: read of %zu bytes at source offset %llu: %s", node->name,
