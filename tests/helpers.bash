@@ -1,4 +1,5 @@
 # Shared by every tests/*.bats file: load with `load helpers`.
+bats_require_minimum_version 1.5.0
 # Daemons are started in the foreground with a notify FIFO (no sleeps), and
 # teardown always unmounts, kills and detaches whatever a test left.
 
