@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "blkfuse.h"
+#include "blkfuse_hash.h"
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
@@ -368,6 +369,9 @@ int main(int argc, char *argv[])
 	};
 	static struct blk_ctx ctx;
 	int ret = EXIT_FAILURE;
+
+	if (argc > 1 && strcmp(argv[1], "hash") == 0)
+		return blk_hash_main(argc - 1, argv + 1);
 
 	blk_log_init();
 	if (fuse_opt_parse(&args, &cfg, blk_opts, opt_proc) != 0)

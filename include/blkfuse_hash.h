@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * blkfuse hash: digests of the source and of byte ranges of it (its
+ * partitions), all computed in one sequential read of the source.  Used by
+ * 'blkfuse hash' and by the daemon's --verify.
+ */
+#ifndef BLKFUSE_HASH_H
+#define BLKFUSE_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct blk_source;
+
+enum blk_hash_algo {
+	BLK_HASH_SHA256,
+	BLK_HASH_SHA1,
+	BLK_HASH_MD5,
+	BLK_HASH_NR
+};
+
+#define BLK_HASH_MAX_LEN 32	/* bytes in the longest digest (sha256) */
+
+/* blk_hash_ranges() failed reading the source, not setting up. */
+#define BLK_HASH_EREAD (-2)
+
+struct blk_hash_range {
+	const char *name;		/* "disk", "p1": the caller's label */
+	uint64_t start;			/* bytes from the start of the source */
+	uint64_t size;			/* bytes */
+	/* out: md[algo] for each algo asked for, blk_hash_algo_len() bytes */
+	unsigned char md[BLK_HASH_NR][BLK_HASH_MAX_LEN];
+};
+
+/* "sha256" (any case) -> BLK_HASH_SHA256; -1 if unknown. */
+int blk_hash_algo_parse(const char *name);
+const char *blk_hash_algo_name(enum blk_hash_algo algo);
+unsigned int blk_hash_algo_len(enum blk_hash_algo algo);
+/* Lowercase hex of an algo's digest; out holds 2 * BLK_HASH_MAX_LEN + 1. */
+void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo);
+
+/*
+ * Fill r[i].md[a] for each of the n ranges and each algo a in the bit mask
+ * algos (1u << BLK_HASH_SHA256 | ...).  Ranges may overlap and come in any
+ * order; the source is read once, from the lowest byte any range needs to
+ * the highest, skipping what none needs.  progress: draw a progress line
+ * on stderr (the caller decides; stderr should be a terminal).
+ * 0 on success; -1 or BLK_HASH_EREAD on error, with the message printed.
+ */
+int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
+		    unsigned int n, unsigned int algos, bool progress);
+
+/*
+ * The whole source against spec "ALGO:HEX" (hex in any case).  got, if
+ * gotlen > 0, receives "algo:hex" as computed (truncated to fit; "" on
+ * error).  0 on match, 1 on mismatch, -1 on error (message printed).
+ */
+int blk_hash_verify(const struct blk_source *src, const char *spec,
+		    char *got, size_t gotlen);
+
+/* 'blkfuse hash ...': argv[0] is "hash".  Returns the exit status. */
+int blk_hash_main(int argc, char *argv[]);
+
+#endif /* BLKFUSE_HASH_H */
