@@ -122,14 +122,12 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
 	probe_header_facts(pr, lo, src->sector_size);
 
+	/* NULL means "nothing found" as much as "cannot read", as in partx. */
 	ls = blkid_probe_get_partitions(pr);
 	tab = ls ? blkid_partlist_get_table(ls) : NULL;
 	if (!tab) {
 		if (lo->pmbr_only)
 			blk_warn("%s: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'",
-				 src->path);
-		else if (!ls)
-			blk_warn("%s: failed to read the partition table; exposing only 'disk'",
 				 src->path);
 		else
 			blk_notice("%s: no partition table found; exposing only 'disk'",

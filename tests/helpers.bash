@@ -48,7 +48,7 @@ make_gpt_image() {
 
 # Partitions as "partno start_bytes size_bytes", from partx (the oracle).
 partx_ranges() {
-	partx -g -o NR,START,SECTORS "$@" | awk '{ print $1, $2 * 512, $3 * 512 }'
+	partx -g -o NR,START,SECTORS "$@" | awk '{ printf "%s %.0f %.0f\n", $1, $2 * 512, $3 * 512 }'
 }
 
 # The same from blkfuse --list --json: data partitions as they are exposed.
@@ -59,7 +59,7 @@ blkfuse_ranges() {
 
 # mmls's data partitions as "start_bytes size_bytes" (slot column NNN or NNN:NNN).
 mmls_ranges() {
-	mmls "$@" | awk '$2 ~ /^[0-9]+(:[0-9]+)?$/ { print $3 * 512, $5 * 512 }'
+	mmls "$@" | awk '$2 ~ /^[0-9]+(:[0-9]+)?$/ { printf "%.0f %.0f\n", $3 * 512, $5 * 512 }'
 }
 
 # ---- the daemon ---------------------------------------------------------

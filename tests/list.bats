@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# blkfuse --list: the table as blkfuse sees it, checked against partx and
+# sleuthkit's mmls; the odd cases (4Kn, corrupt GPT, past the end, no table).
+
+load helpers
+
+setup_file() {
+	export DOS=$BATS_FILE_TMPDIR/dos.img GPT=$BATS_FILE_TMPDIR/gpt.img
+	make_dos_image "$DOS"
+	make_gpt_image "$GPT"
+	record_checksums "$DOS" "$GPT"
+}
+
+setup() {
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+}
+
+teardown() {
+	cleanup_daemon
+}
+
+# The extended container is listed with its table size, like partx.
+@test "DOS: --list agrees with partx --show and mmls" {
+	assert_equal "$(blkfuse_ranges "$DOS")" "$(partx_ranges "$DOS")"
+	# mmls lists the extended container as Meta: compare data partitions
+	assert_equal "$(blkfuse_ranges "$DOS" | awk '$1 != 3 { print $2, $3 }' | sort -n)" \
+		"$(mmls_ranges "$DOS" | sort -n)"
+	run "$BLKFUSE" --list "$DOS"
+	assert_success
+	assert_line --regexp '^Table: +dos, id [0-9a-f]{8}$'
+	assert_line --regexp '^ +3 +34816 +96255 +61440 +30M dos +0x5 .* container$'
+	assert_line --regexp '^ +5 +36864 +57343 +20480 +10M dos +0x83 '
+}
+
+@test "GPT: --list agrees with partx and mmls; names and UUIDs as sfdisk wrote them" {
+	assert_equal "$(blkfuse_ranges "$GPT")" "$(partx_ranges "$GPT")"
+	assert_equal "$(blkfuse_ranges "$GPT" | awk '{ print $2, $3 }')" "$(mmls_ranges "$GPT")"
+	run bash -c "'$BLKFUSE' --list --json '$GPT' | jq -r '.partitions[] | \"\(.label) \(.uuid)\"'"
+	assert_output "$(partx -g -o NAME,UUID "$GPT" | awk '{ print $1, $2 }' | tr A-F a-f)"
+	run bash -c "'$BLKFUSE' --list --json '$GPT' | jq -r '.table, .gpt_header, .sector_size, .size'"
+	assert_output "$(printf 'gpt\nprimary\n512\n%s' "$(stat -c %s "$GPT")")"
+}
+
+@test "4096-byte sectors: --sector-size 4096 finds what 512 cannot" {
+	local img=$BATS_TEST_TMPDIR/4k.img dev
+	random_image "$img" 32
+	# sfdisk honours 4096-byte sectors only on a device that has them
+	dev=$(losetup -b 4096 -f --show "$img")
+	sfdisk -q "$dev" <<-EOT
+	label: gpt
+
+	size=2MiB, name="a"
+	size=8MiB, name="b"
+	EOT
+	losetup -d "$dev"
+	run "$BLKFUSE" --list "$img"
+	assert_line --regexp '^Table: +none'
+	run "$BLKFUSE" --list --sector-size 4096 "$img"
+	assert_success
+	assert_line 'Sector size: 4096 (--sector-size)'
+	# START/SECTORS are in 4096-byte sectors: partx (512-byte units) / 8
+	local want; want=$(partx -g -o NR,START,SECTORS --sector-size 4096 "$img" | awk '{ print $1, $2 * 512, $3 * 512 }')
+	assert_equal "$(blkfuse_ranges --sector-size 4096 "$img")" "$want"
+	run bash -c "'$BLKFUSE' --list --json --sector-size 4096 '$img' | jq -r '.partitions[0].start'"
+	assert_output "$(( $(partx -g -o START -n 1 --sector-size 4096 "$img") / 8 ))"
+	start_blkfuse --sector-size 4096 "$img" "$MNT"
+	local nr start size
+	while read -r nr start size; do
+		cmp <(dd if="$img" bs=4096 skip=$((start / 4096)) count=$((size / 4096)) status=none) "$MNT/p$nr"
+	done <<<"$want"
+	stop_blkfuse
+}
+
+@test "no partition table: only disk, with a notice" {
+	local img=$BATS_TEST_TMPDIR/raw.img
+	head -c $((4 * 1048576)) /dev/zero >"$img"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_equal "$stderr" "blkfuse: $img: no partition table found; exposing only 'disk'"
+	start_blkfuse "$img" "$MNT"
+	run ls "$MNT"
+	assert_output disk
+	cmp "$img" "$MNT/disk"
+}
+
+@test "corrupt primary GPT header: the backup is used, and it says so" {
+	local img=$BATS_TEST_TMPDIR/badgpt.img
+	cp "$GPT" "$img"
+	printf 'XXXXXXXX' | dd of="$img" bs=1 seek=512 conv=notrunc status=none
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_equal "$stderr" "blkfuse: $img: primary GPT header is corrupt; using the backup header at the end of the disk"
+	assert_line --partial 'backup GPT header (primary is corrupt)'
+	assert_equal "$(blkfuse_ranges "$img")" "$(blkfuse_ranges "$GPT")"
+	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -r .gpt_header"
+	assert_output backup
+	start_blkfuse "$img" "$MNT"
+	local nr start size
+	read -r nr start size < <(partx_ranges -n 2 "$GPT")
+	cmp <(dd if="$img" bs=512 skip=$((start / 512)) count=$((size / 512)) status=none) "$MNT/p2"
+	stop_blkfuse
+	assert_clean_log 'primary GPT header is corrupt'
+}
+
+@test "both GPT headers corrupt: protective MBR only, disk exposed, warning" {
+	local img=$BATS_TEST_TMPDIR/deadgpt.img size
+	cp "$GPT" "$img"
+	size=$(stat -c %s "$img")
+	printf 'XXXXXXXX' | dd of="$img" bs=1 seek=512 conv=notrunc status=none
+	printf 'XXXXXXXX' | dd of="$img" bs=1 seek=$((size - 512)) conv=notrunc status=none
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_equal "$stderr" "blkfuse: $img: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'"
+}
+
+@test "partitions past the end: clipped or not exposed, each named in a warning" {
+	local img=$BATS_TEST_TMPDIR/short.img
+	head -c $((40 * 1048576)) "$DOS" >"$img"	# p4 (47-57 MiB) and p6 (29-39 MiB)...
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	# p3 (extended, to 47 MiB) and p4 start inside/after: see partx ranges
+	local nr start size flags
+	while read -r nr start size; do
+		if [ "$start" -ge $((40 * 1048576)) ]; then
+			assert_line --regexp "^ +$nr .* beyond-end\$"
+			[[ "$stderr" == *"p$nr starts at byte $start, past the end"* ]]
+		elif [ $((start + size)) -gt $((40 * 1048576)) ] && [ "$nr" != 3 ]; then
+			assert_line --regexp "^ +$nr .* clipped\$"
+			[[ "$stderr" == *"p$nr runs past the end; clipped to $((40 * 1048576 - start)) of $size bytes"* ]]
+		fi
+	done < <(partx_ranges "$DOS")
+	start_blkfuse "$img" "$MNT"
+	[ ! -e "$MNT/p4" ]
+	# p6 (59392..79871 sectors) ends past 40 MiB = 81920 sectors? no: inside.
+	cmp <(dd if="$img" bs=512 skip=59392 status=none | head -c $((20480 * 512))) "$MNT/p6"
+	stop_blkfuse
+}
+
+@test "size not a multiple of the sector: the tail is still in disk" {
+	local img=$BATS_TEST_TMPDIR/odd.img
+	cp "$DOS" "$img"
+	head -c 777 /dev/urandom >>"$img"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	[[ "$stderr" == *"is not a multiple of the 512-byte sector"* ]]
+	start_blkfuse "$img" "$MNT"
+	cmp "$img" "$MNT/disk"
+	[ "$(stat -c %s "$MNT/disk")" -eq "$(stat -c %s "$img")" ]
+}
+
+@test "a looping EBR chain ends (no hang, bounded partitions)" {
+	local img=$BATS_TEST_TMPDIR/loop.img
+	cp "$DOS" "$img"
+	# the first EBR (at the extended start, sector 34816) gets a link entry
+	# pointing at itself: a chain that never ends
+	printf '\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x00\x50\x00\x00' |
+		dd of="$img" bs=1 seek=$((34816 * 512 + 462)) conv=notrunc status=none
+	run --separate-stderr timeout 20 "$BLKFUSE" --list "$img"
+	assert_success
+	[ "${#lines[@]}" -lt 300 ]
+}
+
+@test "--list --json is valid JSON with one entry per partition" {
+	run bash -c "'$BLKFUSE' --list --json '$DOS' | jq '.partitions | length'"
+	assert_success
+	assert_output "$(partx -g "$DOS" | wc -l)"
+}
+
+@test "source unchanged after the whole file" {
+	assert_sources_unchanged
+}
