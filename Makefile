@@ -33,8 +33,18 @@ tests/faulty_fs: tests/faulty_fs.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 # Install what the tests need (Debian), then run them all.
-check: all
+# (a sub-make: the pkg-config flags above mean nothing before deps ran)
+check: deps
+	$(MAKE) all
 	tests/run
+
+deps:
+	tests/install-deps
+
+# Build, make a small demo disk image, mount it on demo/mnt, list it.
+demo: deps
+	$(MAKE) all
+	contrib/demo.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 check-asan: clean
@@ -51,4 +61,4 @@ install: blkfuse
 clean:
 	rm -f blkfuse tests/faulty_fs *.o
 
-.PHONY: all check check-asan install clean
+.PHONY: all check check-asan deps demo install clean
