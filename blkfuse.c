@@ -4,6 +4,7 @@
  * files in a FUSE mount.  This file is main(): options, start-up in an
  * order that leaves nothing behind on failure, and shutdown.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,9 @@ struct blk_cfg {
 	unsigned int pipe_size;
 	int nosplice;
 	char *notify_pipe;
+	char *ctl;
+	char *name;
+	char *ctl_mode;
 	int bad_rw;
 };
 
@@ -53,6 +58,12 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("pipe_size=%u", pipe_size, 0),
 	BLK_OPT("nosplice", nosplice, 1),
 	BLK_OPT("notify_pipe=%s", notify_pipe, 0),
+	BLK_OPT("--ctl=%s", ctl, 0),
+	BLK_OPT("--ctl %s", ctl, 0),
+	BLK_OPT("--name=%s", name, 0),
+	BLK_OPT("--name %s", name, 0),
+	BLK_OPT("--ctl-mode=%s", ctl_mode, 0),
+	BLK_OPT("--ctl-mode %s", ctl_mode, 0),
 	FUSE_OPT_KEY("rw", KEY_RW),
 	FUSE_OPT_KEY("-s", KEY_SINGLE),
 	/* fstab words that mean nothing to us */
@@ -74,6 +85,8 @@ static void usage(FILE *out)
 "Usage:\n"
 " blkfuse [options] SOURCE MOUNTPOINT\n"
 " blkfuse --list [--json] [--sector-size N] SOURCE\n"
+" blkfuse ctl NAME|PATH [show | get KEY | set KEY=VALUE... | stats [-w S] | reset]\n"
+" blkfuse hash [--algo sha256,sha1,md5] SOURCE [disk] [pN...]\n"
 "\n"
 "Expose a block device or raw disk image, and each partition on it, as\n"
 "read-only files: MOUNTPOINT/disk is the whole source, MOUNTPOINT/pN is\n"
@@ -91,6 +104,15 @@ static void usage(FILE *out)
 "                          with N-byte sectors (512, 1024, 2048, 4096);\n"
 "                          default: BLKSSZGET for block devices, else 512\n"
 " -f                       stay in the foreground (log to stderr)\n"
+"     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
+"                          character device /dev/blkfuse-NAME when the kernel\n"
+"                          has CUSE, else the file MOUNTPOINT/.blkfuse-ctl\n"
+"                          (root only; read it, set with 'blkfuse ctl');\n"
+"                          'cuse' fails without CUSE; 'none' serves neither\n"
+"     --name NAME          control node name (default: the source's file\n"
+"                          name, made safe and unique); a '/' in NAME makes\n"
+"                          a subdirectory of /dev\n"
+"     --ctl-mode MODE      octal mode of the control node (default 0600)\n"
 " -d                       debug: foreground, log every request\n"
 " -s                       one worker thread (same as -o max_threads=1)\n"
 " -h, --help               print this help and exit\n"
@@ -113,6 +135,19 @@ static void usage(FILE *out)
 " max_readahead=BYTES      cap the kernel's readahead for this mount\n"
 " The mount is always 'ro'; 'rw' is refused. fstab words (auto, noauto,\n"
 " user, users, _netdev, nofail, defaults, x-*) are accepted and ignored.\n"
+"\n"
+"Control tunables (blkfuse ctl NAME set KEY=VALUE; take effect at once):\n"
+" splice=0|1               splice replies (1) or pread + copy (0)\n"
+" pipe_size=BYTES          per-worker pipe size (0: just enough for max_reply)\n"
+" readahead_kb=N           the mount's readahead (its bdi read_ahead_kb)\n"
+" source_io=buffered|direct  read the source through the page cache or with\n"
+"                          O_DIRECT (no second cached copy; aligned reads only)\n"
+" rate_limit=BYTES/S       cap on all readers together (0: none; k/m/g ok)\n"
+" pause=0|1                new reads wait until resumed; in-flight ones finish\n"
+" log_level=err|warn|notice|info|debug\n"
+" max_background=N, congestion_threshold=N  the kernel's limits (fusectl)\n"
+" abort=1                  end the connection now: readers get ENOTCONN\n"
+" max_reply is shown but fixed at mount.\n"
 "\n"
 "Exit status: 0 on success and on a clean unmount or SIGINT/SIGTERM,\n"
 "1 on any error (one line on stderr says what and where).\n"
@@ -180,6 +215,14 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
 	if (cfg->threads < 1 || cfg->threads > 64)
 		return usage_error("%s", "max_threads must be from 1 to 64");
+	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&
+	    strcmp(cfg->ctl, "none"))
+		return usage_error("%s", "--ctl must be auto, cuse or none");
+	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
+		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
+	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
+			  cfg->name[0] == '/' || strlen(cfg->name) > 48))
+		return usage_error("%s", "--name must be 1-48 characters, not starting with '/' nor holding '..'");
 	return 0;
 }
 
@@ -285,6 +328,32 @@ static int add_mount_opts(struct fuse_args *args, const char *path)
 	return res ? -1 : 0;
 }
 
+/* blkfuse-NAME from --name or the source's file name; unique in /dev. */
+static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
+			  const char *source)
+{
+	char base[49], path[128];
+	const char *b = strrchr(source, '/');
+	struct stat st;
+
+	snprintf(base, sizeof(base), "%s", name ? name : b ? b + 1 : source);
+	for (char *p = base; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p) &&
+		    !(name && *p == '/'))
+			*p = '_';
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
+				 "blkfuse-%s", base);
+		else
+			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
+				 "blkfuse-%s-%d", base, i);
+		snprintf(path, sizeof(path), "/dev/%s", ctx->ctl_name);
+		if (stat(path, &st) < 0)
+			return;
+	}
+}
+
 /* Wait for the end: a signal, or the connection ending (unmount, abort). */
 static void wait_for_end(void)
 {
@@ -343,6 +412,16 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		blk_err("cannot start worker threads: %s", strerror(errno));
 		goto out_stop_workers;
 	}
+	blk_ctl_mounted(ctx);
+	if (ctx->ctl_name[0]) {
+		int err = blk_cuse_start(ctx);
+
+		if (err) {
+			blk_err("/dev/%s: cannot create the CUSE node: %s",
+				ctx->ctl_name, strerror(-err));
+			goto out_stop_workers;
+		}
+	}
 	blk_info("%s mounted on %s: %u files, %u threads, max_reply %u",
 		 ctx->src.path, cfg->mountpoint, (unsigned int)ctx->tree.count - 1,
 		 ctx->threads, ctx->max_reply);
@@ -351,9 +430,13 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	ret = EXIT_SUCCESS;
 
 out_stop_workers:
+	blk_cuse_stop(ctx);
 	blk_workers_stop(ctx);
 out_unmount:
 	fuse_session_unmount(ctx->se);
+	/* After an abort libfuse leaves the dead mount; it must not stay. */
+	if (atomic_load(&ctx->aborted) && umount2(cfg->mountpoint, MNT_DETACH) < 0)
+		blk_warn("%s: %s", cfg->mountpoint, strerror(errno));
 out_destroy_session:
 	fuse_session_destroy(ctx->se);
 	ctx->se = NULL;
@@ -368,7 +451,11 @@ int main(int argc, char *argv[])
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
 	};
 	static struct blk_ctx ctx;
+	bool want_ctl_file = false;
 	int ret = EXIT_FAILURE;
+
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return blk_ctl_main(argc - 1, argv + 1);
 
 	if (argc > 1 && strcmp(argv[1], "hash") == 0)
 		return blk_hash_main(argc - 1, argv + 1);
@@ -406,6 +493,7 @@ int main(int argc, char *argv[])
 	atomic_store(&ctx.tun.splice, !cfg.nosplice);
 	atomic_store(&ctx.tun.pipe_size, cfg.pipe_size);
 	clock_gettime(CLOCK_MONOTONIC, &ctx.stats.started);
+	blk_ctl_init(&ctx);
 
 	if (blk_source_open(&ctx.src, cfg.source, cfg.sector_size) != 0)
 		goto out_notify;
@@ -418,7 +506,24 @@ int main(int argc, char *argv[])
 	}
 	if (check_mountpoint(&cfg.mountpoint) != 0)
 		goto out_free_layout;
-	if (blk_tree_build(&ctx.tree, &ctx.src, &ctx.layout) != 0) {
+	ctx.mountpoint = cfg.mountpoint;
+	ctx.ctl_mode = cfg.ctl_mode ? (int)strtol(cfg.ctl_mode, NULL, 8) : 0600;
+	if (!cfg.ctl || !strcmp(cfg.ctl, "auto")) {
+		if (blk_cuse_available())
+			pick_ctl_name(&ctx, cfg.name, cfg.source);
+		else
+			blk_notice("no CUSE in this kernel (/dev/cuse): control file %s/" BLK_CTL_FILE " instead",
+				   cfg.mountpoint);
+		want_ctl_file = !ctx.ctl_name[0];
+	} else if (!strcmp(cfg.ctl, "cuse")) {
+		if (!blk_cuse_available()) {
+			blk_err("/dev/cuse: %s (the kernel has no CUSE; use --ctl=auto)",
+				strerror(errno));
+			goto out_free_layout;
+		}
+		pick_ctl_name(&ctx, cfg.name, cfg.source);
+	}
+	if (blk_tree_build(&ctx.tree, &ctx.src, &ctx.layout, want_ctl_file) != 0) {
 		blk_err("%s", strerror(ENOMEM));
 		goto out_free_tree;
 	}
@@ -438,8 +543,12 @@ out_notify:
 	if (ret != EXIT_SUCCESS)
 		notify(cfg.notify_pipe, 'f');
 out_free_args:
+	blk_ctl_fini(&ctx);
 	free(ctx.conn_opts);
 	free(opts.mountpoint);
+	free(cfg.ctl);
+	free(cfg.name);
+	free(cfg.ctl_mode);
 	free(cfg.source);
 	free(cfg.mountpoint);
 	free(cfg.notify_pipe);

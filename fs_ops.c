@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "blkfuse.h"
+#include "blkfuse_ioctl.h"
 
 /* The tree never changes while mounted: let the kernel cache it. */
 #define BLK_TIMEOUT 3600.0
@@ -202,6 +203,20 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (n->kind == BLK_NODE_CTL) {
+		struct blk_ctl_handle *h = blk_ctl_open(ctx);
+
+		if (!h) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		/* A snapshot per open; size 0 in stat, so no page cache. */
+		fi->fh = (uintptr_t)h;
+		fi->direct_io = 1;
+		fi->nonseekable = 1;
+		fuse_reply_open(req, fi);
+		return;
+	}
 	fi->fh = ino;
 	/* The data cannot change under us: keep the page cache across opens. */
 	fi->keep_cache = 1;
@@ -211,18 +226,57 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void blk_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	(void)ino;
-	(void)fi;
+	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
+
+	if (n && n->kind == BLK_NODE_CTL)
+		blk_ctl_release((struct blk_ctl_handle *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
-/* Reaches here only for TEXT files: data files are read in splice_io.c. */
+static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+		      void *arg, struct fuse_file_info *fi, unsigned int flags,
+		      const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct blk_ctx *ctx = blk_ctx(req);
+	struct blk_node *n = blk_tree_get(&ctx->tree, ino);
+	union {
+		struct blkfuse_stats s;
+		struct blkfuse_tunables t;
+	} out;
+	size_t out_size;
+	int res;
+
+	(void)arg, (void)fi;
+	if (!n || n->kind != BLK_NODE_CTL) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	res = blk_ctl_ioctl(ctx, cmd, in_buf, in_bufsz, &out, &out_size);
+	if (res < 0)
+		fuse_reply_err(req, -res);
+	else
+		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
+				 out_size < out_bufsz ? out_size : out_bufsz);
+}
+
+/* Reaches here only for TEXT and CTL files: data files are read in splice_io.c. */
 static void blk_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
-	(void)fi;
+	if (n && n->kind == BLK_NODE_CTL) {
+		const char *data;
+		size_t len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh,
+					  size, &data);
+
+		fuse_reply_buf(req, data, len);
+		return;
+	}
 	if (!n || n->kind != BLK_NODE_TEXT) {
 		fuse_reply_err(req, EIO);
 		return;
@@ -364,4 +418,5 @@ const struct fuse_lowlevel_ops blk_fs_ops = {
 	.removexattr	= blk_removexattr,
 	.create		= blk_create,
 	.fallocate	= blk_fallocate,
+	.ioctl		= blk_ioctl,
 };

@@ -66,7 +66,7 @@ static int add_data(struct blk_tree *t, const char *name, uint64_t start,
 }
 
 int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
-		   const struct blk_layout *lo)
+		   const struct blk_layout *lo, bool ctl_file)
 {
 	char name[32];
 
@@ -85,6 +85,10 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		if (add_data(t, name, p->start, p->size))
 			return -ENOMEM;
 	}
+	/* Dot-named: ls, globs and imaging scripts pass it by. */
+	if (ctl_file &&
+	    !blk_tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL))
+		return -ENOMEM;
 	return 0;
 }
 

@@ -248,13 +248,18 @@ static int reply_copy(struct blk_io_thread *t, int src_fd, int fuse_fd,
 	return 0;
 }
 
-/* O_DIRECT wants offset and length aligned to the logical block size. */
-static int pick_source_fd(const struct blk_ctx *ctx, uint64_t pos, size_t len)
+/*
+ * O_DIRECT wants offset and length aligned to the logical block size (of
+ * the file system, for an image file): 4096 covers both here.  Anything
+ * else is read through the buffered fd.
+ */
+static int pick_source_fd(struct blk_ctx *ctx, uint64_t pos, size_t len)
 {
 	const struct blk_source *src = &ctx->src;
-	uint64_t mask = src->sector_size - 1;
+	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
 
-	if (src->fd_direct >= 0 && !(pos & mask) && !(len & mask))
+	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
+	    src->fd_direct >= 0 && !(pos & mask) && !(len & mask))
 		return src->fd_direct;
 	return src->fd;
 }
@@ -298,6 +303,7 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 
 	if (off < node->size)
 		len = node->size - off < size ? node->size - off : size;
+	blk_throttle(ctx, len);
 	src_fd = pick_source_fd(ctx, pos, len);
 
 	if (t->pipe_wanted != (atomic_load_explicit(&ctx->tun.pipe_size,

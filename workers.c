@@ -119,6 +119,7 @@ void blk_workers_stop(struct blk_ctx *ctx)
 {
 	if (!workers)
 		return;
+	blk_throttle_release_all(ctx);
 	for (unsigned int i = 0; i < ctx->threads; i++)
 		if (workers[i].started)
 			pthread_cancel(workers[i].thread);

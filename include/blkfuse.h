@@ -6,6 +6,7 @@
 #ifndef BLKFUSE_H
 #define BLKFUSE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -127,8 +128,10 @@ uint64_t blk_tree_add(struct blk_tree *t, uint64_t parent, const char *name,
 struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
 uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
 			 const char *name);
+#define BLK_CTL_FILE ".blkfuse-ctl"
+
 int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
-		   const struct blk_layout *lo);
+		   const struct blk_layout *lo, bool ctl_file);
 void blk_tree_free(struct blk_tree *t);
 
 /* ---- stats and tunables (shared by the read path and the control node) -- */
@@ -163,6 +166,9 @@ struct blk_stats {
 struct blk_tunables {
 	_Atomic bool splice;		/* off: pread + copy */
 	_Atomic uint32_t pipe_size;	/* bytes per worker pipe; 0 = as needed */
+	_Atomic bool source_direct;	/* read through the O_DIRECT fd */
+	_Atomic uint64_t rate_limit;	/* bytes/s over all readers; 0 = none */
+	_Atomic bool pause;		/* new reads wait until resumed */
 };
 
 const char *blk_fallback_name(enum blk_fallback fb);
@@ -182,7 +188,44 @@ struct blk_ctx {
 	uint32_t max_reply;		/* largest READ the kernel may send */
 	uint32_t pipe_max;		/* /proc/sys/fs/pipe-max-size at start */
 	unsigned int threads;
+	char *mountpoint;		/* absolute */
+	char conn_dev[32];		/* MAJ:MIN of the mount, for sysfs */
+	char ctl_name[64];		/* CUSE device name, "" without CUSE */
+	int ctl_mode;			/* CUSE node mode */
+	_Atomic bool aborted;		/* abort requested through the control */
+	pthread_mutex_t ctl_lock;	/* serialises tunable writes */
+	char last_error[256];		/* under ctl_lock */
+	pthread_mutex_t throttle_lock;
+	pthread_cond_t throttle_cond;
+	uint64_t rate_next_ns;		/* under throttle_lock */
+	bool stopping;			/* under throttle_lock */
+	void *cuse;			/* cuse_ctl.c's state */
 };
+
+/* ctl.c: the control protocol, shared by the CUSE node and the file */
+struct blk_ctl_handle;
+
+struct blk_ctl_handle *blk_ctl_open(struct blk_ctx *ctx);
+void blk_ctl_release(struct blk_ctl_handle *h);
+size_t blk_ctl_read(struct blk_ctl_handle *h, size_t size, const char **data);
+int blk_ctl_write(struct blk_ctx *ctx, const char *buf, size_t len);
+int blk_ctl_ioctl(struct blk_ctx *ctx, unsigned int cmd, const void *in,
+		  size_t in_size, void *out, size_t *out_size);
+void blk_ctl_init(struct blk_ctx *ctx);
+void blk_ctl_mounted(struct blk_ctx *ctx);
+void blk_ctl_fini(struct blk_ctx *ctx);
+
+/* throttle.c: pause and rate_limit, on the read path */
+void blk_throttle(struct blk_ctx *ctx, size_t bytes);
+void blk_throttle_release_all(struct blk_ctx *ctx);
+
+/* cuse_ctl.c */
+bool blk_cuse_available(void);
+int blk_cuse_start(struct blk_ctx *ctx);
+void blk_cuse_stop(struct blk_ctx *ctx);
+
+/* ctl_client.c: blkfuse ctl ... */
+int blk_ctl_main(int argc, char *argv[]);
 
 /* fs_ops.c */
 extern const struct fuse_lowlevel_ops blk_fs_ops;

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The CUSE transport of the control protocol: /dev/blkfuse-NAME, served by
+ * a session of its own in a thread of its own.  cuse_lowlevel_setup() is
+ * not used: it would parse argv, take the signal handlers and daemonize a
+ * second time.  Instead the session is created with cuse_lowlevel_new()
+ * and "mounted" on an fd of /dev/cuse through /dev/fd/N.  The node goes
+ * away with the connection, so also when the daemon is killed.
+ */
+#include <cuse_lowlevel.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blkfuse.h"
+#include "blkfuse_ioctl.h"
+
+struct blk_cuse {
+	struct fuse_session *se;
+	pthread_t thread;
+	bool running;
+};
+
+bool blk_cuse_available(void)
+{
+	return access("/dev/cuse", R_OK | W_OK) == 0;
+}
+
+static struct blk_ctx *cc_ctx(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void cc_init_done(void *userdata)
+{
+	struct blk_ctx *ctx = userdata;
+	char path[96];
+
+	snprintf(path, sizeof(path), "/dev/%s", ctx->ctl_name);
+	/* devtmpfs made it root 0600; --ctl-mode (or a udev rule) widens it */
+	if (chmod(path, ctx->ctl_mode) < 0)
+		blk_warn("%s: %s", path, strerror(errno));
+	blk_info("control node %s", path);
+}
+
+static void cc_open(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct blk_ctl_handle *h = blk_ctl_open(cc_ctx(req));
+
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* No file position on a CUSE device: the handle's cursor says where. */
+static void cc_read(fuse_req_t req, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	const char *data;
+	size_t len;
+
+	(void)off;
+	len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh, size,
+			   &data);
+	fuse_reply_buf(req, data, len);
+}
+
+static void cc_write(fuse_req_t req, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	int err = blk_ctl_write(cc_ctx(req), buf, size);
+
+	(void)off, (void)fi;
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void cc_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	blk_ctl_release((struct blk_ctl_handle *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* CUSE keeps "int cmd" in libfuse 3.14; the numbers are unsigned. */
+static void cc_ioctl(fuse_req_t req, int cmd, void *arg,
+		     struct fuse_file_info *fi, unsigned int flags,
+		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	union {
+		struct blkfuse_stats s;
+		struct blkfuse_tunables t;
+	} out;
+	size_t out_size;
+	int res;
+
+	(void)arg, (void)fi;
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	res = blk_ctl_ioctl(cc_ctx(req), (unsigned int)cmd, in_buf, in_bufsz,
+			    &out, &out_size);
+	if (res < 0)
+		fuse_reply_err(req, -res);
+	else
+		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
+				 out_size < out_bufsz ? out_size : out_bufsz);
+}
+
+static const struct cuse_lowlevel_ops cc_ops = {
+	.init_done	= cc_init_done,
+	.open		= cc_open,
+	.read		= cc_read,
+	.write		= cc_write,
+	.release	= cc_release,
+	.ioctl		= cc_ioctl,
+};
+
+static void *cuse_thread(void *data)
+{
+	struct blk_cuse *c = data;
+
+	fuse_session_loop(c->se);
+	return NULL;
+}
+
+int blk_cuse_start(struct blk_ctx *ctx)
+{
+	char devname[96], fdpath[32];
+	const char *info[] = { devname };
+	struct cuse_info ci = {
+		.dev_info_argc = 1, .dev_info_argv = info,
+	};
+	char *argv[] = { (char *)"blkfuse", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct blk_cuse *c;
+	int fd, err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	snprintf(devname, sizeof(devname), "DEVNAME=%s", ctx->ctl_name);
+	c->se = cuse_lowlevel_new(&args, &ci, &cc_ops, ctx);
+	if (!c->se) {
+		err = -EIO;
+		goto out_free;
+	}
+	fd = open("/dev/cuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out_destroy_session;
+	}
+	/* fuse_session_mount() takes over an open fd given as /dev/fd/N. */
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
+	if (fuse_session_mount(c->se, fdpath) != 0) {
+		close(fd);
+		err = -EIO;
+		goto out_destroy_session;
+	}
+	err = pthread_create(&c->thread, NULL, cuse_thread, c);
+	if (err) {
+		err = -err;
+		goto out_unmount;
+	}
+	c->running = true;
+	ctx->cuse = c;
+	return 0;
+
+out_unmount:
+	fuse_session_unmount(c->se);
+out_destroy_session:
+	fuse_session_destroy(c->se);
+out_free:
+	free(c);
+	return err;
+}
+
+void blk_cuse_stop(struct blk_ctx *ctx)
+{
+	struct blk_cuse *c = ctx->cuse;
+
+	if (!c)
+		return;
+	if (c->running) {
+		fuse_session_exit(c->se);
+		pthread_cancel(c->thread);
+		pthread_join(c->thread, NULL);
+	}
+	fuse_session_unmount(c->se);
+	fuse_session_destroy(c->se);
+	free(c);
+	ctx->cuse = NULL;
+}
