@@ -51,7 +51,6 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("-l", list, 1),
 	BLK_OPT("--json", json, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
-	BLK_OPT("--sector-size %u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
 	BLK_OPT("max_reply=%u", max_reply, 0),
 	BLK_OPT("max_threads=%u", threads, 0),
@@ -59,11 +58,8 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("nosplice", nosplice, 1),
 	BLK_OPT("notify_pipe=%s", notify_pipe, 0),
 	BLK_OPT("--ctl=%s", ctl, 0),
-	BLK_OPT("--ctl %s", ctl, 0),
 	BLK_OPT("--name=%s", name, 0),
-	BLK_OPT("--name %s", name, 0),
 	BLK_OPT("--ctl-mode=%s", ctl_mode, 0),
-	BLK_OPT("--ctl-mode %s", ctl_mode, 0),
 	FUSE_OPT_KEY("rw", KEY_RW),
 	FUSE_OPT_KEY("-s", KEY_SINGLE),
 	/* fstab words that mean nothing to us */
@@ -161,6 +157,33 @@ static void usage(FILE *out)
 		DEFAULT_THREADS, DEFAULT_MAX_REPLY);
 }
 
+/*
+ * "--name X" becomes "--name=X": fuse_opt applies every template that
+ * matches, and a "--name %s" template also matches "--name=X".
+ */
+static int join_long_opts(int argc, char *argv[], struct fuse_args *args)
+{
+	static const char *const with_value[] = {
+		"--sector-size", "--ctl", "--name", "--ctl-mode",
+	};
+
+	for (int i = 0; i < argc; i++) {
+		char *joined = NULL;
+
+		for (size_t k = 0; k < sizeof(with_value) / sizeof(*with_value); k++)
+			if (i > 0 && i + 1 < argc && !strcmp(argv[i], with_value[k]) &&
+			    asprintf(&joined, "%s=%s", argv[i], argv[i + 1]) < 0)
+				return -1;
+		if (fuse_opt_add_arg(args, joined ? joined : argv[i]) != 0) {
+			free(joined);
+			return -1;
+		}
+		i += joined != NULL;
+		free(joined);
+	}
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -217,7 +240,7 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "max_threads must be from 1 to 64");
 	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&
 	    strcmp(cfg->ctl, "none"))
-		return usage_error("%s", "--ctl must be auto, cuse or none");
+		return usage_error("--ctl must be auto, cuse or none, not %s", cfg->ctl);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
@@ -354,41 +377,52 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
 	}
 }
 
-/* Wait for the end: a signal, or the connection ending (unmount, abort). */
-static void wait_for_end(void)
+#define BLK_SIGNALS { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 }
+
+/*
+ * Wait for the end: a signal, or the connection ending (unmount, abort).
+ * SIGUSR1 comes from a worker that saw the connection end, SIGUSR2 from
+ * the control protocol's abort.
+ */
+static void wait_for_end(struct blk_ctx *ctx)
 {
+	static const int sigs[] = BLK_SIGNALS;
+	const struct timespec settle = { 0, 100 * 1000 * 1000 };
 	sigset_t set;
 	int sig;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		sigaddset(&set, sigs[i]);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP) {
+		switch (sig) {
+		case SIGHUP:
 			blk_info("SIGHUP: nothing to reopen");
 			continue;
-		}
-		if (sig != SIGUSR1)
+		case SIGUSR2:
+			/* let the abort request's own reply go out first */
+			nanosleep(&settle, NULL);
+			blk_ctl_abort_now(ctx);
+			continue;	/* the workers' SIGUSR1 follows */
+		case SIGUSR1:
+			return;
+		default:
 			blk_info("%s: unmounting", strsignal(sig));
-		return;
+			return;
+		}
 	}
 }
 
 static void block_signals(void)
 {
+	static const int sigs[] = BLK_SIGNALS;
 	sigset_t set;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		sigaddset(&set, sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -426,7 +460,7 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		 ctx->src.path, cfg->mountpoint, (unsigned int)ctx->tree.count - 1,
 		 ctx->threads, ctx->max_reply);
 	notify(cfg->notify_pipe, 's');
-	wait_for_end();
+	wait_for_end(ctx);
 	ret = EXIT_SUCCESS;
 
 out_stop_workers:
@@ -445,7 +479,7 @@ out_destroy_session:
 
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_cmdline_opts opts = { 0 };
 	struct blk_cfg cfg = {
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
@@ -461,10 +495,11 @@ int main(int argc, char *argv[])
 		return blk_hash_main(argc - 1, argv + 1);
 
 	blk_log_init();
-	if (fuse_opt_parse(&args, &cfg, blk_opts, opt_proc) != 0)
-		goto out_free_args;
+	if (join_long_opts(argc, argv, &args) != 0 ||
+	    fuse_opt_parse(&args, &cfg, blk_opts, opt_proc) != 0)
+		goto out_notify;
 	if (fuse_parse_cmdline(&args, &opts) != 0)
-		goto out_free_args;
+		goto out_notify;
 	if (opts.show_help) {
 		usage(stdout);
 		printf("FUSE options:\n");
@@ -480,13 +515,13 @@ int main(int argc, char *argv[])
 		goto out_free_args;
 	}
 	if (check_cfg(&cfg) != 0)
-		goto out_free_args;
+		goto out_notify;
 	if (opts.debug)
 		blk_log_level = BLK_LOG_DEBUG;
 
 	ctx.conn_opts = fuse_parse_conn_info_opts(&args);
 	if (!ctx.conn_opts)
-		goto out_free_args;
+		goto out_notify;
 	ctx.max_reply = cfg.max_reply;
 	ctx.threads = cfg.threads;
 	ctx.pipe_max = read_pipe_max();

@@ -15,6 +15,7 @@
  * and written to sysfs, so what is shown is what the kernel has.
  */
 #include <ctype.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
@@ -325,22 +326,29 @@ static int parse_pair(struct blk_ctx *ctx, char *pair,
 	return 0;
 }
 
-/* End the FUSE connection: readers get ENOTCONN, the daemon exits 0. */
+/*
+ * End the FUSE connection: readers get ENOTCONN, the daemon exits 0.  The
+ * main thread does it (SIGUSR2), so that this request's own reply still
+ * reaches the caller first.
+ */
 static int do_abort(struct blk_ctx *ctx)
+{
+	blk_warn("control: abort requested; ending the connection");
+	atomic_store(&ctx->aborted, true);
+	kill(getpid(), SIGUSR2);
+	return 0;
+}
+
+void blk_ctl_abort_now(struct blk_ctx *ctx)
 {
 	char path[128];
 	int err;
 
 	ensure_fusectl();
 	fusectl_path(ctx, "abort", path, sizeof(path));
-	blk_warn("control: abort requested; ending the connection");
-	atomic_store(&ctx->aborted, true);
 	err = sysfs_write_u32(path, 1);
-	if (err) {
-		atomic_store(&ctx->aborted, false);
-		return fail(ctx, "abort: %s", strerror(-err));
-	}
-	return 0;
+	if (err)
+		blk_err("abort: %s: %s", path, strerror(-err));
 }
 
 int blk_ctl_write(struct blk_ctx *ctx, const char *buf, size_t len)

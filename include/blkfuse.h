@@ -213,6 +213,7 @@ int blk_ctl_ioctl(struct blk_ctx *ctx, unsigned int cmd, const void *in,
 		  size_t in_size, void *out, size_t *out_size);
 void blk_ctl_init(struct blk_ctx *ctx);
 void blk_ctl_mounted(struct blk_ctx *ctx);
+void blk_ctl_abort_now(struct blk_ctx *ctx);
 void blk_ctl_fini(struct blk_ctx *ctx);
 
 /* throttle.c: pause and rate_limit, on the read path */

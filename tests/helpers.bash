@@ -93,7 +93,7 @@ stop_blkfuse() {
 
 # ctl_get KEY: one value from the control file of the current mount.
 ctl_get() {
-	awk -v k="$1" '$1 == k { print $2 }' "$DAEMON_MNT/.blkfuse-ctl"
+	"$BLKFUSE" ctl "$DAEMON_MNT" get "$1"
 }
 
 # The daemon log must have no warnings or errors except those expected.
@@ -111,8 +111,8 @@ cleanup_daemon() {
 		fusermount3 -u -z "$DAEMON_MNT" 2>/dev/null || umount -l "$DAEMON_MNT"
 	fi
 	if [ -n "${DAEMON_PID:-}" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
+		kill "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
 	fi
 	DAEMON_PID=
 	return 0

@@ -170,8 +170,10 @@ sys.exit(1)"
 	# an ext4 file system in p1 of a private copy
 	local start size
 	read -r _ start size < <(partx_ranges -n 1 "$img")
-	local part=$BATS_TEST_TMPDIR/p1.raw
-	mkfs.ext4 -q -F -d "$REPO/tests" "$part" $((size / 1024))k
+	local part=$BATS_TEST_TMPDIR/p1.raw content=$BATS_TEST_TMPDIR/content
+	mkdir -p "$content"
+	cp "$REPO/tests/helpers.bash" "$content/"
+	mkfs.ext4 -q -F -d "$content" "$part" $((size / 1024))k
 	dd if="$part" of="$img" bs=512 seek=$((start / 512)) conv=notrunc status=none
 	sha=$(sha256sum <"$img")
 	start_blkfuse "$img" "$MNT"
