@@ -40,6 +40,7 @@ struct blk_cfg {
 	char *name;
 	char *ctl_mode;
 	int bad_rw;
+	int no_free;
 };
 
 enum { KEY_RW, KEY_SINGLE };
@@ -50,6 +51,8 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--list", list, 1),
 	BLK_OPT("-l", list, 1),
 	BLK_OPT("--json", json, 1),
+	BLK_OPT("--no-free", no_free, 1),
+	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
 	BLK_OPT("max_reply=%u", max_reply, 0),
@@ -485,7 +488,7 @@ int main(int argc, char *argv[])
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
 	};
 	static struct blk_ctx ctx;
-	bool want_ctl_file = false;
+	struct blk_tree_opts tree_opts = { 0 };
 	int ret = EXIT_FAILURE;
 
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
@@ -549,7 +552,7 @@ int main(int argc, char *argv[])
 		else
 			blk_notice("no CUSE in this kernel (/dev/cuse): control file %s/" BLK_CTL_FILE " instead",
 				   cfg.mountpoint);
-		want_ctl_file = !ctx.ctl_name[0];
+		tree_opts.ctl_file = !ctx.ctl_name[0];
 	} else if (!strcmp(cfg.ctl, "cuse")) {
 		if (!blk_cuse_available()) {
 			blk_err("/dev/cuse: %s (the kernel has no CUSE; use --ctl=auto)",
@@ -558,7 +561,8 @@ int main(int argc, char *argv[])
 		}
 		pick_ctl_name(&ctx, cfg.name, cfg.source);
 	}
-	if (blk_tree_build(&ctx.tree, &ctx.src, &ctx.layout, want_ctl_file) != 0) {
+	tree_opts.no_free = cfg.no_free;
+	if (blk_tree_build(&ctx.tree, &ctx.src, &ctx.layout, &tree_opts) != 0) {
 		blk_err("%s", strerror(ENOMEM));
 		goto out_free_tree;
 	}

@@ -65,8 +65,106 @@ static int add_data(struct blk_tree *t, const char *name, uint64_t start,
 	return 0;
 }
 
+static int add_link(struct blk_tree *t, uint64_t dir, const char *name,
+		    const char *target)
+{
+	char safe[256];
+	size_t j = 0;
+	uint64_t ino;
+
+	/* As udev does for /dev/disk/by-*: no '/' in a name. */
+	for (const char *c = name; *c && j + 5 < sizeof(safe); c++) {
+		if (*c == '/') {
+			memcpy(safe + j, "\\x2f", 4);
+			j += 4;
+		} else {
+			safe[j++] = *c;
+		}
+	}
+	safe[j] = '\0';
+	if (!safe[0] || !strcmp(safe, ".") || !strcmp(safe, ".."))
+		return 0;
+	if (blk_tree_lookup(t, dir, safe)) {
+		blk_warn("%s/%s: more than one partition has this name; %s is not linked",
+			 blk_tree_get(t, dir)->name, safe, target + 3);
+		return 0;
+	}
+	ino = blk_tree_add(t, dir, safe, BLK_NODE_LINK);
+	if (!ino)
+		return -ENOMEM;
+	blk_tree_get(t, ino)->text = strdup(target);
+	return blk_tree_get(t, ino)->text ? 0 : -ENOMEM;
+}
+
+static int add_text(struct blk_tree *t, const char *name,
+		    const struct blk_source *src, const struct blk_layout *lo)
+{
+	uint64_t ino = blk_tree_add(t, BLK_ROOT_INO, name, BLK_NODE_TEXT);
+	struct blk_node *n = blk_tree_get(t, ino);
+	size_t len = 0;
+	FILE *f;
+
+	if (!n)
+		return -ENOMEM;
+	f = open_memstream(&n->text, &len);
+	if (!f)
+		return -ENOMEM;
+	blk_layout_json(f, src, lo);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	n->size = len;
+	return 0;
+}
+
+/* by-partuuid/, by-partlabel/, by-uuid/: links to the pN files. */
+static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
+{
+	static const char *const dirs[] = { "by-partuuid", "by-partlabel", "by-uuid" };
+	uint64_t ino[3];
+
+	for (int d = 0; d < 3; d++) {
+		ino[d] = blk_tree_add(t, BLK_ROOT_INO, dirs[d], BLK_NODE_DIR);
+		if (!ino[d])
+			return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < lo->nparts; i++) {
+		const struct blk_part *p = &lo->parts[i];
+		char target[32];
+
+		if (p->flags & BLK_PART_BEYOND_END)
+			continue;
+		snprintf(target, sizeof(target), "../p%d", p->partno);
+		if (add_link(t, ino[0], p->uuid, target) ||
+		    add_link(t, ino[1], p->name, target) ||
+		    add_link(t, ino[2], p->fs_uuid, target))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_free(struct blk_tree *t, const struct blk_source *src,
+		    const struct blk_layout *lo)
+{
+	uint64_t dir = blk_tree_add(t, BLK_ROOT_INO, "free", BLK_NODE_DIR);
+	char name[64];
+
+	if (!dir)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < lo->ngaps; i++) {
+		uint64_t ino;
+
+		blk_gap_name(name, sizeof(name), &lo->gaps[i], src->sector_size);
+		ino = blk_tree_add(t, dir, name, BLK_NODE_DATA);
+		if (!ino)
+			return -ENOMEM;
+		blk_tree_get(t, ino)->start = lo->gaps[i].start;
+		blk_tree_get(t, ino)->size = lo->gaps[i].size;
+	}
+	return 0;
+}
+
 int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
-		   const struct blk_layout *lo, bool ctl_file)
+		   const struct blk_layout *lo, const struct blk_tree_opts *o)
 {
 	char name[32];
 
@@ -85,8 +183,12 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		if (add_data(t, name, p->start, p->size))
 			return -ENOMEM;
 	}
+	if (!o->no_free && add_free(t, src, lo))
+		return -ENOMEM;
+	if (add_aliases(t, lo) || add_text(t, "layout.json", src, lo))
+		return -ENOMEM;
 	/* Dot-named: ls, globs and imaging scripts pass it by. */
-	if (ctl_file &&
+	if (o->ctl_file &&
 	    !blk_tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL))
 		return -ENOMEM;
 	return 0;

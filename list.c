@@ -4,10 +4,21 @@
  * START, END and SECTORS are in logical sectors of the size that was used
  * (the header says which and why); the JSON form also gives bytes.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "blkfuse.h"
+
+/* free/FIRST-LAST in sectors, zero-padded so names sort by position. */
+void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
+		  unsigned int ssz)
+{
+	uint64_t first = g->start / ssz;
+	uint64_t last = (g->start + g->size + ssz - 1) / ssz - 1;
+
+	snprintf(buf, len, "%010" PRIu64 "-%010" PRIu64, first, last);
+}
 
 static void json_str(FILE *f, const char *s)
 {
@@ -71,13 +82,16 @@ static const char *table_note(const struct blk_layout *lo)
 	return "";
 }
 
+static void print_parts(const struct blk_source *src,
+			const struct blk_layout *lo);
+
 static void print_text(const struct blk_source *src,
 		       const struct blk_layout *lo)
 {
 	unsigned int ssz = src->sector_size;
 
-	printf("Source:      %s (%s, opened read-only)\n", src->path,
-	       src->is_blockdev ? "block device" : "regular file");
+	printf("Source:      %s (%s, opened %s)\n", src->path,
+	       src->is_blockdev ? "block device" : "regular file", src->opened);
 	printf("Size:        %llu bytes, %llu sectors\n",
 	       (unsigned long long)src->size,
 	       (unsigned long long)(src->size / ssz));
@@ -85,8 +99,30 @@ static void print_text(const struct blk_source *src,
 	printf("Table:       %s%s%s%s%s\n", lo->pttype[0] ? lo->pttype : "none",
 	       lo->ptuuid[0] ? ", id " : "", lo->ptuuid,
 	       table_note(lo)[0] ? ", " : "", table_note(lo));
-	if (!lo->nparts)
+	if (lo->nparts)
+		print_parts(src, lo);
+	if (!lo->ngaps)
 		return;
+	printf("\n%-25s %12s %12s %12s %7s\n", "FREE", "START", "END", "SECTORS", "SIZE");
+	for (unsigned int i = 0; i < lo->ngaps; i++) {
+		const struct blk_gap *g = &lo->gaps[i];
+		char name[64], hsize[16];
+		uint64_t sectors = (g->size + ssz - 1) / ssz;
+
+		blk_gap_name(name, sizeof(name), g, ssz);
+		human_size(hsize, sizeof(hsize), g->size);
+		printf("free/%-20s %12llu %12llu %12llu %7s\n", name,
+		       (unsigned long long)(g->start / ssz),
+		       (unsigned long long)(g->start / ssz + sectors - 1),
+		       (unsigned long long)sectors, hsize);
+	}
+}
+
+static void print_parts(const struct blk_source *src,
+			const struct blk_layout *lo)
+{
+	unsigned int ssz = src->sector_size;
+
 	printf("\n%4s %12s %12s %12s %7s %-8s %-36s %-20s %-36s %s\n", "NR",
 	       "START", "END", "SECTORS", "SIZE", "SCHEME", "TYPE", "NAME",
 	       "UUID", "FLAGS");
@@ -106,59 +142,126 @@ static void print_text(const struct blk_source *src,
 	}
 }
 
-static void print_json(const struct blk_source *src,
-		       const struct blk_layout *lo)
+static void json_gap_name(char *buf, size_t len, const struct blk_gap *g,
+			  unsigned int ssz)
+{
+	blk_gap_name(buf, len, g, ssz);
+}
+
+/* The layout document: --list --json and MOUNTPOINT/layout.json. */
+void blk_layout_json(FILE *f, const struct blk_source *src,
+		     const struct blk_layout *lo)
 {
 	unsigned int ssz = src->sector_size;
+	const char *sep = "";
 
-	printf("{\n  \"source\": ");
-	json_str(stdout, src->path);
-	printf(",\n  \"source_kind\": \"%s\",\n  \"opened\": \"O_RDONLY\",\n",
-	       src->is_blockdev ? "block" : "file");
-	printf("  \"size\": %llu,\n  \"sector_size\": %u,\n  \"sector_size_from\": \"%s\",\n",
-	       (unsigned long long)src->size, ssz, src->sector_size_from);
-	printf("  \"table\": ");
-	json_str(stdout, lo->pttype);
-	printf(",\n  \"table_id\": ");
-	json_str(stdout, lo->ptuuid);
-	printf(",\n  \"gpt_header\": \"%s\",\n",
-	       strcmp(lo->pttype, "gpt") ? "" :
-	       lo->gpt_backup_used ? "backup" : "primary");
-	printf("  \"partitions\": [");
+	fprintf(f, "{\n  \"blkfuse_version\": \"%s\",\n  \"source\": ", BLKFUSE_VERSION);
+	json_str(f, src->path);
+	fprintf(f, ",\n  \"source_kind\": \"%s\",\n  \"opened\": ",
+		src->is_blockdev ? "block" : "file");
+	json_str(f, src->opened);
+	fprintf(f, ",\n  \"size\": %llu,\n  \"sector_size\": %u,\n  \"sector_size_from\": \"%s\",\n",
+		(unsigned long long)src->size, ssz, src->sector_size_from);
+	fprintf(f, "  \"table\": ");
+	json_str(f, lo->pttype);
+	fprintf(f, ",\n  \"table_id\": ");
+	json_str(f, lo->ptuuid);
+	fprintf(f, ",\n  \"gpt_header\": \"%s\",\n",
+		strcmp(lo->pttype, "gpt") ? "" :
+		lo->gpt_backup_used ? "backup" : "primary");
+	fprintf(f, "  \"nested_tables\": [");
+	for (unsigned int i = 0; i < lo->nparts; i++) {
+		const struct blk_part *p = &lo->parts[i];
+
+		if (!(p->flags & BLK_PART_NESTED) || strstr(sep, p->scheme))
+			continue;
+		fprintf(f, "%s", sep[0] ? ", " : "");
+		json_str(f, p->scheme);
+		sep = p->scheme;
+	}
+	fprintf(f, "],\n  \"partitions\": [");
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
 		char flags[64];
 
 		flags_str(flags, sizeof(flags), p->flags);
-		printf("%s\n    {\"nr\": %d, \"name\": \"p%d\", \"exposed\": %s, ",
-		       i ? "," : "", p->partno, p->partno,
-		       p->flags & BLK_PART_BEYOND_END ? "false" : "true");
-		printf("\"start\": %llu, \"sectors\": %llu, \"start_bytes\": %llu, \"size_bytes\": %llu, \"table_size_bytes\": %llu, ",
-		       (unsigned long long)(p->start / ssz),
-		       (unsigned long long)(p->table_size / ssz),
-		       (unsigned long long)p->start,
-		       (unsigned long long)p->size,
-		       (unsigned long long)p->table_size);
-		printf("\"scheme\": ");
-		json_str(stdout, p->scheme);
-		printf(", \"type\": ");
-		json_str(stdout, p->type);
-		printf(", \"label\": ");
-		json_str(stdout, p->name);
-		printf(", \"uuid\": ");
-		json_str(stdout, p->uuid);
-		printf(", \"attrs\": %llu, \"flags\": ", p->attrs);
-		json_str(stdout, flags);
-		printf("}");
+		fprintf(f, "%s\n    {\"nr\": %d, \"name\": \"p%d\", \"exposed\": %s, ",
+			i ? "," : "", p->partno, p->partno,
+			p->flags & BLK_PART_BEYOND_END ? "false" : "true");
+		fprintf(f, "\"start\": %llu, \"end\": %llu, \"sectors\": %llu, \"start_bytes\": %llu, \"size_bytes\": %llu, \"table_size_bytes\": %llu, ",
+			(unsigned long long)(p->start / ssz),
+			(unsigned long long)((p->start + p->table_size) / ssz - 1),
+			(unsigned long long)(p->table_size / ssz),
+			(unsigned long long)p->start,
+			(unsigned long long)p->size,
+			(unsigned long long)p->table_size);
+		fprintf(f, "\"scheme\": ");
+		json_str(f, p->scheme);
+		fprintf(f, ", \"type\": ");
+		json_str(f, p->type);
+		fprintf(f, ", \"label\": ");
+		json_str(f, p->name);
+		fprintf(f, ", \"uuid\": ");
+		json_str(f, p->uuid);
+		fprintf(f, ", \"fs_type\": ");
+		json_str(f, p->fs_type);
+		fprintf(f, ", \"fs_uuid\": ");
+		json_str(f, p->fs_uuid);
+		fprintf(f, ", \"attrs\": %llu, \"flags\": ", p->attrs);
+		json_str(f, flags);
+		fprintf(f, "}");
 	}
-	printf("%s]\n}\n", lo->nparts ? "\n  " : "");
+	fprintf(f, "%s],\n  \"free\": [", lo->nparts ? "\n  " : "");
+	for (unsigned int i = 0; i < lo->ngaps; i++) {
+		const struct blk_gap *g = &lo->gaps[i];
+		char name[64];
+
+		json_gap_name(name, sizeof(name), g, ssz);
+		fprintf(f, "%s\n    {\"name\": \"free/%s\", \"start\": %llu, \"sectors\": %llu, \"start_bytes\": %llu, \"size_bytes\": %llu}",
+			i ? "," : "", name, (unsigned long long)(g->start / ssz),
+			(unsigned long long)((g->size + ssz - 1) / ssz),
+			(unsigned long long)g->start, (unsigned long long)g->size);
+	}
+	fprintf(f, "%s],\n  \"warnings\": [", lo->ngaps ? "\n  " : "");
+	sep = "";
+	for (unsigned int i = 0; i < lo->nparts; i++) {
+		const struct blk_part *p = &lo->parts[i];
+		char w[160];
+
+		if (p->flags & BLK_PART_BEYOND_END)
+			snprintf(w, sizeof(w), "p%d starts past the end; not exposed", p->partno);
+		else if (p->flags & BLK_PART_CLIPPED)
+			snprintf(w, sizeof(w), "p%d runs past the end; clipped to %llu of %llu bytes",
+				 p->partno, (unsigned long long)p->size,
+				 (unsigned long long)p->table_size);
+		else
+			continue;
+		fprintf(f, "%s", sep);
+		json_str(f, w);
+		sep = ", ";
+	}
+	if (lo->gpt_backup_used) {
+		fprintf(f, "%s", sep);
+		json_str(f, "primary GPT header is corrupt; the backup header was used");
+		sep = ", ";
+	}
+	if (lo->pmbr_only) {
+		fprintf(f, "%s", sep);
+		json_str(f, "protective MBR but no valid GPT header");
+		sep = ", ";
+	}
+	if (lo->truncated) {
+		fprintf(f, "%s", sep);
+		json_str(f, "more partitions than blkfuse uses; the rest are ignored");
+	}
+	fprintf(f, "]\n}\n");
 }
 
 void blk_list_print(const struct blk_source *src,
 		    const struct blk_layout *lo, bool json)
 {
 	if (json)
-		print_json(src, lo);
+		blk_layout_json(stdout, src, lo);
 	else
 		print_text(src, lo);
 }

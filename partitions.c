@@ -91,6 +91,30 @@ static void fill_part(struct blk_part *p, blkid_partition par,
 	}
 }
 
+/* The file system inside a partition, for by-uuid/: libblkid's superblock
+ * chain on a window of the source. */
+static void probe_fs(const struct blk_source *src, struct blk_part *p)
+{
+	blkid_probe pr = blkid_new_probe();
+	const char *val;
+
+	if (!pr)
+		return;
+	if (blkid_probe_set_device(pr, src->fd, p->start, p->size) == 0) {
+		blkid_probe_enable_partitions(pr, 0);
+		blkid_probe_enable_superblocks(pr, 1);
+		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID |
+						  BLKID_SUBLKS_TYPE);
+		if (blkid_do_safeprobe(pr) == 0) {
+			if (!blkid_probe_lookup_value(pr, "UUID", &val, NULL))
+				copy_str(p->fs_uuid, sizeof(p->fs_uuid), val);
+			if (!blkid_probe_lookup_value(pr, "TYPE", &val, NULL))
+				copy_str(p->fs_type, sizeof(p->fs_type), val);
+		}
+	}
+	blkid_free_probe(pr);
+}
+
 static bool partno_taken(const struct blk_layout *lo, int partno)
 {
 	for (unsigned int i = 0; i < lo->nparts; i++)
@@ -167,16 +191,25 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 		}
 		fill_part(&lo->parts[lo->nparts++], par, src);
 	}
+	for (unsigned int i = 0; i < lo->nparts; i++)
+		if (!(lo->parts[i].flags & (BLK_PART_CONTAINER | BLK_PART_BEYOND_END)))
+			probe_fs(src, &lo->parts[i]);
 	rc = 0;
 
 out_free_probe:
 	blkid_free_probe(pr);
+	if (rc == 0 && blk_layout_find_gaps(src, lo) != 0) {
+		blk_err("%s: %s", src->path, strerror(ENOMEM));
+		rc = -1;
+	}
 	return rc;
 }
 
 void blk_layout_free(struct blk_layout *lo)
 {
 	free(lo->parts);
+	free(lo->gaps);
 	lo->parts = NULL;
-	lo->nparts = 0;
+	lo->gaps = NULL;
+	lo->nparts = lo->ngaps = 0;
 }

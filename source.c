@@ -79,6 +79,7 @@ int blk_source_open(struct blk_source *src, const char *path,
 			 path, (unsigned long long)src->size,
 			 src->sector_size);
 
+	snprintf(src->opened, sizeof(src->opened), "O_RDONLY");
 	src->path = strdup(path);
 	if (!src->path) {
 		errno = ENOMEM;

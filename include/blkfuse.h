@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/types.h>
@@ -29,6 +30,7 @@ struct blk_source {
 	uint64_t size;		/* bytes */
 	unsigned int sector_size;	/* logical sector size used for the table */
 	const char *sector_size_from;	/* "BLKSSZGET", "--sector-size", "default" */
+	char opened[64];		/* how: "O_RDONLY", "+O_EXCL", "+flock" */
 	struct stat st;
 };
 
@@ -57,6 +59,13 @@ struct blk_part {
 	char uuid[40];			/* partition UUID */
 	unsigned long long attrs;	/* GPT attributes or DOS boot flag */
 	unsigned int flags;		/* enum blk_part_flag */
+	char fs_uuid[40];		/* file system UUID inside, if any */
+	char fs_type[16];		/* file system type inside, if any */
+};
+
+/* A byte range no data partition covers: the free/ files. */
+struct blk_gap {
+	uint64_t start, size;		/* bytes */
 };
 
 struct blk_layout {
@@ -67,15 +76,22 @@ struct blk_layout {
 	bool truncated;			/* more than BLK_MAX_PARTS entries */
 	unsigned int nparts;
 	struct blk_part *parts;
+	unsigned int ngaps;
+	struct blk_gap *gaps;
 };
 
 int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo);
+int blk_layout_find_gaps(const struct blk_source *src, struct blk_layout *lo);
 void blk_layout_free(struct blk_layout *lo);
 
 /* ---- list.c: --list output ---------------------------------------------- */
 
 void blk_list_print(const struct blk_source *src,
 		    const struct blk_layout *lo, bool json);
+void blk_layout_json(FILE *f, const struct blk_source *src,
+		     const struct blk_layout *lo);
+void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
+		  unsigned int ssz);
 
 /* ---- log.c --------------------------------------------------------------- */
 
@@ -130,8 +146,13 @@ uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
 			 const char *name);
 #define BLK_CTL_FILE ".blkfuse-ctl"
 
+struct blk_tree_opts {
+	bool ctl_file;			/* the control file (no CUSE) */
+	bool no_free;			/* --no-free: hide free/ */
+};
+
 int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
-		   const struct blk_layout *lo, bool ctl_file);
+		   const struct blk_layout *lo, const struct blk_tree_opts *o);
 void blk_tree_free(struct blk_tree *t);
 
 /* ---- stats and tunables (shared by the read path and the control node) -- */

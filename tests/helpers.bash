@@ -62,6 +62,11 @@ mmls_ranges() {
 	mmls "$@" | awk '$2 ~ /^[0-9]+(:[0-9]+)?$/ { printf "%.0f %.0f\n", $3 * 512, $5 * 512 }'
 }
 
+# data_files MNT: the disk and pN files of a mount, one a line, sorted.
+data_files() {
+	ls "$1" | grep -E '^(disk|p[0-9]+)$' | sort -V
+}
+
 # ---- the daemon ---------------------------------------------------------
 
 # start_blkfuse [blkfuse args...] SOURCE MOUNTPOINT: mounted when it returns.

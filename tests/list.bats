@@ -79,7 +79,7 @@ teardown() {
 	assert_success
 	assert_equal "$stderr" "blkfuse: $img: no partition table found; exposing only 'disk'"
 	start_blkfuse "$img" "$MNT"
-	run ls "$MNT"
+	run data_files "$MNT"
 	assert_output disk
 	cmp "$img" "$MNT/disk"
 }

@@ -28,12 +28,12 @@ cmp_parts() {
 		cmp <(dd if="$img" bs=512 skip=$((start / 512)) count=$((size / 512)) status=none) "$mnt/p$nr"
 		want="$want p$nr"
 	done < <(partx_ranges "$img")
-	[ "$(ls "$mnt" | sort | xargs)" = "$(echo $want | tr ' ' '\n' | sort | xargs)" ]
+	[ "$(data_files "$mnt" | xargs)" = "$(echo $want | tr ' ' '\n' | sort -V | xargs)" ]
 }
 
 @test "DOS with extended and logical partitions: p1 p2 p4 p5 p6 equal their ranges" {
 	start_blkfuse "$DOS" "$MNT"
-	run ls "$MNT"
+	run data_files "$MNT"
 	assert_output "$(printf 'disk\np1\np2\np3\np4\np5\np6')"
 	# the extended container is 1 KiB, as the kernel shows it
 	[ "$(stat -c %s "$MNT/p3")" -eq 1024 ]

@@ -37,7 +37,7 @@ check_image() {
 		cmp <(tail -c +$((start + 1)) "$img" | head -c "$size") "$MNT/p$nr"
 		want="$want p$nr"
 	done < <(partx_ranges "$img" 2>/dev/null)
-	assert_equal "$(ls "$MNT" | sort | xargs)" "$(echo $want | tr ' ' '\n' | sort | xargs)"
+	assert_equal "$(data_files "$MNT" | xargs)" "$(echo $want | tr ' ' '\n' | sort -V | xargs)"
 	cmp "$img" "$MNT/disk"
 	stop_blkfuse
 }
@@ -90,7 +90,7 @@ check_image() {
 		assert_success
 		assert_equal "$stderr" "blkfuse: $BATS_FILE_TMPDIR/$n.img: no partition table found; exposing only 'disk'"
 		start_blkfuse "$BATS_FILE_TMPDIR/$n.img" "$MNT"
-		run ls "$MNT"
+		run data_files "$MNT"
 		assert_output disk
 		stop_blkfuse
 	done
