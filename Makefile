@@ -15,8 +15,8 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-sign-compare \
 CPPFLAGS += -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -Iinclude $(DEPS_CFLAGS)
 LDLIBS   += $(DEPS_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto) -lpthread
 
-SRCS := blkfuse.c ctl.c ctl_client.c cuse_ctl.c freespace.c fs_ops.c fs_tree.c hash.c list.c \
-	log.c partitions.c source.c splice_io.c throttle.c workers.c
+SRCS := audit.c blkfuse.c ctl.c ctl_client.c cuse_ctl.c freespace.c fs_ops.c fs_tree.c hash.c list.c \
+	forensic.c log.c partitions.c source.c splice_io.c throttle.c workers.c
 OBJS := $(SRCS:.c=.o)
 HDRS := $(wildcard include/*.h)
 

@@ -23,6 +23,22 @@
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
+#define EXIT_VERIFY 3
+
+static void json_escape(char *dst, size_t len, const char *s)
+{
+	size_t j = 0;
+
+	for (; *s && j + 7 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			dst[j++] = '\\';
+		if ((unsigned char)*s < 0x20)
+			j += snprintf(dst + j, len - j, "\\u%04x", *s);
+		else
+			dst[j++] = *s;
+	}
+	dst[j] = '\0';
+}
 
 struct blk_cfg {
 	char *source;
@@ -41,6 +57,12 @@ struct blk_cfg {
 	char *ctl_mode;
 	int bad_rw;
 	int no_free;
+	int exclusive;
+	int set_ro;
+	char *audit;
+	char *verify;
+	int verify_after;
+	char *on_error;
 };
 
 enum { KEY_RW, KEY_SINGLE };
@@ -52,6 +74,12 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("-l", list, 1),
 	BLK_OPT("--json", json, 1),
 	BLK_OPT("--no-free", no_free, 1),
+	BLK_OPT("--exclusive", exclusive, 1),
+	BLK_OPT("--set-ro", set_ro, 1),
+	BLK_OPT("--audit=%s", audit, 0),
+	BLK_OPT("--verify=%s", verify, 0),
+	BLK_OPT("--verify-after", verify_after, 1),
+	BLK_OPT("--on-error=%s", on_error, 0),
 	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
@@ -103,6 +131,28 @@ static void usage(FILE *out)
 "                          with N-byte sectors (512, 1024, 2048, 4096);\n"
 "                          default: BLKSSZGET for block devices, else 512\n"
 " -f                       stay in the foreground (log to stderr)\n"
+"\n"
+"Forensic options:\n"
+"     --exclusive          claim the source exclusively (O_EXCL on a block\n"
+"                          device, flock on an image) and refuse to start if\n"
+"                          it, a partition of it or a loop device over it is\n"
+"                          mounted read-write anywhere\n"
+"     --set-ro             set the kernel's read-only flag (BLKROSET) on the\n"
+"                          device and its partitions while mounted; the old\n"
+"                          state is logged and restored at exit\n"
+"     --verify ALGO:HEX    hash the whole source first (sha256, sha1, md5) and\n"
+"                          refuse to mount on a mismatch (exit status 3)\n"
+"     --verify-after       hash the source again at unmount; the result goes\n"
+"                          to the log and the audit trail\n"
+"     --audit FILE         append JSON Lines to FILE: start, every open, read\n"
+"                          and release (time, file, offset, length, bytes\n"
+"                          returned, errno, pid, uid, gid, process name),\n"
+"                          stop; SIGHUP flushes and reopens FILE (rotation)\n"
+"     --on-error=eio|zero  a read that hits a bad sector fails with EIO\n"
+"                          (default) or gets zeros for the unreadable sectors,\n"
+"                          each logged and audited\n"
+"     --no-free            hide free/ (unallocated space)\n"
+"\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
 "                          character device /dev/blkfuse-NAME when the kernel\n"
 "                          has CUSE, else the file MOUNTPOINT/.blkfuse-ctl\n"
@@ -148,8 +198,12 @@ static void usage(FILE *out)
 " abort=1                  end the connection now: readers get ENOTCONN\n"
 " max_reply is shown but fixed at mount.\n"
 "\n"
+"Mount contents: disk, pN, free/FIRST-LAST (unallocated sectors), by-partuuid/,\n"
+"by-partlabel/, by-uuid/ (links to pN), layout.json (= --list --json).\n"
+"\n"
 "Exit status: 0 on success and on a clean unmount or SIGINT/SIGTERM,\n"
-"1 on any error (one line on stderr says what and where).\n"
+"1 on any error (one line on stderr says what and where), 3 when\n"
+"--verify finds a different hash.\n"
 "\n"
 "Examples:\n"
 " blkfuse --list evidence.dd\n"
@@ -167,7 +221,8 @@ static void usage(FILE *out)
 static int join_long_opts(int argc, char *argv[], struct fuse_args *args)
 {
 	static const char *const with_value[] = {
-		"--sector-size", "--ctl", "--name", "--ctl-mode",
+		"--sector-size", "--ctl", "--name", "--ctl-mode", "--audit",
+		"--verify", "--on-error",
 	};
 
 	for (int i = 0; i < argc; i++) {
@@ -244,6 +299,11 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&
 	    strcmp(cfg->ctl, "none"))
 		return usage_error("--ctl must be auto, cuse or none, not %s", cfg->ctl);
+	if (cfg->on_error && strcmp(cfg->on_error, "eio") &&
+	    strcmp(cfg->on_error, "zero"))
+		return usage_error("%s", "--on-error must be eio or zero");
+	if (cfg->verify && !strchr(cfg->verify, ':'))
+		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0...");
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
@@ -402,7 +462,7 @@ static void wait_for_end(struct blk_ctx *ctx)
 			continue;
 		switch (sig) {
 		case SIGHUP:
-			blk_info("SIGHUP: nothing to reopen");
+			blk_audit_reopen(ctx);
 			continue;
 		case SIGUSR2:
 			/* let the abort request's own reply go out first */
@@ -428,6 +488,91 @@ static void block_signals(void)
 		sigaddset(&set, sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* --verify, --audit, --set-ro: everything before the mount appears. */
+static int forensic_start(struct blk_ctx *ctx, const struct blk_cfg *cfg,
+			  int argc, char *argv[])
+{
+	char got[128] = "", opts[2048] = "", esc[4096];
+	char src_esc[1024], mnt_esc[1024];
+	size_t used = 0;
+
+	if (cfg->verify) {
+		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
+
+		if (res < 0)
+			return EXIT_FAILURE;
+		if (res > 0) {
+			blk_err("%s: hash mismatch: expected %s, found %s; not mounting",
+				ctx->src.path, cfg->verify, got);
+			return EXIT_VERIFY;
+		}
+		blk_notice("%s: verified %s", ctx->src.path, got);
+	}
+	if (cfg->audit) {
+		if (blk_audit_open(ctx, cfg->audit) != 0)
+			return EXIT_FAILURE;
+		for (int i = 1; i < argc && used < sizeof(opts) - 1; i++)
+			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
+					 i > 1 ? " " : "", argv[i]);
+		json_escape(esc, sizeof(esc), opts);
+		json_escape(src_esc, sizeof(src_esc), ctx->src.path);
+		json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
+		blk_audit_record(ctx, "start",
+			"\"version\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\"",
+			BLKFUSE_VERSION, (int)getpid(), src_esc,
+			(unsigned long long)ctx->src.size, ctx->src.sector_size,
+			ctx->src.opened, ctx->layout.pttype, got,
+			mnt_esc, esc);
+		blk_audit_flush(ctx);
+	}
+	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
+		return EXIT_FAILURE;
+	return EXIT_SUCCESS;
+}
+
+/* "sha256:HEX" of the whole source into got; -1 on error (printed). */
+static int hash_sha256(const struct blk_source *src, char *got, size_t len)
+{
+	struct blk_hash_range r = { .name = "disk", .size = src->size };
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+
+	if (blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256, false) != 0)
+		return -1;
+	blk_hash_hex(hex, r.md[BLK_HASH_SHA256], BLK_HASH_SHA256);
+	snprintf(got, len, "sha256:%s", hex);
+	return 0;
+}
+
+static void forensic_stop(struct blk_ctx *ctx, const struct blk_cfg *cfg,
+			  int ret)
+{
+	char got[128] = "";
+	int res = 0;
+
+	blk_source_restore_ro();
+	if (cfg->verify_after && ret != EXIT_VERIFY) {
+		/* with --verify, the same algorithm and hash; else sha256 */
+		if (cfg->verify)
+			res = blk_hash_verify(&ctx->src, cfg->verify, got,
+					      sizeof(got));
+		else
+			res = hash_sha256(&ctx->src, got, sizeof(got));
+		if (res >= 0)
+			blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
+				   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
+	}
+	if (ctx->audit) {
+		blk_audit_record(ctx, "stop",
+			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
+			ret, (unsigned long long)(atomic_load(&ctx->stats.spliced_reqs) +
+						  atomic_load(&ctx->stats.copied_reqs)),
+			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
+			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
+			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
+		blk_audit_close(ctx);
+	}
 }
 
 static int serve(struct blk_ctx *ctx, struct fuse_args *args,
@@ -535,6 +680,8 @@ int main(int argc, char *argv[])
 
 	if (blk_source_open(&ctx.src, cfg.source, cfg.sector_size) != 0)
 		goto out_notify;
+	if (cfg.exclusive && blk_source_exclusive(&ctx.src) != 0)
+		goto out_close_source;
 	if (blk_layout_probe(&ctx.src, &ctx.layout) != 0)
 		goto out_close_source;
 	if (cfg.list) {
@@ -569,8 +716,12 @@ int main(int argc, char *argv[])
 	if (add_mount_opts(&args, ctx.src.path) != 0)
 		goto out_free_tree;
 	check_pipe_fits(&ctx);
+	ctx.on_error_zero = cfg.on_error && !strcmp(cfg.on_error, "zero");
 
-	ret = serve(&ctx, &args, &cfg, opts.foreground);
+	ret = forensic_start(&ctx, &cfg, argc, argv);
+	if (ret == EXIT_SUCCESS)
+		ret = serve(&ctx, &args, &cfg, opts.foreground);
+	forensic_stop(&ctx, &cfg, ret);
 
 out_free_tree:
 	blk_tree_free(&ctx.tree);
@@ -588,6 +739,9 @@ out_free_args:
 	free(cfg.ctl);
 	free(cfg.name);
 	free(cfg.ctl_mode);
+	free(cfg.audit);
+	free(cfg.verify);
+	free(cfg.on_error);
 	free(cfg.source);
 	free(cfg.mountpoint);
 	free(cfg.notify_pipe);

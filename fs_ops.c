@@ -186,6 +186,18 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(buf);
 }
 
+static void audit(fuse_req_t req, const char *ev, const struct blk_node *n)
+{
+	struct blk_ctx *ctx = blk_ctx(req);
+	const struct fuse_ctx *who = fuse_req_ctx(req);
+	char name[300];
+
+	if (!ctx->audit || n->kind != BLK_NODE_DATA)
+		return;
+	blk_node_path(&ctx->tree, n, name, sizeof(name));
+	blk_audit_io(ctx, ev, name, 0, 0, 0, 0, who->pid, who->uid, who->gid);
+}
+
 static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct blk_ctx *ctx = blk_ctx(req);
@@ -220,6 +232,7 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = ino;
 	/* The data cannot change under us: keep the page cache across opens. */
 	fi->keep_cache = 1;
+	audit(req, "open", n);	/* before the reply: it frees req */
 	fuse_reply_open(req, fi);
 }
 
@@ -230,6 +243,8 @@ static void blk_release(fuse_req_t req, fuse_ino_t ino,
 
 	if (n && n->kind == BLK_NODE_CTL)
 		blk_ctl_release((struct blk_ctl_handle *)(uintptr_t)fi->fh);
+	else if (n)
+		audit(req, "release", n);
 	fuse_reply_err(req, 0);
 }
 

@@ -194,6 +194,18 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 	return 0;
 }
 
+/* "p1", "free/0000000000-0000002047": the name relative to the root. */
+void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
+		   char *buf, size_t len)
+{
+	const struct blk_node *dir = blk_tree_get(t, n->parent);
+
+	if (n->parent == BLK_ROOT_INO || !dir)
+		snprintf(buf, len, "%s", n->name);
+	else
+		snprintf(buf, len, "%s/%s", dir->name, n->name);
+}
+
 void blk_tree_free(struct blk_tree *t)
 {
 	for (size_t i = 0; i < t->count; i++) {

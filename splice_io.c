@@ -202,8 +202,54 @@ static bool reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
 	return false;
 }
 
+/*
+ * --on-error=zero: read [pos, pos + len) sector by sector into buf, zeroing
+ * the sectors that fail; each bad run is logged, counted and audited.
+ */
+static void read_zeroing(struct blk_ctx *ctx, const struct blk_node *node,
+			 int src_fd, char *buf, uint64_t pos, size_t len)
+{
+	size_t ssz = ctx->src.sector_size, done = 0;
+	uint64_t bad_start = 0, bad_len = 0;
+	int bad_err = 0;
+	char name[300];
+
+	blk_node_path(&ctx->tree, node, name, sizeof(name));
+	while (done < len) {
+		size_t chunk = ssz - (pos + done) % ssz;
+		ssize_t n;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		n = pread(src_fd, buf + done, chunk, pos + done);
+		if (n == (ssize_t)chunk || (n >= 0 && n < (ssize_t)chunk &&
+					     !memset(buf + done + n, 0, chunk - n))) {
+			done += chunk;
+		} else {
+			if (!bad_len)
+				bad_start = pos + done, bad_err = errno;
+			bad_len += chunk;
+			memset(buf + done, 0, chunk);
+			done += chunk;
+			if (done < len)
+				continue;
+		}
+		if (bad_len && (done == len || n == (ssize_t)chunk)) {
+			blk_warn("%s: %s at source offset %llu, %llu bytes: filled with zeros",
+				 name, strerror(bad_err),
+				 (unsigned long long)bad_start,
+				 (unsigned long long)bad_len);
+			atomic_fetch_add(&ctx->stats.zeroed_bytes, bad_len);
+			blk_audit_io(ctx, "zeroed", name, bad_start - node->start,
+				     bad_len, 0, bad_err, 0, 0, 0);
+			bad_len = 0;
+		}
+	}
+}
+
 /* Copy path: pread into this thread's buffer, writev header + data. */
-static int reply_copy(struct blk_io_thread *t, int src_fd, int fuse_fd,
+static int reply_copy(struct blk_ctx *ctx, const struct blk_node *node,
+		      struct blk_io_thread *t, int src_fd, int fuse_fd,
 		      uint64_t unique, uint64_t pos, size_t len,
 		      size_t *sent)
 {
@@ -232,6 +278,12 @@ static int reply_copy(struct blk_io_thread *t, int src_fd, int fuse_fd,
 		n = pread(src_fd, (char *)t->buf + got, len - got, pos + got);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && ctx->on_error_zero) {
+			read_zeroing(ctx, node, src_fd, (char *)t->buf + got,
+				     pos + got, len - got);
+			got = len;
+			break;
+		}
 		if (n < 0)
 			return errno;
 		if (n == 0)
@@ -285,15 +337,16 @@ static void account(struct blk_ctx *ctx, struct blk_node *node,
 }
 
 void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
-		    uint64_t unique, struct blk_node *node, uint64_t off,
-		    uint32_t size)
+		    const struct fuse_in_header *in, struct blk_node *node,
+		    uint64_t off, uint32_t size)
 {
+	uint64_t unique = in->unique;
 	struct blk_stats *st = &ctx->stats;
 	uint64_t started = now_ns(), pos = node->start + off;
 	size_t len = 0, sent = 0;
 	int64_t inflight;
 	enum blk_fallback why;
-	int src_fd, err;
+	int src_fd, err = 0;
 
 	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
 	for (int64_t peak = atomic_load(&st->inflight_peak); inflight > peak;)
@@ -313,18 +366,19 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 
 	if (len == 0) {
 		/* At or past EOF: a header-only reply, neither spliced nor copied. */
-		reply_copy(t, src_fd, fuse_fd, unique, pos, 0, &sent);
+		reply_copy(ctx, node, t, src_fd, fuse_fd, unique, pos, 0, &sent);
 		atomic_fetch_add_explicit(&node->reads, 1, memory_order_relaxed);
 		goto out;
 	}
 	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
 		why = BLK_FB_SPLICE_OFF;
 	else if (reply_splice(t, src_fd, fuse_fd, unique, pos, len, &why)) {
+		sent = len;
 		account(ctx, node, started, len, true);
 		goto out;
 	}
 	atomic_fetch_add_explicit(&st->fallback[why], 1, memory_order_relaxed);
-	err = reply_copy(t, src_fd, fuse_fd, unique, pos, len, &sent);
+	err = reply_copy(ctx, node, t, src_fd, fuse_fd, unique, pos, len, &sent);
 	if (err) {
 		blk_warn("%s: read of %zu bytes at source offset %llu: %s", node->name,
 			  len, (unsigned long long)pos, strerror(err));
@@ -334,4 +388,12 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 	account(ctx, node, started, sent, false);
 out:
 	atomic_fetch_sub(&st->inflight, 1);
+	if (ctx->audit) {
+		char name[300];
+
+		blk_node_path(&ctx->tree, node, name, sizeof(name));
+		blk_audit_io(ctx, "read", name, off, size,
+			     err ? -1 : (int64_t)sent, err, in->pid, in->uid,
+			     in->gid);
+	}
 }

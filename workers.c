@@ -50,8 +50,7 @@ static bool try_read_fast(struct blk_worker *w, int fd,
 	node = blk_tree_get(&w->ctx->tree, arg->fh);
 	if (!node || node->kind != BLK_NODE_DATA || in->nodeid != arg->fh)
 		return false;
-	blk_reply_read(w->ctx, &w->io, fd, in->unique, node, arg->offset,
-		       arg->size);
+	blk_reply_read(w->ctx, &w->io, fd, in, node, arg->offset, arg->size);
 	return true;
 }
 

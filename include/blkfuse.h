@@ -39,6 +39,11 @@ int blk_source_open(struct blk_source *src, const char *path,
 int blk_source_open_direct(struct blk_source *src);
 void blk_source_close(struct blk_source *src);
 
+/* forensic.c */
+int blk_source_exclusive(struct blk_source *src);
+int blk_source_set_ro(const struct blk_source *src);
+void blk_source_restore_ro(void);
+
 /* ---- partitions.c: libblkid -> a table of byte ranges (no FUSE here) ---- */
 
 enum blk_part_flag {
@@ -154,6 +159,8 @@ struct blk_tree_opts {
 int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		   const struct blk_layout *lo, const struct blk_tree_opts *o);
 void blk_tree_free(struct blk_tree *t);
+void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
+		   char *buf, size_t len);
 
 /* ---- stats and tunables (shared by the read path and the control node) -- */
 
@@ -182,6 +189,7 @@ struct blk_stats {
 	_Atomic int64_t inflight_peak;
 	_Atomic uint64_t lat[BLK_LAT_BUCKETS];	/* bucket i: < 2^i us */
 	_Atomic unsigned int threads;
+	_Atomic uint64_t zeroed_bytes;		/* --on-error=zero fills */
 };
 
 struct blk_tunables {
@@ -221,6 +229,8 @@ struct blk_ctx {
 	uint64_t rate_next_ns;		/* under throttle_lock */
 	bool stopping;			/* under throttle_lock */
 	void *cuse;			/* cuse_ctl.c's state */
+	struct blk_audit *audit;	/* audit.c's state, NULL without --audit */
+	bool on_error_zero;		/* --on-error=zero */
 };
 
 /* ctl.c: the control protocol, shared by the CUSE node and the file */
@@ -264,11 +274,26 @@ struct blk_io_thread {
 
 int blk_io_thread_init(struct blk_io_thread *t, const struct blk_ctx *ctx);
 void blk_io_thread_fini(struct blk_io_thread *t);
+struct fuse_in_header;
+
 void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
-		    uint64_t unique, struct blk_node *node, uint64_t off,
-		    uint32_t size);
+		    const struct fuse_in_header *in, struct blk_node *node,
+		    uint64_t off, uint32_t size);
 void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
 		     int err);
+
+/* audit.c */
+struct blk_audit;
+
+int blk_audit_open(struct blk_ctx *ctx, const char *path);
+void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
+		  uint64_t off, uint64_t len, int64_t ret, int err,
+		  uint32_t pid, uint32_t uid, uint32_t gid);
+void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+void blk_audit_flush(struct blk_ctx *ctx);
+void blk_audit_reopen(struct blk_ctx *ctx);
+void blk_audit_close(struct blk_ctx *ctx);
 
 /* workers.c */
 int blk_workers_start(struct blk_ctx *ctx);

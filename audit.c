@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * --audit FILE: an append-only JSON Lines record of every open, read and
+ * release, with who did it, plus start and stop records.
+ *
+ * A line is formatted on the caller's stack, then copied into one shared
+ * buffer under a mutex; the buffer goes to the file (O_APPEND, whole lines
+ * per write) when it fills, on SIGHUP and at exit.  So the read path pays
+ * a format and a memcpy, not a system call.  Process names come from
+ * /proc/PID/comm through a small cache, refreshed at each open.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blkfuse.h"
+
+#define AUDIT_BUF (256 * 1024)
+#define AUDIT_LINE 1024
+#define COMM_CACHE 256
+
+struct blk_audit {
+	char *path;
+	int fd;
+	pthread_mutex_t lock;
+	char *buf;
+	size_t len;
+	uint64_t lines, lost;
+	struct { uint32_t pid; char comm[17]; } comm[COMM_CACHE];
+};
+
+static void json_escape(char *dst, size_t len, const char *s)
+{
+	size_t j = 0;
+
+	for (; *s && j + 7 < len; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			j += snprintf(dst + j, len - j, "\\%c", c);
+		else if (c < 0x20)
+			j += snprintf(dst + j, len - j, "\\u%04x", c);
+		else
+			dst[j++] = c;
+	}
+	dst[j] = '\0';
+}
+
+static void timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%09uZ", (unsigned int)ts.tv_nsec);
+}
+
+/* Write out whole lines; called with the lock held. */
+static void flush_locked(struct blk_audit *a)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < a->len) {
+		n = write(a->fd, a->buf + done, a->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			blk_err("%s: %s; %zu bytes of audit records lost",
+				a->path, strerror(errno), a->len - done);
+			a->lost++;
+			break;
+		}
+		done += n;
+	}
+	a->len = 0;
+}
+
+static void append(struct blk_audit *a, const char *line, size_t len)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->len + len > AUDIT_BUF)
+		flush_locked(a);
+	memcpy(a->buf + a->len, line, len);
+	a->len += len;
+	a->lines++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The process name, from the cache or /proc (a read may be the first). */
+static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
+{
+	unsigned int slot = pid % COMM_CACHE;
+	char path[32], name[17] = "";
+	int fd;
+	ssize_t n;
+
+	pthread_mutex_lock(&a->lock);
+	if (!fresh && a->comm[slot].pid == pid && pid) {
+		memcpy(out, a->comm[slot].comm, sizeof(a->comm[slot].comm));
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	pthread_mutex_unlock(&a->lock);
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	fd = pid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (n > 0)
+			name[n - (name[n - 1] == '\n')] = '\0';
+	}
+	json_escape(out, 17, name);
+	pthread_mutex_lock(&a->lock);
+	a->comm[slot].pid = pid;
+	memcpy(a->comm[slot].comm, out, 17);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
+		  uint64_t off, uint64_t len, int64_t ret, int err,
+		  uint32_t pid, uint32_t uid, uint32_t gid)
+{
+	struct blk_audit *a = ctx->audit;
+	char line[AUDIT_LINE], ts[40], comm[17], name[256];
+	int n;
+
+	if (!a)
+		return;
+	timestamp(ts, sizeof(ts));
+	comm_of(a, pid, comm, strcmp(ev, "open") == 0);
+	json_escape(name, sizeof(name), file);
+	n = snprintf(line, sizeof(line),
+		     "{\"ts\":\"%s\",\"ev\":\"%s\",\"file\":\"%s\",\"offset\":%llu,\"length\":%llu,\"returned\":%lld,\"errno\":%d,\"pid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":\"%s\"}\n",
+		     ts, ev, name, (unsigned long long)off,
+		     (unsigned long long)len, (long long)ret, err, pid, uid,
+		     gid, comm);
+	if (n > 0 && n < (int)sizeof(line))
+		append(a, line, n);
+}
+
+/* A start/stop/verify record: "ev" plus the caller's JSON members. */
+void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
+		      ...)
+{
+	struct blk_audit *a = ctx->audit;
+	char line[4096], ts[40];
+	va_list ap;
+	int n;
+
+	if (!a)
+		return;
+	timestamp(ts, sizeof(ts));
+	n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"ev\":\"%s\",", ts,
+		     ev);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - n - 2, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line) - 2)
+		n = sizeof(line) - 3;
+	line[n++] = '}';
+	line[n++] = '\n';
+	append(a, line, n);
+}
+
+int blk_audit_open(struct blk_ctx *ctx, const char *path)
+{
+	struct blk_audit *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->path = realpath(path, NULL);
+	if (!a->path) {
+		/* It may not exist yet: keep the name as given, made absolute. */
+		char cwd[4096];
+
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&a->path, "%s/%s", cwd, path) < 0)
+			a->path = NULL;
+		else if (path[0] == '/')
+			a->path = strdup(path);
+	}
+	a->buf = malloc(AUDIT_BUF);
+	if (!a->path || !a->buf) {
+		free(a->path);
+		free(a->buf);
+		free(a);
+		return -ENOMEM;
+	}
+	/* Append only, never truncated: an earlier session's lines stay. */
+	a->fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (a->fd < 0) {
+		int err = -errno;
+
+		blk_err("%s: %s", path, strerror(errno));
+		free(a->path);
+		free(a->buf);
+		free(a);
+		return err;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	ctx->audit = a;
+	return 0;
+}
+
+void blk_audit_flush(struct blk_ctx *ctx)
+{
+	struct blk_audit *a = ctx->audit;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	flush_locked(a);
+	fdatasync(a->fd);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* SIGHUP: flush, then reopen by name, so logrotate can move the file. */
+void blk_audit_reopen(struct blk_ctx *ctx)
+{
+	struct blk_audit *a = ctx->audit;
+	int fd;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	flush_locked(a);
+	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		blk_err("%s: %s; still writing to the old file", a->path,
+			strerror(errno));
+	} else {
+		close(a->fd);
+		a->fd = fd;
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+void blk_audit_close(struct blk_ctx *ctx)
+{
+	struct blk_audit *a = ctx->audit;
+
+	if (!a)
+		return;
+	blk_audit_flush(ctx);
+	close(a->fd);
+	pthread_mutex_destroy(&a->lock);
+	free(a->path);
+	free(a->buf);
+	free(a);
+	ctx->audit = NULL;
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Guarantees for evidence beyond O_RDONLY:
+ *   --exclusive  an exclusive claim on the source (O_EXCL on a block
+ *                device, flock() on an image file), and a refusal to start
+ *                if the source, one of its partitions, or a loop device
+ *                over the image file is mounted read-write anywhere;
+ *   --set-ro     the kernel's read-only flag (BLKROSET) on the device and
+ *                its partitions while mounted, restored afterwards.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "blkfuse.h"
+
+/* Is device MAJ:MIN ours: the source, a partition of it, or a loop device
+ * backed by the source file? */
+static bool dev_is_ours(const struct blk_source *src, unsigned int maj,
+			unsigned int min)
+{
+	char path[128], buf[PATH_MAX], *real;
+	unsigned int pmaj, pmin;
+	FILE *f;
+	bool ours = false;
+
+	if (src->is_blockdev) {
+		if (makedev(maj, min) == src->st.st_rdev)
+			return true;
+		/* a partition: its parent directory is the whole disk */
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../dev", maj, min);
+		f = fopen(path, "re");
+		if (!f)
+			return false;
+		ours = fscanf(f, "%u:%u", &pmaj, &pmin) == 2 &&
+		       makedev(pmaj, pmin) == src->st.st_rdev &&
+		       access(path, F_OK) == 0;
+		fclose(f);
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/partition", maj, min);
+		return ours && access(path, F_OK) == 0;
+	}
+	/* a loop device (or a partition of one) over the image file */
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", maj, min);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../loop/backing_file",
+			 maj, min);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		real = realpath(src->path, NULL);
+		ours = real && strcmp(real, buf) == 0;
+		free(real);
+	}
+	fclose(f);
+	return ours;
+}
+
+/* Refuse if mounted read-write anywhere (mountinfo field 6: options). */
+static int check_not_mounted_rw(const struct blk_source *src)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], mnt[2048], opts[512];
+	unsigned int maj, min;
+	int res = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %u:%u %*s %2047s %511s", &maj, &min,
+			   mnt, opts) != 4)
+			continue;
+		if (strncmp(opts, "rw", 2) || (opts[2] && opts[2] != ','))
+			continue;
+		if (dev_is_ours(src, maj, min)) {
+			blk_err("%s: mounted read-write on %s; refusing (--exclusive)",
+				src->path, mnt);
+			res = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return res;
+}
+
+int blk_source_exclusive(struct blk_source *src)
+{
+	int fd;
+
+	if (check_not_mounted_rw(src))
+		return -1;
+	if (src->is_blockdev) {
+		/* The claim: fails with EBUSY while anyone else holds one. */
+		fd = open(src->path, O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (fd < 0) {
+			blk_err("%s: cannot claim exclusively: %s", src->path,
+				strerror(errno));
+			return -1;
+		}
+		close(src->fd);
+		src->fd = fd;
+		snprintf(src->opened, sizeof(src->opened), "O_RDONLY|O_EXCL");
+		return 0;
+	}
+	if (flock(src->fd, LOCK_EX | LOCK_NB) < 0) {
+		blk_err("%s: cannot lock exclusively: %s", src->path,
+			errno == EWOULDBLOCK ? "locked by another process" :
+			strerror(errno));
+		return -1;
+	}
+	snprintf(src->opened, sizeof(src->opened), "O_RDONLY, flock(LOCK_EX)");
+	return 0;
+}
+
+/* ---- --set-ro --------------------------------------------------------------- */
+
+struct ro_dev {
+	char path[PATH_MAX];
+	int was_ro;
+};
+
+static struct ro_dev *ro_devs;
+static size_t ro_count;
+
+static int set_ro_one(const char *path)
+{
+	struct ro_dev *d;
+	int fd, was = 0, one = 1;
+
+	d = realloc(ro_devs, (ro_count + 1) * sizeof(*ro_devs));
+	if (!d)
+		return -ENOMEM;
+	ro_devs = d;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, BLKROGET, &was) < 0 ||
+	    ioctl(fd, BLKROSET, &one) < 0) {
+		int err = -errno;
+
+		blk_err("%s: cannot set read-only: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	d = &ro_devs[ro_count++];
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	d->was_ro = was;
+	blk_notice("%s: read-only flag set (it was %s)", path,
+		   was ? "already on" : "off");
+	return 0;
+}
+
+int blk_source_set_ro(const struct blk_source *src)
+{
+	char sys[128], dev[300];
+	const char *name;
+	struct dirent *de;
+	DIR *dir;
+	int err;
+
+	if (!src->is_blockdev) {
+		blk_err("%s: --set-ro needs a block device", src->path);
+		return -EINVAL;
+	}
+	err = set_ro_one(src->path);
+	if (err)
+		return err;
+	/* Partitions are subdirectories of the disk's sysfs directory. */
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u",
+		 major(src->st.st_rdev), minor(src->st.st_rdev));
+	dir = opendir(sys);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		char part[400];
+
+		snprintf(part, sizeof(part), "%s/%s/partition", sys, de->d_name);
+		if (access(part, F_OK) != 0)
+			continue;
+		name = de->d_name;
+		snprintf(dev, sizeof(dev), "/dev/%s", name);
+		err = set_ro_one(dev);
+		if (err)
+			break;
+	}
+	closedir(dir);
+	return err;
+}
+
+void blk_source_restore_ro(void)
+{
+	for (size_t i = 0; i < ro_count; i++) {
+		struct ro_dev *d = &ro_devs[i];
+		int fd = open(d->path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || ioctl(fd, BLKROSET, &d->was_ro) < 0)
+			blk_warn("%s: cannot restore the read-only flag: %s",
+				 d->path, strerror(errno));
+		else
+			blk_info("%s: read-only flag restored to %s", d->path,
+				 d->was_ro ? "on" : "off");
+		if (fd >= 0)
+			close(fd);
+	}
+	free(ro_devs);
+	ro_devs = NULL;
+	ro_count = 0;
+}
