@@ -682,6 +682,10 @@ int main(int argc, char *argv[])
 		goto out_notify;
 	if (cfg.exclusive && blk_source_exclusive(&ctx.src) != 0)
 		goto out_close_source;
+	if (cfg.set_ro && !cfg.list && !ctx.src.is_blockdev) {
+		blk_err("%s: --set-ro needs a block device", ctx.src.path);
+		goto out_close_source;
+	}
 	if (blk_layout_probe(&ctx.src, &ctx.layout) != 0)
 		goto out_close_source;
 	if (cfg.list) {

@@ -134,21 +134,22 @@ struct ro_dev {
 static struct ro_dev *ro_devs;
 static size_t ro_count;
 
-static int set_ro_one(const char *path)
+/* Remember a device and its flag now: a partition reports its disk's flag
+ * too, so every flag must be read before any is set. */
+static int remember(const char *path)
 {
 	struct ro_dev *d;
-	int fd, was = 0, one = 1;
+	int fd, was = 0;
 
 	d = realloc(ro_devs, (ro_count + 1) * sizeof(*ro_devs));
 	if (!d)
 		return -ENOMEM;
 	ro_devs = d;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || ioctl(fd, BLKROGET, &was) < 0 ||
-	    ioctl(fd, BLKROSET, &one) < 0) {
+	if (fd < 0 || ioctl(fd, BLKROGET, &was) < 0) {
 		int err = -errno;
 
-		blk_err("%s: cannot set read-only: %s", path, strerror(errno));
+		blk_err("%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return err;
@@ -157,15 +158,24 @@ static int set_ro_one(const char *path)
 	d = &ro_devs[ro_count++];
 	snprintf(d->path, sizeof(d->path), "%s", path);
 	d->was_ro = was;
-	blk_notice("%s: read-only flag set (it was %s)", path,
-		   was ? "already on" : "off");
 	return 0;
+}
+
+static int set_flag(const char *path, int on)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int res = fd < 0 ? -1 : ioctl(fd, BLKROSET, &on);
+	int err = errno;
+
+	if (fd >= 0)
+		close(fd);
+	errno = err;
+	return res;
 }
 
 int blk_source_set_ro(const struct blk_source *src)
 {
 	char sys[128], dev[300];
-	const char *name;
 	struct dirent *de;
 	DIR *dir;
 	int err;
@@ -174,45 +184,51 @@ int blk_source_set_ro(const struct blk_source *src)
 		blk_err("%s: --set-ro needs a block device", src->path);
 		return -EINVAL;
 	}
-	err = set_ro_one(src->path);
+	err = remember(src->path);
 	if (err)
 		return err;
 	/* Partitions are subdirectories of the disk's sysfs directory. */
 	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u",
 		 major(src->st.st_rdev), minor(src->st.st_rdev));
 	dir = opendir(sys);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
+	while (dir && (de = readdir(dir))) {
 		char part[400];
 
 		snprintf(part, sizeof(part), "%s/%s/partition", sys, de->d_name);
 		if (access(part, F_OK) != 0)
 			continue;
-		name = de->d_name;
-		snprintf(dev, sizeof(dev), "/dev/%s", name);
-		err = set_ro_one(dev);
+		snprintf(dev, sizeof(dev), "/dev/%s", de->d_name);
+		err = remember(dev);
 		if (err)
 			break;
 	}
-	closedir(dir);
+	if (dir)
+		closedir(dir);
+	for (size_t i = 0; !err && i < ro_count; i++) {
+		if (set_flag(ro_devs[i].path, 1) < 0) {
+			err = -errno;
+			blk_err("%s: cannot set read-only: %s", ro_devs[i].path,
+				strerror(errno));
+			break;
+		}
+		blk_notice("%s: read-only flag set (it was %s)", ro_devs[i].path,
+			   ro_devs[i].was_ro ? "already on" : "off");
+	}
 	return err;
 }
 
 void blk_source_restore_ro(void)
 {
-	for (size_t i = 0; i < ro_count; i++) {
+	/* Partitions first: their flag reads as on while the disk's is. */
+	for (size_t i = ro_count; i-- > 0;) {
 		struct ro_dev *d = &ro_devs[i];
-		int fd = open(d->path, O_RDONLY | O_CLOEXEC);
 
-		if (fd < 0 || ioctl(fd, BLKROSET, &d->was_ro) < 0)
+		if (set_flag(d->path, d->was_ro) < 0)
 			blk_warn("%s: cannot restore the read-only flag: %s",
 				 d->path, strerror(errno));
 		else
 			blk_info("%s: read-only flag restored to %s", d->path,
 				 d->was_ro ? "on" : "off");
-		if (fd >= 0)
-			close(fd);
 	}
 	free(ro_devs);
 	ro_devs = NULL;
