@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# Guest test (runs inside the VM: tests/vm/run-guest-tests): proves the
+# harness and the guest kernel's features that the host lacks: CUSE, the
+# kernel's own DOS partition parser on loop devices, and blkfuse on top.
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)
+BLKFUSE=$REPO/blkfuse
+PARTS='1 2 3 5 6' # p2 is the extended container (the kernel shows 1 KiB)
+
+setup_file() {
+	# On the host, setup() skips every test (skip in setup_file misbehaves in bats 1.8).
+	[ -n "${BLKFUSE_IN_VM:-}" ] || return 0
+	IMG=$BATS_FILE_TMPDIR/dos.img
+	dd if=/dev/urandom of="$IMG" bs=1M count=32 status=none
+	sfdisk -q "$IMG" <<-EOT
+	label: dos
+	unit: sectors
+
+	p1 : start=2048, size=8192, type=83
+	p2 : start=10240, size=26624, type=5
+	p3 : start=36864, size=20480, type=83
+	p5 : start=12288, size=8192, type=83
+	p6 : start=22528, size=12288, type=82
+	EOT
+	LOOP=$(losetup -r -P -f --show "$IMG")
+	echo "$LOOP" >"$BATS_FILE_TMPDIR/loop"
+	export IMG LOOP
+}
+
+teardown_file() {
+	if [ -n "${LOOP:-}" ]; then
+		losetup -d "$LOOP"
+	fi
+}
+
+setup() {
+	[ -n "${BLKFUSE_IN_VM:-}" ] || skip "guest test: run it with tests/vm/run-guest-tests"
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+	DAEMON_PID=
+}
+
+teardown() {
+	if mountpoint -q "$MNT" 2>/dev/null; then
+		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
+	fi
+	if [ -n "${DAEMON_PID:-}" ]; then
+		kill "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	return 0
+}
+
+# The partition nodes appear in devtmpfs shortly after losetup -P returns.
+wait_for_node() {
+	local _
+	for _ in $(seq 50); do
+		[ -b "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "no block device $1" >&2
+	return 1
+}
+
+@test "guest kernel: fuse and cuse are loaded, /dev/fuse and /dev/cuse exist" {
+	[ -c /dev/fuse ]
+	[ -c /dev/cuse ]
+	run grep -w fuse /proc/filesystems
+	assert_success
+}
+
+@test "guest kernel: loop partitions of a DOS table (primary, extended, logical)" {
+	local n
+	for n in $PARTS; do
+		wait_for_node "${LOOP}p$n"
+	done
+	[ ! -e "${LOOP}p4" ]
+	[ "$(blockdev --getro "$LOOP")" = 1 ]
+	# Primary and logical partitions have the table's sizes.
+	[ "$(blockdev --getsize64 "${LOOP}p1")" = $((8192 * 512)) ]
+	[ "$(blockdev --getsize64 "${LOOP}p5")" = $((8192 * 512)) ]
+	[ "$(blockdev --getsize64 "${LOOP}p6")" = $((12288 * 512)) ]
+	# And their bytes are the image's.
+	cmp "${LOOP}p5" <(dd if="$IMG" bs=512 skip=12288 count=8192 status=none)
+}
+
+@test "blkfuse on the loop device: each pN equals /dev/loopXpN, bytes and size" {
+	[ -x "$BLKFUSE" ] || skip "$BLKFUSE not built"
+	local fifo=$BATS_TEST_TMPDIR/notify r n
+	for n in $PARTS; do
+		wait_for_node "${LOOP}p$n"
+	done
+
+	run "$BLKFUSE" --list "$LOOP"
+	assert_success
+	assert_output --partial container
+
+	mkfifo "$fifo"
+	"$BLKFUSE" -f -o notify_pipe="$fifo" "$LOOP" "$MNT" 2>"$BATS_TEST_TMPDIR/daemon.log" &
+	DAEMON_PID=$!
+	r=$(timeout 20 head -c1 "$fifo") || true
+	if [ "$r" != s ]; then
+		cat "$BATS_TEST_TMPDIR/daemon.log" >&2
+		fail "blkfuse did not mount (notify: '$r')"
+	fi
+
+	# disk and the kernel's partition numbers (other entries may come and go)
+	[ -f "$MNT/disk" ]
+	run bash -c "ls '$MNT' | grep -E '^p[0-9]+\$' | sort -V | xargs"
+	assert_output "p1 p2 p3 p5 p6"
+	cmp "$MNT/disk" "$LOOP"
+	for n in $PARTS; do
+		[ "$(stat -c %s "$MNT/p$n")" = "$(blockdev --getsize64 "${LOOP}p$n")" ] ||
+			fail "p$n: blkfuse size $(stat -c %s "$MNT/p$n"), kernel $(blockdev --getsize64 "${LOOP}p$n")"
+		cmp "$MNT/p$n" "${LOOP}p$n"
+	done
+
+	fusermount3 -u "$MNT"
+	local rc=0
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	if [ "$rc" -ne 0 ]; then
+		cat "$BATS_TEST_TMPDIR/daemon.log" >&2
+		fail "blkfuse exited with status $rc after the unmount"
+	fi
+}
