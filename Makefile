@@ -57,6 +57,8 @@ install: blkfuse
 	install -D -m 0644 doc/blkfuse.1 $(DESTDIR)$(MANDIR)/man1/blkfuse.1
 	install -D -m 0644 contrib/blkfuse.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/blkfuse
+	install -D -m 0644 include/blkfuse_ioctl.h \
+		$(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
 clean:
 	rm -f blkfuse tests/faulty_fs *.o
