@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fuse_lowlevel.h>
+
 #include "blkfuse.h"
 #include "blkfuse_ioctl.h"
 
@@ -566,11 +568,14 @@ static void render(struct blk_ctx *ctx, struct sbuf *b)
 	for (size_t i = 0; i < ctx->tree.count; i++) {
 		struct blk_node *n = &ctx->tree.nodes[i];
 
+		char name[300];
+
 		if (n->kind != BLK_NODE_DATA)
 			continue;
-		put(b, "file.%s.reads %llu\n", n->name,
+		blk_node_path(&ctx->tree, n, name, sizeof(name));
+		put(b, "file.%s.reads %llu\n", name,
 		    (unsigned long long)ld(&n->reads));
-		put(b, "file.%s.bytes %llu\n", n->name,
+		put(b, "file.%s.bytes %llu\n", name,
 		    (unsigned long long)ld(&n->bytes));
 	}
 }
@@ -697,4 +702,56 @@ void blk_ctl_fini(struct blk_ctx *ctx)
 	pthread_mutex_destroy(&ctx->ctl_lock);
 	pthread_mutex_destroy(&ctx->throttle_lock);
 	pthread_cond_destroy(&ctx->throttle_cond);
+}
+
+/* ---- FUSE glue shared by both transports ------------------------------ */
+
+/* open: a snapshot per open, no page cache (size 0), no position. */
+void blk_ctl_reply_open(fuse_req_t req, struct blk_ctx *ctx,
+			struct fuse_file_info *fi)
+{
+	struct blk_ctl_handle *h = blk_ctl_open(ctx);
+
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* read: from the handle's cursor; the offset means nothing on CUSE. */
+void blk_ctl_reply_read(fuse_req_t req, struct fuse_file_info *fi,
+			size_t size)
+{
+	const char *data;
+	size_t len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh,
+				  size, &data);
+
+	fuse_reply_buf(req, data, len);
+}
+
+void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,
+			 unsigned int cmd, unsigned int flags,
+			 const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	union {
+		struct blkfuse_stats s;
+		struct blkfuse_tunables t;
+	} out;
+	size_t out_size;
+	int res;
+
+	if (flags & FUSE_IOCTL_COMPAT) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	res = blk_ctl_ioctl(ctx, cmd, in_buf, in_bufsz, &out, &out_size);
+	if (res < 0)
+		fuse_reply_err(req, -res);
+	else
+		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
+				 out_size < out_bufsz ? out_size : out_bufsz);
 }

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "blkfuse.h"
-#include "blkfuse_ioctl.h"
 
 struct blk_cuse {
 	struct fuse_session *se;
@@ -49,29 +48,14 @@ static void cc_init_done(void *userdata)
 
 static void cc_open(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct blk_ctl_handle *h = blk_ctl_open(cc_ctx(req));
-
-	if (!h) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fi->fh = (uintptr_t)h;
-	fi->direct_io = 1;
-	fi->nonseekable = 1;
-	fuse_reply_open(req, fi);
+	blk_ctl_reply_open(req, cc_ctx(req), fi);
 }
 
-/* No file position on a CUSE device: the handle's cursor says where. */
 static void cc_read(fuse_req_t req, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	const char *data;
-	size_t len;
-
 	(void)off;
-	len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh, size,
-			   &data);
-	fuse_reply_buf(req, data, len);
+	blk_ctl_reply_read(req, fi, size);
 }
 
 static void cc_write(fuse_req_t req, const char *buf, size_t size, off_t off,
@@ -97,25 +81,9 @@ static void cc_ioctl(fuse_req_t req, int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
-	union {
-		struct blkfuse_stats s;
-		struct blkfuse_tunables t;
-	} out;
-	size_t out_size;
-	int res;
-
 	(void)arg, (void)fi;
-	if (flags & FUSE_IOCTL_COMPAT) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	res = blk_ctl_ioctl(cc_ctx(req), (unsigned int)cmd, in_buf, in_bufsz,
-			    &out, &out_size);
-	if (res < 0)
-		fuse_reply_err(req, -res);
-	else
-		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
-				 out_size < out_bufsz ? out_size : out_bufsz);
+	blk_ctl_reply_ioctl(req, cc_ctx(req), (unsigned int)cmd, flags, in_buf,
+			    in_bufsz, out_bufsz);
 }
 
 static const struct cuse_lowlevel_ops cc_ops = {

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "blkfuse.h"
-#include "blkfuse_ioctl.h"
 
 /* The tree never changes while mounted: let the kernel cache it. */
 #define BLK_TIMEOUT 3600.0
@@ -216,17 +215,7 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (n->kind == BLK_NODE_CTL) {
-		struct blk_ctl_handle *h = blk_ctl_open(ctx);
-
-		if (!h) {
-			fuse_reply_err(req, ENOMEM);
-			return;
-		}
-		/* A snapshot per open; size 0 in stat, so no page cache. */
-		fi->fh = (uintptr_t)h;
-		fi->direct_io = 1;
-		fi->nonseekable = 1;
-		fuse_reply_open(req, fi);
+		blk_ctl_reply_open(req, ctx, fi);
 		return;
 	}
 	fi->fh = ino;
@@ -254,28 +243,13 @@ static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 {
 	struct blk_ctx *ctx = blk_ctx(req);
 	struct blk_node *n = blk_tree_get(&ctx->tree, ino);
-	union {
-		struct blkfuse_stats s;
-		struct blkfuse_tunables t;
-	} out;
-	size_t out_size;
-	int res;
 
 	(void)arg, (void)fi;
-	if (!n || n->kind != BLK_NODE_CTL) {
+	if (!n || n->kind != BLK_NODE_CTL)
 		fuse_reply_err(req, ENOTTY);
-		return;
-	}
-	if (flags & FUSE_IOCTL_COMPAT) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	res = blk_ctl_ioctl(ctx, cmd, in_buf, in_bufsz, &out, &out_size);
-	if (res < 0)
-		fuse_reply_err(req, -res);
 	else
-		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
-				 out_size < out_bufsz ? out_size : out_bufsz);
+		blk_ctl_reply_ioctl(req, ctx, cmd, flags, in_buf, in_bufsz,
+				    out_bufsz);
 }
 
 /* Reaches here only for TEXT and CTL files: data files are read in splice_io.c. */
@@ -285,11 +259,7 @@ static void blk_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
 	if (n && n->kind == BLK_NODE_CTL) {
-		const char *data;
-		size_t len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh,
-					  size, &data);
-
-		fuse_reply_buf(req, data, len);
+		blk_ctl_reply_read(req, fi, size);
 		return;
 	}
 	if (!n || n->kind != BLK_NODE_TEXT) {

@@ -247,6 +247,16 @@ void blk_ctl_mounted(struct blk_ctx *ctx);
 void blk_ctl_abort_now(struct blk_ctx *ctx);
 void blk_ctl_fini(struct blk_ctx *ctx);
 
+#ifdef FUSE_LOWLEVEL_H_
+void blk_ctl_reply_open(fuse_req_t req, struct blk_ctx *ctx,
+			struct fuse_file_info *fi);
+void blk_ctl_reply_read(fuse_req_t req, struct fuse_file_info *fi,
+			size_t size);
+void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,
+			 unsigned int cmd, unsigned int flags,
+			 const void *in_buf, size_t in_bufsz, size_t out_bufsz);
+#endif
+
 /* throttle.c: pause and rate_limit, on the read path */
 void blk_throttle(struct blk_ctx *ctx, size_t bytes);
 void blk_throttle_release_all(struct blk_ctx *ctx);

@@ -64,7 +64,7 @@ raw_stats() {
 		inflight_peak lat_p50_us lat_p99_us file.disk.bytes file.p1.reads; do
 		assert_line --regexp "^$k [^ ]"
 	done
-	run grep -vc '^[a-z0-9_.]\+ .\+$' "$CTL"
+	run grep -vc '^[a-zA-Z0-9_./-]\+ .\+$' "$CTL"
 	assert_output 0
 }
 

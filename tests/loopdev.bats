@@ -31,7 +31,7 @@ teardown() {
 	partx -a "$LOOP"
 	start_blkfuse "$LOOP" "$MNT"
 	run "$BLKFUSE" --list "$LOOP"
-	assert_line "Source:      $LOOP (block device, opened read-only)"
+	assert_line "Source:      $LOOP (block device, opened O_RDONLY)"
 	assert_line 'Sector size: 512 (BLKSSZGET)'
 	local nr start size
 	while read -r nr start size; do
