@@ -722,15 +722,28 @@ void blk_ctl_reply_open(fuse_req_t req, struct blk_ctx *ctx,
 	fuse_reply_open(req, fi);
 }
 
-/* read: from the handle's cursor; the offset means nothing on CUSE. */
+/*
+ * read: from the handle's cursor; the offset means nothing on CUSE.  The
+ * reply goes out from a copy: once the kernel has it the reader may close,
+ * and the RELEASE (on another worker) frees the handle while this writev()
+ * is still returning.
+ */
 void blk_ctl_reply_read(fuse_req_t req, struct fuse_file_info *fi,
 			size_t size)
 {
 	const char *data;
 	size_t len = blk_ctl_read((struct blk_ctl_handle *)(uintptr_t)fi->fh,
 				  size, &data);
+	char *copy = len ? malloc(len) : NULL;
 
-	fuse_reply_buf(req, data, len);
+	if (len && !copy) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (len)
+		memcpy(copy, data, len);
+	fuse_reply_buf(req, copy, len);
+	free(copy);
 }
 
 void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,

@@ -20,6 +20,7 @@
 
 struct blk_cuse {
 	struct fuse_session *se;
+	struct fuse_buf fbuf;		/* the request buffer, ours to free */
 	pthread_t thread;
 	bool running;
 };
@@ -95,11 +96,27 @@ static const struct cuse_lowlevel_ops cc_ops = {
 	.ioctl		= cc_ioctl,
 };
 
+/*
+ * fuse_session_loop() with cancellation allowed only while waiting for a
+ * request (as in workers.c), so that stopping never leaks its buffer or
+ * cuts a reply in half.
+ */
 static void *cuse_thread(void *data)
 {
 	struct blk_cuse *c = data;
+	int res;
 
-	fuse_session_loop(c->se);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	while (!fuse_session_exited(c->se)) {
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		res = fuse_session_receive_buf(c->se, &c->fbuf);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (res == -EINTR || res == -EAGAIN)
+			continue;
+		if (res <= 0)
+			break;
+		fuse_session_process_buf(c->se, &c->fbuf);
+	}
 	return NULL;
 }
 
@@ -120,6 +137,7 @@ int blk_cuse_start(struct blk_ctx *ctx)
 		return -ENOMEM;
 	snprintf(devname, sizeof(devname), "DEVNAME=%s", ctx->ctl_name);
 	c->se = cuse_lowlevel_new(&args, &ci, &cc_ops, ctx);
+	fuse_opt_free_args(&args);	/* libfuse may have added to it */
 	if (!c->se) {
 		err = -EIO;
 		goto out_free;
@@ -167,6 +185,7 @@ void blk_cuse_stop(struct blk_ctx *ctx)
 	}
 	fuse_session_unmount(c->se);
 	fuse_session_destroy(c->se);
+	free(c->fbuf.mem);
 	free(c);
 	ctx->cuse = NULL;
 }
