@@ -36,6 +36,7 @@ const char *blk_fallback_name(enum blk_fallback fb)
 {
 	static const char *const names[BLK_FB_NR] = {
 		[BLK_FB_SPLICE_OFF] = "splice_off",
+		[BLK_FB_SMALL] = "small",
 		[BLK_FB_PIPE_LIMIT] = "pipe_limit",
 		[BLK_FB_PIPE_ERROR] = "pipe_error",
 		[BLK_FB_SOURCE] = "source",
@@ -372,6 +373,8 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 	}
 	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
 		why = BLK_FB_SPLICE_OFF;
+	else if (len < BLK_SPLICE_MIN)
+		why = BLK_FB_SMALL;
 	else if (reply_splice(t, src_fd, fuse_fd, unique, pos, len, &why)) {
 		sent = len;
 		account(ctx, node, started, len, true);

@@ -166,12 +166,17 @@ void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
 
 enum blk_fallback {
 	BLK_FB_SPLICE_OFF,	/* splice=0: copied by choice */
+	BLK_FB_SMALL,		/* under BLK_SPLICE_MIN: copying is cheaper */
 	BLK_FB_PIPE_LIMIT,	/* the pipe cannot hold header + data */
 	BLK_FB_PIPE_ERROR,	/* pipe creation or header write failed */
 	BLK_FB_SOURCE,		/* splice from the source failed or was short */
 	BLK_FB_FUSE_WRITE,	/* splice into /dev/fuse failed */
 	BLK_FB_NR
 };
+
+/* Below this a reply is copied: 3 syscalls of splice cost more than
+ * copying two pages (libfuse draws the same line). */
+#define BLK_SPLICE_MIN 8192
 
 #define BLK_OPS_MAX 64
 #define BLK_ERRNO_MAX 134

@@ -80,6 +80,15 @@ raw_stats() {
 	assert_equal "$(ctl_get fallback.pipe_limit)" 0
 }
 
+@test "replies under 8 KiB are copied, counted as 'small'" {
+	dd if="$MNT/p2" of=/dev/null bs=4096 count=3 iflag=direct status=none
+	assert_equal "$(ctl_get fallback.small)" 3
+	assert_equal "$(ctl_get copied_bytes)" 12288
+	assert_equal "$(ctl_get spliced_bytes)" 0
+	dd if="$MNT/p2" of=/dev/null bs=8192 count=1 iflag=direct status=none
+	assert_equal "$(ctl_get spliced_bytes)" 8192
+}
+
 @test "splice=0 copies (counted as splice_off) and the bytes are the same" {
 	ctl set splice=0
 	assert_equal "$(ctl_get splice)" 0
