@@ -578,7 +578,7 @@ static void forensic_stop(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		 const struct blk_cfg *cfg, int foreground)
 {
-	int ret = EXIT_FAILURE;
+	int ret = EXIT_FAILURE, err;
 
 	ctx->se = fuse_session_new(args, &blk_fs_ops, sizeof(blk_fs_ops), ctx);
 	if (!ctx->se)
@@ -590,14 +590,14 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		goto out_unmount;
 	if (!foreground)
 		blk_log_to_syslog();
-	if (blk_workers_start(ctx) != 0) {
-		blk_err("cannot start worker threads: %s", strerror(errno));
+	err = blk_workers_start(ctx);
+	if (err) {
+		blk_err("cannot start worker threads: %s", strerror(-err));
 		goto out_stop_workers;
 	}
 	blk_ctl_mounted(ctx);
 	if (ctx->ctl_name[0]) {
-		int err = blk_cuse_start(ctx);
-
+		err = blk_cuse_start(ctx);
 		if (err) {
 			blk_err("/dev/%s: cannot create the CUSE node: %s",
 				ctx->ctl_name, strerror(-err));

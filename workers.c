@@ -50,6 +50,10 @@ static bool try_read_fast(struct blk_worker *w, int fd,
 	node = blk_tree_get(&w->ctx->tree, arg->fh);
 	if (!node || node->kind != BLK_NODE_DATA || in->nodeid != arg->fh)
 		return false;
+	/* -d: libfuse logs the requests it sees; these it does not see */
+	blk_debug("unique: %llu, opcode: READ (15), nodeid: %llu, offset %llu, size %u, pid: %u",
+		  (unsigned long long)in->unique, (unsigned long long)in->nodeid,
+		  (unsigned long long)arg->offset, arg->size, in->pid);
 	blk_reply_read(w->ctx, &w->io, fd, in, node, arg->offset, arg->size);
 	return true;
 }
