@@ -52,6 +52,11 @@ check-asan: clean
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 	$(MAKE) clean
 
+# The benchmark (bench/run; QUICK=1 for the short CI run).  Never a test.
+bench: deps
+	$(MAKE) blkfuse
+	bench/run
+
 install: blkfuse
 	install -D -m 0755 blkfuse $(DESTDIR)$(BINDIR)/blkfuse
 	install -D -m 0644 doc/blkfuse.1 $(DESTDIR)$(MANDIR)/man1/blkfuse.1
@@ -63,4 +68,4 @@ install: blkfuse
 clean:
 	rm -f blkfuse tests/faulty_fs *.o
 
-.PHONY: all check check-asan deps demo install clean
+.PHONY: all bench check check-asan deps demo install clean
