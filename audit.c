@@ -34,7 +34,7 @@ struct blk_audit {
 	struct { uint32_t pid; char comm[17]; } comm[COMM_CACHE];
 };
 
-static void json_escape(char *dst, size_t len, const char *s)
+void blk_json_escape(char *dst, size_t len, const char *s)
 {
 	size_t j = 0;
 
@@ -120,7 +120,7 @@ static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
 		if (n > 0)
 			name[n - (name[n - 1] == '\n')] = '\0';
 	}
-	json_escape(out, 17, name);
+	blk_json_escape(out, 17, name);
 	pthread_mutex_lock(&a->lock);
 	a->comm[slot].pid = pid;
 	memcpy(a->comm[slot].comm, out, 17);
@@ -139,7 +139,7 @@ void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
 		return;
 	timestamp(ts, sizeof(ts));
 	comm_of(a, pid, comm, strcmp(ev, "open") == 0);
-	json_escape(name, sizeof(name), file);
+	blk_json_escape(name, sizeof(name), file);
 	n = snprintf(line, sizeof(line),
 		     "{\"ts\":\"%s\",\"ev\":\"%s\",\"file\":\"%s\",\"offset\":%llu,\"length\":%llu,\"returned\":%lld,\"errno\":%d,\"pid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":\"%s\"}\n",
 		     ts, ev, name, (unsigned long long)off,

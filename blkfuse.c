@@ -23,22 +23,6 @@
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
-#define EXIT_VERIFY 3
-
-static void json_escape(char *dst, size_t len, const char *s)
-{
-	size_t j = 0;
-
-	for (; *s && j + 7 < len; s++) {
-		if (*s == '"' || *s == '\\')
-			dst[j++] = '\\';
-		if ((unsigned char)*s < 0x20)
-			j += snprintf(dst + j, len - j, "\\u%04x", *s);
-		else
-			dst[j++] = *s;
-	}
-	dst[j] = '\0';
-}
 
 struct blk_cfg {
 	char *source;
@@ -490,91 +474,6 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* --verify, --audit, --set-ro: everything before the mount appears. */
-static int forensic_start(struct blk_ctx *ctx, const struct blk_cfg *cfg,
-			  int argc, char *argv[])
-{
-	char got[128] = "", opts[2048] = "", esc[4096];
-	char src_esc[1024], mnt_esc[1024];
-	size_t used = 0;
-
-	if (cfg->verify) {
-		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
-
-		if (res < 0)
-			return EXIT_FAILURE;
-		if (res > 0) {
-			blk_err("%s: hash mismatch: expected %s, found %s; not mounting",
-				ctx->src.path, cfg->verify, got);
-			return EXIT_VERIFY;
-		}
-		blk_notice("%s: verified %s", ctx->src.path, got);
-	}
-	if (cfg->audit) {
-		if (blk_audit_open(ctx, cfg->audit) != 0)
-			return EXIT_FAILURE;
-		for (int i = 1; i < argc && used < sizeof(opts) - 1; i++)
-			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
-					 i > 1 ? " " : "", argv[i]);
-		json_escape(esc, sizeof(esc), opts);
-		json_escape(src_esc, sizeof(src_esc), ctx->src.path);
-		json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
-		blk_audit_record(ctx, "start",
-			"\"version\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\"",
-			BLKFUSE_VERSION, (int)getpid(), src_esc,
-			(unsigned long long)ctx->src.size, ctx->src.sector_size,
-			ctx->src.opened, ctx->layout.pttype, got,
-			mnt_esc, esc);
-		blk_audit_flush(ctx);
-	}
-	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
-		return EXIT_FAILURE;
-	return EXIT_SUCCESS;
-}
-
-/* "sha256:HEX" of the whole source into got; -1 on error (printed). */
-static int hash_sha256(const struct blk_source *src, char *got, size_t len)
-{
-	struct blk_hash_range r = { .name = "disk", .size = src->size };
-	char hex[2 * BLK_HASH_MAX_LEN + 1];
-
-	if (blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256, false) != 0)
-		return -1;
-	blk_hash_hex(hex, r.md[BLK_HASH_SHA256], BLK_HASH_SHA256);
-	snprintf(got, len, "sha256:%s", hex);
-	return 0;
-}
-
-static void forensic_stop(struct blk_ctx *ctx, const struct blk_cfg *cfg,
-			  int ret)
-{
-	char got[128] = "";
-	int res = 0;
-
-	blk_source_restore_ro();
-	if (cfg->verify_after && ret != EXIT_VERIFY) {
-		/* with --verify, the same algorithm and hash; else sha256 */
-		if (cfg->verify)
-			res = blk_hash_verify(&ctx->src, cfg->verify, got,
-					      sizeof(got));
-		else
-			res = hash_sha256(&ctx->src, got, sizeof(got));
-		if (res >= 0)
-			blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
-				   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
-	}
-	if (ctx->audit) {
-		blk_audit_record(ctx, "stop",
-			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
-			ret, (unsigned long long)(atomic_load(&ctx->stats.spliced_reqs) +
-						  atomic_load(&ctx->stats.copied_reqs)),
-			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
-			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
-			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
-		blk_audit_close(ctx);
-	}
-}
-
 static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		 const struct blk_cfg *cfg, int foreground)
 {
@@ -634,6 +533,7 @@ int main(int argc, char *argv[])
 	};
 	static struct blk_ctx ctx;
 	struct blk_tree_opts tree_opts = { 0 };
+	struct blk_forensic_opts fo;
 	int ret = EXIT_FAILURE;
 
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
@@ -722,10 +622,15 @@ int main(int argc, char *argv[])
 	check_pipe_fits(&ctx);
 	ctx.on_error_zero = cfg.on_error && !strcmp(cfg.on_error, "zero");
 
-	ret = forensic_start(&ctx, &cfg, argc, argv);
+	fo = (struct blk_forensic_opts){
+		.verify = cfg.verify, .audit = cfg.audit, .set_ro = cfg.set_ro,
+		.verify_after = cfg.verify_after, .mountpoint = cfg.mountpoint,
+		.argc = argc, .argv = argv,
+	};
+	ret = blk_forensic_start(&ctx, &fo);
 	if (ret == EXIT_SUCCESS)
 		ret = serve(&ctx, &args, &cfg, opts.foreground);
-	forensic_stop(&ctx, &cfg, ret);
+	blk_forensic_stop(&ctx, &fo, ret);
 
 out_free_tree:
 	blk_tree_free(&ctx.tree);

@@ -6,7 +6,9 @@
  *                if the source, one of its partitions, or a loop device
  *                over the image file is mounted read-write anywhere;
  *   --set-ro     the kernel's read-only flag (BLKROSET) on the device and
- *                its partitions while mounted, restored afterwards.
+ *                its partitions while mounted, restored afterwards;
+ * and what runs before the mount appears and after it is gone: --verify,
+ * the audit trail's start and stop records, --verify-after.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "blkfuse.h"
+#include "blkfuse_hash.h"
 
 /* Is device MAJ:MIN ours: the source, a partition of it, or a loop device
  * backed by the source file? */
@@ -122,6 +125,92 @@ int blk_source_exclusive(struct blk_source *src)
 	}
 	snprintf(src->opened, sizeof(src->opened), "O_RDONLY, flock(LOCK_EX)");
 	return 0;
+}
+
+/* ---- start and stop -------------------------------------------------------- */
+
+/* --verify, --audit, --set-ro: everything before the mount appears. */
+int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
+{
+	char got[128] = "", opts[2048] = "", esc[4096];
+	char src_esc[1024], mnt_esc[1024];
+	size_t used = 0;
+
+	if (cfg->verify) {
+		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
+
+		if (res < 0)
+			return EXIT_FAILURE;
+		if (res > 0) {
+			blk_err("%s: hash mismatch: expected %s, found %s; not mounting",
+				ctx->src.path, cfg->verify, got);
+			return BLK_EXIT_VERIFY;
+		}
+		blk_notice("%s: verified %s", ctx->src.path, got);
+	}
+	if (cfg->audit) {
+		if (blk_audit_open(ctx, cfg->audit) != 0)
+			return EXIT_FAILURE;
+		for (int i = 1; i < cfg->argc && used < sizeof(opts) - 1; i++)
+			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
+					 i > 1 ? " " : "", cfg->argv[i]);
+		blk_json_escape(esc, sizeof(esc), opts);
+		blk_json_escape(src_esc, sizeof(src_esc), ctx->src.path);
+		blk_json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
+		blk_audit_record(ctx, "start",
+			"\"version\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\"",
+			BLKFUSE_VERSION, (int)getpid(), src_esc,
+			(unsigned long long)ctx->src.size, ctx->src.sector_size,
+			ctx->src.opened, ctx->layout.pttype, got,
+			mnt_esc, esc);
+		blk_audit_flush(ctx);
+	}
+	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
+		return EXIT_FAILURE;
+	return EXIT_SUCCESS;
+}
+
+/* "sha256:HEX" of the whole source into got; -1 on error (printed). */
+static int hash_sha256(const struct blk_source *src, char *got, size_t len)
+{
+	struct blk_hash_range r = { .name = "disk", .size = src->size };
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+
+	if (blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256, false) != 0)
+		return -1;
+	blk_hash_hex(hex, r.md[BLK_HASH_SHA256], BLK_HASH_SHA256);
+	snprintf(got, len, "sha256:%s", hex);
+	return 0;
+}
+
+void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
+		       int ret)
+{
+	char got[128] = "";
+	int res = 0;
+
+	blk_source_restore_ro();
+	if (cfg->verify_after && ret != BLK_EXIT_VERIFY) {
+		/* with --verify, the same algorithm and hash; else sha256 */
+		if (cfg->verify)
+			res = blk_hash_verify(&ctx->src, cfg->verify, got,
+					      sizeof(got));
+		else
+			res = hash_sha256(&ctx->src, got, sizeof(got));
+		if (res >= 0)
+			blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
+				   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
+	}
+	if (ctx->audit) {
+		blk_audit_record(ctx, "stop",
+			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
+			ret, (unsigned long long)(atomic_load(&ctx->stats.spliced_reqs) +
+						  atomic_load(&ctx->stats.copied_reqs)),
+			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
+			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
+			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
+		blk_audit_close(ctx);
+	}
 }
 
 /* ---- --set-ro --------------------------------------------------------------- */

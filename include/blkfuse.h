@@ -40,6 +40,23 @@ int blk_source_open_direct(struct blk_source *src);
 void blk_source_close(struct blk_source *src);
 
 /* forensic.c */
+#define BLK_EXIT_VERIFY 3	/* --verify found another hash */
+
+struct blk_ctx;
+
+struct blk_forensic_opts {
+	const char *verify;		/* ALGO:HEX or NULL */
+	const char *audit;		/* file or NULL */
+	bool set_ro;
+	bool verify_after;
+	const char *mountpoint;
+	int argc;			/* for the audit's start record */
+	char **argv;
+};
+
+int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *o);
+void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *o,
+		       int ret);
 int blk_source_exclusive(struct blk_source *src);
 int blk_source_set_ro(const struct blk_source *src);
 void blk_source_restore_ro(void);
@@ -301,6 +318,7 @@ void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
 struct blk_audit;
 
 int blk_audit_open(struct blk_ctx *ctx, const char *path);
+void blk_json_escape(char *dst, size_t len, const char *s);
 void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
 		  uint64_t off, uint64_t len, int64_t ret, int err,
 		  uint32_t pid, uint32_t uid, uint32_t gid);
