@@ -46,6 +46,20 @@ make_gpt_image() {
 	EOT
 }
 
+# setup_file of most suites: $DOS and $GPT, checksummed for the last test.
+make_dos_and_gpt_images() {
+	export DOS=$BATS_FILE_TMPDIR/dos.img GPT=$BATS_FILE_TMPDIR/gpt.img
+	make_dos_image "$DOS"
+	make_gpt_image "$GPT"
+	record_checksums "$DOS" "$GPT"
+}
+
+# setup and teardown of most suites: a fresh $MNT; the daemon always goes.
+fresh_mountpoint() {
+	MNT=$BATS_TEST_TMPDIR/mnt
+	mkdir -p "$MNT"
+}
+
 # Partitions as "partno start_bytes size_bytes", from partx (the oracle).
 partx_ranges() {
 	partx -g -o NR,START,SECTORS "$@" | awk '{ printf "%s %.0f %.0f\n", $1, $2 * 512, $3 * 512 }'

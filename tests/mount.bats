@@ -4,15 +4,11 @@
 load helpers
 
 setup_file() {
-	export DOS=$BATS_FILE_TMPDIR/dos.img GPT=$BATS_FILE_TMPDIR/gpt.img
-	make_dos_image "$DOS"
-	make_gpt_image "$GPT"
-	record_checksums "$DOS" "$GPT"
+	make_dos_and_gpt_images
 }
 
 setup() {
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
+	fresh_mountpoint
 }
 
 teardown() {
