@@ -148,8 +148,8 @@ void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
 	count_error(ctx, err);
 	/* ENOENT: the request was interrupted or aborted; nothing to do. */
 	if (write(fuse_fd, &out, sizeof(out)) < 0 && errno != ENOENT)
-		blk_debug("reply to request %llu: %s",
-			  (unsigned long long)unique, strerror(errno));
+		blk_warn("error reply to request %llu refused: %s",
+			 (unsigned long long)unique, strerror(errno));
 }
 
 /*
@@ -294,10 +294,14 @@ static int reply_copy(struct blk_ctx *ctx, const struct blk_node *node,
 	out.len = sizeof(out) + got;
 	iov[0] = (struct iovec){ &out, sizeof(out) };
 	iov[1] = (struct iovec){ t->buf, got };
-	if (writev(fuse_fd, iov, 2) < 0 && errno != ENOENT)
-		blk_debug("reply to request %llu: %s",
-			  (unsigned long long)unique, strerror(errno));
 	*sent = got;
+	if (writev(fuse_fd, iov, 2) < 0 && errno != ENOENT) {
+		/* Never seen; but a reply the kernel refused leaves the
+		 * reader waiting forever, so answer with an error instead. */
+		blk_warn("reply to request %llu refused: %s",
+			 (unsigned long long)unique, strerror(errno));
+		return EIO;
+	}
 	return 0;
 }
 
