@@ -190,7 +190,7 @@ void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 	int res = 0;
 
 	blk_source_restore_ro();
-	if (cfg->verify_after && ret != BLK_EXIT_VERIFY) {
+	if (cfg->verify_after && ret == EXIT_SUCCESS) {	/* it was mounted */
 		/* with --verify, the same algorithm and hash; else sha256 */
 		if (cfg->verify)
 			res = blk_hash_verify(&ctx->src, cfg->verify, got,
