@@ -51,14 +51,16 @@ void blk_json_escape(char *dst, size_t len, const char *s)
 	dst[j] = '\0';
 }
 
-static void timestamp(char *buf, size_t len)
+static void timestamp(char *buf, size_t len, const struct timespec *when)
 {
 	struct timespec ts;
 	struct tm tm;
-
 	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (when)
+		ts = *when;
+	else
+		clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%09uZ", (unsigned int)ts.tv_nsec);
@@ -127,9 +129,14 @@ static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
 	pthread_mutex_unlock(&a->lock);
 }
 
-void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
-		  uint64_t off, uint64_t len, int64_t ret, int err,
-		  uint32_t pid, uint32_t uid, uint32_t gid)
+/*
+ * when: the time the request arrived (NULL: now).  Lines are appended as
+ * requests complete, so concurrent ones can land out of order; "ts" puts
+ * them back in order.
+ */
+void blk_audit_io(struct blk_ctx *ctx, const struct timespec *when,
+		  const char *ev, const char *file, uint64_t off, uint64_t len,
+		  int64_t ret, int err, uint32_t pid, uint32_t uid, uint32_t gid)
 {
 	struct blk_audit *a = ctx->audit;
 	char line[AUDIT_LINE], ts[40], comm[17], name[256];
@@ -137,7 +144,7 @@ void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
 
 	if (!a)
 		return;
-	timestamp(ts, sizeof(ts));
+	timestamp(ts, sizeof(ts), when);
 	comm_of(a, pid, comm, strcmp(ev, "open") == 0);
 	blk_json_escape(name, sizeof(name), file);
 	n = snprintf(line, sizeof(line),
@@ -160,7 +167,7 @@ void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
 
 	if (!a)
 		return;
-	timestamp(ts, sizeof(ts));
+	timestamp(ts, sizeof(ts), NULL);
 	n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"ev\":\"%s\",", ts,
 		     ev);
 	va_start(ap, fmt);

@@ -194,7 +194,8 @@ static void audit(fuse_req_t req, const char *ev, const struct blk_node *n)
 	if (!ctx->audit || n->kind != BLK_NODE_DATA)
 		return;
 	blk_node_path(&ctx->tree, n, name, sizeof(name));
-	blk_audit_io(ctx, ev, name, 0, 0, 0, 0, who->pid, who->uid, who->gid);
+	blk_audit_io(ctx, NULL, ev, name, 0, 0, 0, 0, who->pid, who->uid,
+		     who->gid);
 }
 
 static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -241,8 +241,9 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_node *node,
 				 (unsigned long long)bad_start,
 				 (unsigned long long)bad_len);
 			atomic_fetch_add(&ctx->stats.zeroed_bytes, bad_len);
-			blk_audit_io(ctx, "zeroed", name, bad_start - node->start,
-				     bad_len, 0, bad_err, 0, 0, 0);
+			blk_audit_io(ctx, NULL, "zeroed", name,
+				     bad_start - node->start, bad_len, 0,
+				     bad_err, 0, 0, 0);
 			bad_len = 0;
 		}
 	}
@@ -346,6 +347,10 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 		    uint64_t off, uint32_t size)
 {
 	uint64_t unique = in->unique;
+	struct timespec arrived;
+
+	if (ctx->audit)
+		clock_gettime(CLOCK_REALTIME, &arrived);
 	struct blk_stats *st = &ctx->stats;
 	uint64_t started = now_ns(), pos = node->start + off;
 	size_t len = 0, sent = 0;
@@ -399,7 +404,7 @@ out:
 		char name[300];
 
 		blk_node_path(&ctx->tree, node, name, sizeof(name));
-		blk_audit_io(ctx, "read", name, off, size,
+		blk_audit_io(ctx, &arrived, "read", name, off, size,
 			     err ? -1 : (int64_t)sent, err, in->pid, in->uid,
 			     in->gid);
 	}

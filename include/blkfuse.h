@@ -319,9 +319,9 @@ struct blk_audit;
 
 int blk_audit_open(struct blk_ctx *ctx, const char *path);
 void blk_json_escape(char *dst, size_t len, const char *s);
-void blk_audit_io(struct blk_ctx *ctx, const char *ev, const char *file,
-		  uint64_t off, uint64_t len, int64_t ret, int err,
-		  uint32_t pid, uint32_t uid, uint32_t gid);
+void blk_audit_io(struct blk_ctx *ctx, const struct timespec *when,
+		  const char *ev, const char *file, uint64_t off, uint64_t len,
+		  int64_t ret, int err, uint32_t pid, uint32_t uid, uint32_t gid);
 void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
 void blk_audit_flush(struct blk_ctx *ctx);

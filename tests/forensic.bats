@@ -141,7 +141,8 @@ blkfuse_free() {
 	assert_equal "$(jq -r 'select(.ev == "open" and .comm == "dd") | .file' "$log" | wc -l)" 7
 	assert_equal "$(jq -r 'select(.ev == "release") | .file' "$log" | wc -l)" 7
 	# the O_DIRECT reads are there exactly, with who did them
-	run jq -c 'select(.ev == "read" and .file == "p1" and .offset >= 28672 and .offset <= 36864 and .length == 4096) | [.offset, .returned, .errno, .uid, .comm]' "$log"
+	# lines land as reads complete; their ts (arrival) orders them
+	run jq -sc 'map(select(.ev == "read" and .file == "p1" and .offset >= 28672 and .offset <= 36864 and .length == 4096)) | sort_by(.ts)[] | [.offset, .returned, .errno, .uid, .comm]' "$log"
 	assert_output "$(printf '[%s,4096,0,0,"dd"]\n' 28672 32768 36864)"
 	[ "$(jq -r 'select(.ev == "read") | .pid' "$log" | grep -vc '^0$')" -gt 0 ]
 	# start and stop records
