@@ -2,12 +2,7 @@
 # Guest test: real block-layer I/O errors (device-mapper's error target in
 # the middle of a disk), read through blkfuse: EIO by default, zeros for
 # exactly the bad sectors with --on-error=zero.
-bats_require_minimum_version 1.5.0
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-
-REPO=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)
-BLKFUSE=$REPO/blkfuse
+load guest
 BAD_START=20480		# sectors 20480..20487 (10 MiB in, 4 KiB) are bad
 BAD_LEN=8
 
@@ -43,32 +38,11 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "${BLKFUSE_IN_VM:-}" ] || skip "guest test: run it with tests/vm/run-guest-tests"
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
-	DAEMON_PID=
-	LOG=$BATS_TEST_TMPDIR/daemon.log
+	guest_setup
 }
 
 teardown() {
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
-	if [ -n "${DAEMON_PID:-}" ]; then
-		kill "$DAEMON_PID" 2>/dev/null || true
-		wait "$DAEMON_PID" 2>/dev/null || true
-	fi
-	return 0
-}
-
-start() {
-	local fifo=$BATS_TEST_TMPDIR/fifo.$RANDOM r
-	mkfifo "$fifo"
-	"$BLKFUSE" -f -o notify_pipe="$fifo" "$@" 2>>"$LOG" &
-	DAEMON_PID=$!
-	r=$(timeout 30 cat "$fifo")
-	rm -f "$fifo"
-	[ "$r" = s ] || { cat "$LOG" >&2; return 1; }
+	guest_teardown
 }
 
 @test "the dm device really fails there (the oracle)" {

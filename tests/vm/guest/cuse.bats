@@ -2,12 +2,7 @@
 # Guest test: the control protocol on a real CUSE node (/dev/blkfuse-NAME),
 # on Debian's kernel in the VM.  The host runs the same protocol through
 # the control file (tests/ctl.bats).
-bats_require_minimum_version 1.5.0
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-
-REPO=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)
-BLKFUSE=$REPO/blkfuse
+load guest
 
 setup_file() {
 	[ -n "${BLKFUSE_IN_VM:-}" ] || return 0
@@ -25,32 +20,11 @@ setup_file() {
 }
 
 setup() {
-	[ -n "${BLKFUSE_IN_VM:-}" ] || skip "guest test: run it with tests/vm/run-guest-tests"
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
-	DAEMON_PID=
-	LOG=$BATS_TEST_TMPDIR/daemon.log
+	guest_setup
 }
 
 teardown() {
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
-	if [ -n "${DAEMON_PID:-}" ]; then
-		kill "$DAEMON_PID" 2>/dev/null || true
-		wait "$DAEMON_PID" 2>/dev/null || true
-	fi
-	return 0
-}
-
-start() {
-	local fifo=$BATS_TEST_TMPDIR/fifo.$RANDOM r
-	mkfifo "$fifo"
-	"$BLKFUSE" -f -o notify_pipe="$fifo" "$@" 2>>"$LOG" &
-	DAEMON_PID=$!
-	r=$(timeout 30 cat "$fifo")
-	rm -f "$fifo"
-	[ "$r" = s ] || { cat "$LOG" >&2; return 1; }
+	guest_teardown
 }
 
 # wait_node PATH [gone]: the node appears once CUSE_INIT is answered.

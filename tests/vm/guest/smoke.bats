@@ -2,12 +2,7 @@
 # Guest test (runs inside the VM: tests/vm/run-guest-tests): proves the
 # harness and the guest kernel's features that the host lacks: CUSE, the
 # kernel's own DOS partition parser on loop devices, and blkfuse on top.
-bats_require_minimum_version 1.5.0
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-
-REPO=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)
-BLKFUSE=$REPO/blkfuse
+load guest
 PARTS='1 2 3 5 6' # p2 is the extended container (the kernel shows 1 KiB)
 
 setup_file() {
@@ -37,21 +32,11 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "${BLKFUSE_IN_VM:-}" ] || skip "guest test: run it with tests/vm/run-guest-tests"
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
-	DAEMON_PID=
+	guest_setup
 }
 
 teardown() {
-	if mountpoint -q "$MNT" 2>/dev/null; then
-		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
-	fi
-	if [ -n "${DAEMON_PID:-}" ]; then
-		kill "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	return 0
+	guest_teardown
 }
 
 # The partition nodes appear in devtmpfs shortly after losetup -P returns.
@@ -89,7 +74,7 @@ wait_for_node() {
 
 @test "blkfuse on the loop device: each pN equals /dev/loopXpN, bytes and size" {
 	[ -x "$BLKFUSE" ] || skip "$BLKFUSE not built"
-	local fifo=$BATS_TEST_TMPDIR/notify r n
+	local n
 	for n in $PARTS; do
 		wait_for_node "${LOOP}p$n"
 	done
@@ -98,14 +83,7 @@ wait_for_node() {
 	assert_success
 	assert_output --partial container
 
-	mkfifo "$fifo"
-	"$BLKFUSE" -f -o notify_pipe="$fifo" "$LOOP" "$MNT" 2>"$BATS_TEST_TMPDIR/daemon.log" &
-	DAEMON_PID=$!
-	r=$(timeout 20 head -c1 "$fifo") || true
-	if [ "$r" != s ]; then
-		cat "$BATS_TEST_TMPDIR/daemon.log" >&2
-		fail "blkfuse did not mount (notify: '$r')"
-	fi
+	start "$LOOP" "$MNT"
 
 	# disk and the kernel's partition numbers (other entries may come and go)
 	[ -f "$MNT/disk" ]
@@ -123,7 +101,7 @@ wait_for_node() {
 	wait "$DAEMON_PID" || rc=$?
 	DAEMON_PID=
 	if [ "$rc" -ne 0 ]; then
-		cat "$BATS_TEST_TMPDIR/daemon.log" >&2
+		cat "$LOG" >&2
 		fail "blkfuse exited with status $rc after the unmount"
 	fi
 }
