@@ -1,4 +1,11 @@
-# blkfuse: see README.md.  make, make check, make install, make clean.
+# blkfuse: see README.md and HACKING.md.
+#   make                 build ./blkfuse (and the test helper tests/faulty_fs)
+#   make check           install the test dependencies (Debian), build with
+#                        warnings as errors, run the whole suite
+#   make check-asan      the suite under ASan+UBSan, built in build-asan/
+#   make check-tsan      the host suite under ThreadSanitizer, in build-tsan/
+#   make bench           the benchmark (bench/run; QUICK=1 for a short run)
+#   make install         PREFIX=/usr/local DESTDIR=  (and make uninstall)
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
@@ -6,66 +13,122 @@ DESTDIR    ?=
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 blkid)
-DEPS_LIBS   := $(shell $(PKG_CONFIG) --libs fuse3 blkid)
+# O: where objects and binaries go ("." for the user's build).
+O ?= .
+OBJ := $(O)/obj
 
-CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-sign-compare \
+FUSE_CFLAGS  := $(shell $(PKG_CONFIG) --cflags fuse3)
+FUSE_LIBS    := $(shell $(PKG_CONFIG) --libs fuse3)
+BLKID_CFLAGS := $(shell $(PKG_CONFIG) --cflags blkid)
+BLKID_LIBS   := $(shell $(PKG_CONFIG) --libs blkid)
+CRYPTO_LIBS  := $(shell $(PKG_CONFIG) --libs libcrypto)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -std=gnu11 -Wall -Wextra -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
-CPPFLAGS += -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -Iinclude $(DEPS_CFLAGS)
-LDLIBS   += $(DEPS_LIBS) $(shell $(PKG_CONFIG) --libs libcrypto) -lpthread
+# Warnings are errors in the project's own checks (make check, CI), not in
+# a user's build with a newer compiler.
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 
-SRCS := audit.c blkfuse.c ctl.c ctl_client.c cuse_ctl.c freespace.c fs_ops.c fs_tree.c hash.c list.c \
-	forensic.c log.c partitions.c source.c splice_io.c throttle.c workers.c
-OBJS := $(SRCS:.c=.o)
-HDRS := $(wildcard include/*.h)
+# The core knows nothing of FUSE: it is built without fuse3's flags, so
+# that a FUSE header there does not even compile.
+CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS)
+DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
+		   $(FUSE_CFLAGS) $(BLKID_CFLAGS)
+LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
 
-all: blkfuse tests/faulty_fs
+CORE_SRCS := $(wildcard core/*.c)
+DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
+	       read_path.c throttle.c audit.c forensic.c hash_cmd.c \
+	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
+	       cuse_ctl.c
+CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
+CORE_LIB := $(OBJ)/libblkcore.a
 
-blkfuse: $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+all: $(O)/blkfuse $(O)/tests/faulty_fs
 
-%.o: %.c $(HDRS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(CORE_LIB) $(LDLIBS)
+
+$(CORE_LIB): $(CORE_OBJS)
+	@if grep -n '^#include.*fuse' core/*.[ch]; then \
+		echo "core/ must not include FUSE headers (see HACKING.md)" >&2; exit 1; fi
+	$(AR) rcs $@ $^
+
+$(OBJ)/core/%.o: core/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CPPFLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
 
 # A FUSE file that returns EIO where told to: the I/O-error source for tests.
-tests/faulty_fs: tests/faulty_fs.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+$(O)/tests/faulty_fs: tests/faulty_fs.c
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+-include $(CORE_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
 
 # Install what the tests need (Debian), then run them all.
 # (a sub-make: the pkg-config flags above mean nothing before deps ran)
 check: deps
-	$(MAKE) all
+	$(MAKE) WERROR=1 all
 	tests/run
 
 deps:
 	tests/install-deps
 
 # Build, make a small demo disk image, mount it on demo/mnt, list it.
-demo: deps
+demo:
+	contrib/install-demo-deps
 	$(MAKE) all
 	contrib/demo.sh
 
-# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
-check-asan: clean
-	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
-	$(MAKE) clean
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
+# a build of its own: the user's ./blkfuse is left alone.
+check-asan: deps
+	$(MAKE) WERROR=1 all
+	$(MAKE) WERROR=1 O=build-asan \
+		CFLAGS="$(SAN_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		build-asan/blkfuse
+	BLKFUSE=$(CURDIR)/build-asan/blkfuse \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+# The host suite under ThreadSanitizer (the VM has no TSan runtime).
+check-tsan: deps
+	$(MAKE) WERROR=1 all
+	$(MAKE) WERROR=1 O=build-tsan CFLAGS="$(SAN_FLAGS) -fsanitize=thread" \
+		build-tsan/blkfuse
+	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
+	BLKFUSE_NO_VM=1 tests/run
 
 # The benchmark (bench/run; QUICK=1 for the short CI run).  Never a test.
 bench: deps
-	$(MAKE) blkfuse
+	$(MAKE) all
 	bench/run
 
-install: blkfuse
-	install -D -m 0755 blkfuse $(DESTDIR)$(BINDIR)/blkfuse
+install: $(O)/blkfuse
+	install -D -m 0755 $(O)/blkfuse $(DESTDIR)$(BINDIR)/blkfuse
 	install -D -m 0644 doc/blkfuse.1 $(DESTDIR)$(MANDIR)/man1/blkfuse.1
 	install -D -m 0644 contrib/blkfuse.bash-completion \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/blkfuse
 	install -D -m 0644 include/blkfuse_ioctl.h \
 		$(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
-clean:
-	rm -f blkfuse tests/faulty_fs *.o
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/blkfuse \
+	      $(DESTDIR)$(MANDIR)/man1/blkfuse.1 \
+	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/blkfuse \
+	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
-.PHONY: all bench check check-asan deps demo install clean
+clean:
+	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan
+
+.PHONY: all bench check check-asan check-tsan deps demo install uninstall clean

@@ -10,6 +10,8 @@
  * /proc/PID/comm through a small cache, refreshed at each open.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,11 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blkfuse.h"
+#include "audit.h"
+#include "log.h"
+#include "util.h"
 
 #define AUDIT_BUF (256 * 1024)
 #define AUDIT_LINE 1024
 #define COMM_CACHE 256
+#define COMM_LEN 96	/* 15 characters of /proc/PID/comm, JSON-escaped */
 
 struct blk_audit {
 	char *path;
@@ -31,25 +36,8 @@ struct blk_audit {
 	char *buf;
 	size_t len;
 	uint64_t lines, lost;
-	struct { uint32_t pid; char comm[17]; } comm[COMM_CACHE];
+	struct { uint32_t pid; char comm[COMM_LEN]; } comm[COMM_CACHE];
 };
-
-void blk_json_escape(char *dst, size_t len, const char *s)
-{
-	size_t j = 0;
-
-	for (; *s && j + 7 < len; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			j += snprintf(dst + j, len - j, "\\%c", c);
-		else if (c < 0x20)
-			j += snprintf(dst + j, len - j, "\\u%04x", c);
-		else
-			dst[j++] = c;
-	}
-	dst[j] = '\0';
-}
 
 static void timestamp(char *buf, size_t len, const struct timespec *when)
 {
@@ -102,7 +90,7 @@ static void append(struct blk_audit *a, const char *line, size_t len)
 static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
 {
 	unsigned int slot = pid % COMM_CACHE;
-	char path[32], name[17] = "";
+	char path[32], name[17] = "";	/* TASK_COMM_LEN */
 	int fd;
 	ssize_t n;
 
@@ -122,10 +110,10 @@ static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
 		if (n > 0)
 			name[n - (name[n - 1] == '\n')] = '\0';
 	}
-	blk_json_escape(out, 17, name);
+	blk_json_escape(out, COMM_LEN, name);
 	pthread_mutex_lock(&a->lock);
 	a->comm[slot].pid = pid;
-	memcpy(a->comm[slot].comm, out, 17);
+	memcpy(a->comm[slot].comm, out, COMM_LEN);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -134,33 +122,31 @@ static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
  * requests complete, so concurrent ones can land out of order; "ts" puts
  * them back in order.
  */
-void blk_audit_io(struct blk_ctx *ctx, const struct timespec *when,
+void blk_audit_io(struct blk_audit *a, const struct timespec *when,
 		  const char *ev, const char *file, uint64_t off, uint64_t len,
-		  int64_t ret, int err, uint32_t pid, uint32_t uid, uint32_t gid)
+		  int64_t ret, int err, const struct blk_audit_who *who)
 {
-	struct blk_audit *a = ctx->audit;
-	char line[AUDIT_LINE], ts[40], comm[17], name[256];
+	char line[AUDIT_LINE], ts[40], comm[COMM_LEN], name[256];
 	int n;
 
 	if (!a)
 		return;
 	timestamp(ts, sizeof(ts), when);
-	comm_of(a, pid, comm, strcmp(ev, "open") == 0);
+	comm_of(a, who->pid, comm, strcmp(ev, "open") == 0);
 	blk_json_escape(name, sizeof(name), file);
 	n = snprintf(line, sizeof(line),
 		     "{\"ts\":\"%s\",\"ev\":\"%s\",\"file\":\"%s\",\"offset\":%llu,\"length\":%llu,\"returned\":%lld,\"errno\":%d,\"pid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":\"%s\"}\n",
 		     ts, ev, name, (unsigned long long)off,
-		     (unsigned long long)len, (long long)ret, err, pid, uid,
-		     gid, comm);
+		     (unsigned long long)len, (long long)ret, err, who->pid,
+		     who->uid, who->gid, comm);
 	if (n > 0 && n < (int)sizeof(line))
 		append(a, line, n);
 }
 
 /* A start/stop/verify record: "ev" plus the caller's JSON members. */
-void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
+void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 		      ...)
 {
-	struct blk_audit *a = ctx->audit;
 	char line[4096], ts[40];
 	va_list ap;
 	int n;
@@ -180,12 +166,14 @@ void blk_audit_record(struct blk_ctx *ctx, const char *ev, const char *fmt,
 	append(a, line, n);
 }
 
-int blk_audit_open(struct blk_ctx *ctx, const char *path)
+int blk_audit_open(struct blk_audit **ap, const char *path)
 {
 	struct blk_audit *a = calloc(1, sizeof(*a));
 
-	if (!a)
+	if (!a) {
+		blk_err("%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	a->path = realpath(path, NULL);
 	if (!a->path) {
 		/* It may not exist yet: keep the name as given, made absolute. */
@@ -202,6 +190,7 @@ int blk_audit_open(struct blk_ctx *ctx, const char *path)
 		free(a->path);
 		free(a->buf);
 		free(a);
+		blk_err("%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	/* Append only, never truncated: an earlier session's lines stay. */
@@ -216,14 +205,12 @@ int blk_audit_open(struct blk_ctx *ctx, const char *path)
 		return err;
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	ctx->audit = a;
+	*ap = a;
 	return 0;
 }
 
-void blk_audit_flush(struct blk_ctx *ctx)
+void blk_audit_flush(struct blk_audit *a)
 {
-	struct blk_audit *a = ctx->audit;
-
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
@@ -233,9 +220,8 @@ void blk_audit_flush(struct blk_ctx *ctx)
 }
 
 /* SIGHUP: flush, then reopen by name, so logrotate can move the file. */
-void blk_audit_reopen(struct blk_ctx *ctx)
+void blk_audit_reopen(struct blk_audit *a)
 {
-	struct blk_audit *a = ctx->audit;
 	int fd;
 
 	if (!a)
@@ -253,17 +239,14 @@ void blk_audit_reopen(struct blk_ctx *ctx)
 	pthread_mutex_unlock(&a->lock);
 }
 
-void blk_audit_close(struct blk_ctx *ctx)
+void blk_audit_close(struct blk_audit *a)
 {
-	struct blk_audit *a = ctx->audit;
-
 	if (!a)
 		return;
-	blk_audit_flush(ctx);
+	blk_audit_flush(a);
 	close(a->fd);
 	pthread_mutex_destroy(&a->lock);
 	free(a->path);
 	free(a->buf);
 	free(a);
-	ctx->audit = NULL;
 }

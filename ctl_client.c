@@ -14,8 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blkfuse.h"
 #include "blkfuse_ioctl.h"
+#include "ctl_client.h"
+#include "tree.h"
+#include "util.h"
 
 static void ctl_usage(FILE *out)
 {
@@ -134,30 +136,6 @@ static int set(int fd, const char *path, int argc, char *argv[])
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t pct(const uint64_t *a, const uint64_t *b, double p)
-{
-	uint64_t total = 0, seen = 0;
-
-	for (int i = 0; i < BLKFUSE_LAT_BUCKETS; i++)
-		total += b[i] - a[i];
-	if (!total)
-		return 0;
-	for (int i = 0; i < BLKFUSE_LAT_BUCKETS; i++) {
-		seen += b[i] - a[i];
-		if (seen >= p * total)
-			return 1ull << i;
-	}
-	return 0;
-}
-
 static void print_rates(const struct blkfuse_stats *a,
 			const struct blkfuse_stats *b, double dt)
 {
@@ -171,8 +149,10 @@ static void print_rates(const struct blkfuse_stats *a,
 	printf("%8.1f %8.0f %8.1f%% %8llu %8llu %8lld %8u %7llu\n",
 	       bytes / dt / 1048576, reqs / dt,
 	       bytes ? 100.0 * spl / bytes : 0.0,
-	       (unsigned long long)pct(a->lat_us, b->lat_us, 0.5),
-	       (unsigned long long)pct(a->lat_us, b->lat_us, 0.99),
+	       (unsigned long long)blk_percentile(b->lat_us, a->lat_us,
+						  BLKFUSE_LAT_BUCKETS, 0.5),
+	       (unsigned long long)blk_percentile(b->lat_us, a->lat_us,
+						  BLKFUSE_LAT_BUCKETS, 0.99),
 	       (long long)b->inflight, b->waiting,
 	       (unsigned long long)(b->errors - a->errors));
 	fflush(stdout);
@@ -186,7 +166,7 @@ static int stats(int fd, const char *path, double interval, long count)
 
 	if (ioctl(fd, BLKFUSE_IOC_GET_STATS, &b) < 0)
 		goto out_errno;
-	tb = now_s();
+	tb = blk_mono_s();
 	printf("%8s %8s %9s %8s %8s %8s %8s %7s\n", "MiB/s", "IOPS",
 	       "splice%", "p50_us", "p99_us", "inflight", "waiting", "errors");
 	if (interval <= 0) {
@@ -199,7 +179,7 @@ static int stats(int fd, const char *path, double interval, long count)
 		usleep((useconds_t)(interval * 1e6));
 		if (ioctl(fd, BLKFUSE_IOC_GET_STATS, &b) < 0)
 			goto out_errno;
-		tb = now_s();
+		tb = blk_mono_s();
 		print_rates(&a, &b, tb - ta);
 	}
 	return 0;

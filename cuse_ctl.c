@@ -10,17 +10,22 @@
 #include <cuse_lowlevel.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blkfuse.h"
+#include "ctl_fuse.h"
+#include "ctx.h"
+#include "cuse_ctl.h"
+#include "log.h"
+#include "wire.h"
 
 struct blk_cuse {
 	struct fuse_session *se;
-	struct fuse_buf fbuf;		/* the request buffer, ours to free */
+	struct blk_wire wire;		/* its request buffer */
 	pthread_t thread;
 	bool running;
 };
@@ -49,7 +54,7 @@ static void cc_init_done(void *userdata)
 
 static void cc_open(fuse_req_t req, struct fuse_file_info *fi)
 {
-	blk_ctl_reply_open(req, cc_ctx(req), fi);
+	blk_ctl_reply_open(req, cc_ctx(req), fi, false);
 }
 
 static void cc_read(fuse_req_t req, size_t size, off_t off,
@@ -62,19 +67,13 @@ static void cc_read(fuse_req_t req, size_t size, off_t off,
 static void cc_write(fuse_req_t req, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	int err = blk_ctl_write(cc_ctx(req), buf, size);
-
 	(void)off, (void)fi;
-	if (err)
-		fuse_reply_err(req, -err);
-	else
-		fuse_reply_write(req, size);
+	blk_ctl_reply_write(req, cc_ctx(req), buf, size);
 }
 
 static void cc_release(fuse_req_t req, struct fuse_file_info *fi)
 {
-	blk_ctl_release((struct blk_ctl_handle *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+	blk_ctl_reply_release(req, fi);
 }
 
 /* CUSE keeps "int cmd" in libfuse 3.14; the numbers are unsigned. */
@@ -84,7 +83,7 @@ static void cc_ioctl(fuse_req_t req, int cmd, void *arg,
 {
 	(void)arg, (void)fi;
 	blk_ctl_reply_ioctl(req, cc_ctx(req), (unsigned int)cmd, flags, in_buf,
-			    in_bufsz, out_bufsz);
+			    in_bufsz, out_bufsz, false);
 }
 
 static const struct cuse_lowlevel_ops cc_ops = {
@@ -96,27 +95,14 @@ static const struct cuse_lowlevel_ops cc_ops = {
 	.ioctl		= cc_ioctl,
 };
 
-/*
- * fuse_session_loop() with cancellation allowed only while waiting for a
- * request (as in workers.c), so that stopping never leaks its buffer or
- * cuts a reply in half.
- */
+/* The node's requests, through the same wire loop as the mount's. */
 static void *cuse_thread(void *data)
 {
 	struct blk_cuse *c = data;
-	int res;
+	int err = blk_wire_serve(c->se, &c->wire, NULL, NULL);
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	while (!fuse_session_exited(c->se)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(c->se, &c->fbuf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (res == -EINTR || res == -EAGAIN)
-			continue;
-		if (res <= 0)
-			break;
-		fuse_session_process_buf(c->se, &c->fbuf);
-	}
+	if (err)
+		blk_err("reading /dev/cuse: %s", strerror(-err));
 	return NULL;
 }
 
@@ -154,15 +140,20 @@ int blk_cuse_start(struct blk_ctx *ctx)
 		err = -EIO;
 		goto out_destroy_session;
 	}
+	err = blk_wire_init(&c->wire, fuse_session_fd(c->se), 0, 0, 0);
+	if (err)
+		goto out_unmount;
 	err = pthread_create(&c->thread, NULL, cuse_thread, c);
 	if (err) {
 		err = -err;
-		goto out_unmount;
+		goto out_fini_wire;
 	}
 	c->running = true;
 	ctx->cuse = c;
 	return 0;
 
+out_fini_wire:
+	blk_wire_fini(&c->wire);
 out_unmount:
 	fuse_session_unmount(c->se);
 out_destroy_session:
@@ -183,9 +174,9 @@ void blk_cuse_stop(struct blk_ctx *ctx)
 		pthread_cancel(c->thread);
 		pthread_join(c->thread, NULL);
 	}
+	blk_wire_fini(&c->wire);
 	fuse_session_unmount(c->se);
 	fuse_session_destroy(c->se);
-	free(c->fbuf.mem);
 	free(c);
 	ctx->cuse = NULL;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The FUSE low-level operations: a static, read-only tree.  READs of data
- * files never reach this file (workers.c hands them to splice_io.c); every
+ * files never reach this file (workers.c hands them to read_path.c); every
  * operation that would change anything fails with EROFS, even though the
  * mount is "ro" and the kernel refuses most of them first.
  */
@@ -12,7 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkfuse.h"
+#include "audit.h"
+#include "ctl.h"
+#include "ctl_fuse.h"
+#include "ctx.h"
+#include "fs_ops.h"
+#include "log.h"
 
 /* The tree never changes while mounted: let the kernel cache it. */
 #define BLK_TIMEOUT 3600.0
@@ -40,10 +45,16 @@ static void blk_init(void *userdata, struct fuse_conn_info *conn)
 		  conn->proto_minor, ctx->max_reply, conn->max_readahead);
 }
 
+/*
+ * Never more readable than the source: owner, group and read bits follow
+ * it (a 0600 image gives 0400 files), write bits never; directories get x
+ * where they get r, to be entered.
+ */
 static void fill_attr(const struct blk_ctx *ctx, uint64_t ino,
 		      const struct blk_node *n, struct stat *st)
 {
 	const struct stat *src = &ctx->src.st;
+	mode_t r = src->st_mode & 0444;
 
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
@@ -56,12 +67,12 @@ static void fill_attr(const struct blk_ctx *ctx, uint64_t ino,
 	st->st_nlink = 1;
 	switch (n->kind) {
 	case BLK_NODE_DIR:
-		st->st_mode = S_IFDIR | 0555;
+		st->st_mode = S_IFDIR | r | r >> 2;
 		st->st_nlink = 2;
 		break;
 	case BLK_NODE_DATA:
 	case BLK_NODE_TEXT:
-		st->st_mode = S_IFREG | 0444;
+		st->st_mode = S_IFREG | r;
 		st->st_size = n->size;
 		break;
 	case BLK_NODE_LINK:
@@ -188,14 +199,14 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void audit(fuse_req_t req, const char *ev, const struct blk_node *n)
 {
 	struct blk_ctx *ctx = blk_ctx(req);
-	const struct fuse_ctx *who = fuse_req_ctx(req);
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct blk_audit_who who = { fc->pid, fc->uid, fc->gid };
 	char name[300];
 
 	if (!ctx->audit || n->kind != BLK_NODE_DATA)
 		return;
 	blk_node_path(&ctx->tree, n, name, sizeof(name));
-	blk_audit_io(ctx, NULL, ev, name, 0, 0, 0, 0, who->pid, who->uid,
-		     who->gid);
+	blk_audit_io(ctx->audit, NULL, ev, name, 0, 0, 0, 0, &who);
 }
 
 static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -216,7 +227,7 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	if (n->kind == BLK_NODE_CTL) {
-		blk_ctl_reply_open(req, ctx, fi);
+		blk_ctl_reply_open(req, ctx, fi, true);
 		return;
 	}
 	fi->fh = ino;
@@ -231,9 +242,11 @@ static void blk_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
-	if (n && n->kind == BLK_NODE_CTL)
-		blk_ctl_release((struct blk_ctl_handle *)(uintptr_t)fi->fh);
-	else if (n)
+	if (n && n->kind == BLK_NODE_CTL) {
+		blk_ctl_reply_release(req, fi);
+		return;
+	}
+	if (n)
 		audit(req, "release", n);
 	fuse_reply_err(req, 0);
 }
@@ -250,10 +263,10 @@ static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_err(req, ENOTTY);
 	else
 		blk_ctl_reply_ioctl(req, ctx, cmd, flags, in_buf, in_bufsz,
-				    out_bufsz);
+				    out_bufsz, true);
 }
 
-/* Reaches here only for TEXT and CTL files: data files are read in splice_io.c. */
+/* Reaches here only for TEXT and CTL files: data files are read in read_path.c. */
 static void blk_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The READ path.  A reply is the 16-byte fuse_out_header followed by the
- * data, and the kernel wants it in one write to /dev/fuse.  We build it in
- * this worker's pipe: write() the header, splice() the byte range from the
+ * The FUSE wire: requests in, replies out, and nothing else here knows the
+ * kernel's byte layout.
+ *
+ * A data reply is the 16-byte fuse_out_header followed by the data, and
+ * the kernel wants it in one write to /dev/fuse.  It is built in this
+ * thread's pipe: write() the header, splice() the byte range from the
  * source behind it (page-cache references, no copy), then splice() the
  * whole pipe into /dev/fuse.  The kernel copies once, into the reader's
  * pages; the data never passes through this process.
@@ -14,21 +17,20 @@
  * fails.  blkfuse caps READs at max_reply (512 KiB by default) at INIT so
  * that the default configuration always fits; a reply that does not fit is
  * copied and counted as a "pipe_limit" fallback, never silently.
- *
- * Every READ is clamped to its file first: a short read must never reach
- * the kernel as a surprise, and no byte outside the file is ever returned.
  * SPLICE_F_MOVE is deliberately not used (see README).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fuse_lowlevel.h>
 #include <linux/fuse.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "blkfuse.h"
+#include "log.h"
+#include "wire.h"
 
 #define PAGE 4096u
 
@@ -46,6 +48,8 @@ const char *blk_fallback_name(enum blk_fallback fb)
 	return fb < BLK_FB_NR ? names[fb] : "?";
 }
 
+/* ---- the pipe ------------------------------------------------------------ */
+
 /* Pipe bytes a reply of len bytes at source offset pos occupies. */
 static size_t pipe_need(uint64_t pos, size_t len)
 {
@@ -54,358 +58,251 @@ static size_t pipe_need(uint64_t pos, size_t len)
 	return (pages + 1) * PAGE;
 }
 
-static int pipe_open(struct blk_io_thread *t)
+static int pipe_open(struct blk_wire *w)
 {
 	int fds[2];
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
-	t->pipe_rd = fds[0];
-	t->pipe_wr = fds[1];
-	t->pipe_bytes = fcntl(fds[1], F_GETPIPE_SZ);
+	w->pipe_rd = fds[0];
+	w->pipe_wr = fds[1];
+	w->pipe_bytes = fcntl(fds[1], F_GETPIPE_SZ);
 	return 0;
 }
 
-static void pipe_close(struct blk_io_thread *t)
+static void pipe_close(struct blk_wire *w)
 {
-	if (t->pipe_rd >= 0)
-		close(t->pipe_rd);
-	if (t->pipe_wr >= 0)
-		close(t->pipe_wr);
-	t->pipe_rd = t->pipe_wr = -1;
-	t->pipe_bytes = 0;
+	if (w->pipe_rd >= 0)
+		close(w->pipe_rd);
+	if (w->pipe_wr >= 0)
+		close(w->pipe_wr);
+	w->pipe_rd = w->pipe_wr = -1;
+	w->pipe_bytes = 0;
+}
+
+void blk_wire_tune_pipe(struct blk_wire *w, uint32_t want)
+{
+	size_t bytes = want ? want : pipe_need(PAGE - 1, w->max_reply);
+	int res;
+
+	if ((want ? want : UINT32_MAX) == w->pipe_wanted && w->pipe_rd >= 0)
+		return;
+	if (w->pipe_rd < 0 && pipe_open(w) < 0)
+		return;	/* the next splice tries again, and counts it */
+	w->pipe_wanted = want ? want : UINT32_MAX;
+	res = fcntl(w->pipe_wr, F_SETPIPE_SZ, bytes);
+	if (res < 0 && !want && w->pipe_max)
+		res = fcntl(w->pipe_wr, F_SETPIPE_SZ, w->pipe_max);
+	if (res > 0)
+		w->pipe_bytes = res;
 }
 
 /* After a failed splice the pipe may hold stale bytes: start afresh. */
-static void pipe_reset(struct blk_io_thread *t)
+static int pipe_reset(struct blk_wire *w)
 {
-	pipe_close(t);
-	t->pipe_wanted = 0;
-	pipe_open(t);
-}
-
-/* Size the pipe for the tunable (or for max_reply when it is 0). */
-static void pipe_tune(struct blk_io_thread *t, const struct blk_ctx *ctx)
-{
-	uint32_t want = atomic_load_explicit(&ctx->tun.pipe_size,
-					     memory_order_relaxed);
-	size_t bytes = want ? want : pipe_need(PAGE - 1, ctx->max_reply);
-	int res;
-
-	t->pipe_wanted = want ? want : UINT32_MAX;
-	if (t->pipe_rd < 0 && pipe_open(t) < 0)
-		return;
-	res = fcntl(t->pipe_wr, F_SETPIPE_SZ, bytes);
-	if (res < 0 && !want && ctx->pipe_max)
-		res = fcntl(t->pipe_wr, F_SETPIPE_SZ, ctx->pipe_max);
-	if (res > 0)
-		t->pipe_bytes = res;
-}
-
-int blk_io_thread_init(struct blk_io_thread *t, const struct blk_ctx *ctx)
-{
+	uint32_t want = w->pipe_wanted == UINT32_MAX ? 0 : w->pipe_wanted;
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	t->pipe_rd = t->pipe_wr = -1;
-	err = pipe_open(t);
+	pipe_close(w);
+	err = pipe_open(w);
 	if (err)
 		return err;
-	pipe_tune(t, ctx);
-	t->buf_min = ctx->max_reply;
+	w->pipe_wanted = 0;
+	blk_wire_tune_pipe(w, want);
 	return 0;
 }
 
-void blk_io_thread_fini(struct blk_io_thread *t)
+int blk_wire_init(struct blk_wire *w, int fuse_fd, uint32_t max_reply,
+		  uint32_t pipe_size, uint32_t pipe_max)
 {
-	pipe_close(t);
-	free(t->buf);
-	t->buf = NULL;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->fuse_fd = fuse_fd;
+	w->max_reply = max_reply;
+	w->pipe_max = pipe_max;
+	w->pipe_rd = w->pipe_wr = -1;
+	w->rbuf = calloc(1, sizeof(struct fuse_buf));
+	if (!w->rbuf)
+		return -ENOMEM;
+	err = pipe_open(w);
+	if (err)
+		return err;
+	blk_wire_tune_pipe(w, pipe_size);
+	return 0;
 }
 
-static uint64_t now_ns(void)
+void blk_wire_fini(struct blk_wire *w)
 {
-	struct timespec ts;
+	struct fuse_buf *fbuf = w->rbuf;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	pipe_close(w);
+	free(w->buf);
+	if (fbuf)
+		free(fbuf->mem);
+	free(fbuf);
+	w->buf = w->rbuf = NULL;
 }
 
-static void count_error(struct blk_ctx *ctx, int err)
-{
-	if (err > 0 && err < BLK_ERRNO_MAX)
-		atomic_fetch_add_explicit(&ctx->stats.errors[err], 1,
-					  memory_order_relaxed);
-}
+/* ---- replies ------------------------------------------------------------- */
 
-void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
-		     int err)
+int blk_wire_reply_err(int fuse_fd, uint64_t unique, int err)
 {
 	struct fuse_out_header out = {
 		.len = sizeof(out), .error = -err, .unique = unique,
 	};
 
-	count_error(ctx, err);
 	/* ENOENT: the request was interrupted or aborted; nothing to do. */
 	if (write(fuse_fd, &out, sizeof(out)) < 0 && errno != ENOENT)
-		blk_warn("error reply to request %llu refused: %s",
-			 (unsigned long long)unique, strerror(errno));
+		return -errno;
+	return 0;
 }
 
-/*
- * Splice path.  Returns true when the reply was sent; otherwise *why says
- * why the caller must copy instead (nothing has reached /dev/fuse then).
- */
-static bool reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
-			 uint64_t unique, uint64_t pos, size_t len,
-			 enum blk_fallback *why)
+/* The source range into the pipe behind the header already there. */
+static int splice_source(struct blk_wire *w, int src_fd, uint64_t pos,
+			 size_t len)
 {
-	struct fuse_out_header out = {
-		.len = sizeof(out) + len, .unique = unique,
-	};
 	loff_t p = pos;
-	size_t left = len;
 	ssize_t n;
 
-	if (t->pipe_rd < 0 && pipe_open(t) < 0) {
-		*why = BLK_FB_PIPE_ERROR;
-		return false;
-	}
-	if (pipe_need(pos, len) > t->pipe_bytes) {
-		*why = BLK_FB_PIPE_LIMIT;
-		return false;
-	}
-	if (write(t->pipe_wr, &out, sizeof(out)) != sizeof(out)) {
-		pipe_reset(t);
-		*why = BLK_FB_PIPE_ERROR;
-		return false;
-	}
-	while (left) {
+	while (len) {
 		/* NONBLOCK: should the pipe be full after all, fail, not hang. */
-		n = splice(src_fd, &p, t->pipe_wr, NULL, left,
+		n = splice(src_fd, &p, w->pipe_wr, NULL, len,
 			   SPLICE_F_NONBLOCK);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			/* EOF (source shrank) or an error: pread will say. */
-			pipe_reset(t);
-			*why = BLK_FB_SOURCE;
-			return false;
-		}
-		left -= n;
-	}
-	n = splice(t->pipe_rd, NULL, fuse_fd, NULL, out.len, 0);
-	if (n == (ssize_t)out.len)
-		return true;
-	pipe_reset(t);
-	/* The request is gone (interrupted or aborted): the copy fails too. */
-	*why = BLK_FB_FUSE_WRITE;
-	return false;
-}
-
-/*
- * --on-error=zero: read [pos, pos + len) sector by sector into buf, zeroing
- * the sectors that fail; each bad run is logged, counted and audited.
- */
-static void read_zeroing(struct blk_ctx *ctx, const struct blk_node *node,
-			 int src_fd, char *buf, uint64_t pos, size_t len)
-{
-	size_t ssz = ctx->src.sector_size, done = 0;
-	uint64_t bad_start = 0, bad_len = 0;
-	int bad_err = 0;
-	char name[300];
-
-	blk_node_path(&ctx->tree, node, name, sizeof(name));
-	while (done < len) {
-		size_t chunk = ssz - (pos + done) % ssz;
-		ssize_t n;
-
-		if (chunk > len - done)
-			chunk = len - done;
-		n = pread(src_fd, buf + done, chunk, pos + done);
-		if (n == (ssize_t)chunk || (n >= 0 && n < (ssize_t)chunk &&
-					     !memset(buf + done + n, 0, chunk - n))) {
-			done += chunk;
-		} else {
-			if (!bad_len)
-				bad_start = pos + done, bad_err = errno;
-			bad_len += chunk;
-			memset(buf + done, 0, chunk);
-			done += chunk;
-			if (done < len)
-				continue;
-		}
-		if (bad_len && (done == len || n == (ssize_t)chunk)) {
-			blk_warn("%s: %s at source offset %llu, %llu bytes: filled with zeros",
-				 name, strerror(bad_err),
-				 (unsigned long long)bad_start,
-				 (unsigned long long)bad_len);
-			atomic_fetch_add(&ctx->stats.zeroed_bytes, bad_len);
-			blk_audit_io(ctx, NULL, "zeroed", name,
-				     bad_start - node->start, bad_len, 0,
-				     bad_err, 0, 0, 0);
-			bad_len = 0;
-		}
-	}
-}
-
-/* Copy path: pread into this thread's buffer, writev header + data. */
-static int reply_copy(struct blk_ctx *ctx, const struct blk_node *node,
-		      struct blk_io_thread *t, int src_fd, int fuse_fd,
-		      uint64_t unique, uint64_t pos, size_t len,
-		      size_t *sent)
-{
-	size_t want = len > t->buf_min ? len : t->buf_min;
-	struct fuse_out_header out = { .unique = unique };
-	struct iovec iov[2];
-	size_t got = 0;
-	ssize_t n;
-
-	if (len > t->buf_size) {
-		void *buf;
-
-		/*
-		 * Allocated on first use (a splicing worker never needs it) and
-		 * kept: faulting a fresh buffer in per reply costs a page fault
-		 * per 4 KiB, which is what makes libfuse's own copy path slow.
-		 */
-		if (posix_memalign(&buf, PAGE, want))
-			return ENOMEM;
-		memset(buf, 0, want);
-		free(t->buf);
-		t->buf = buf;
-		t->buf_size = want;
-	}
-	while (got < len) {
-		n = pread(src_fd, (char *)t->buf + got, len - got, pos + got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && ctx->on_error_zero) {
-			read_zeroing(ctx, node, src_fd, (char *)t->buf + got,
-				     pos + got, len - got);
-			got = len;
-			break;
-		}
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			break;	/* the source shrank: a short reply is the truth */
-		got += n;
-	}
-	out.len = sizeof(out) + got;
-	iov[0] = (struct iovec){ &out, sizeof(out) };
-	iov[1] = (struct iovec){ t->buf, got };
-	*sent = got;
-	if (writev(fuse_fd, iov, 2) < 0 && errno != ENOENT) {
-		/* Never seen; but a reply the kernel refused leaves the
-		 * reader waiting forever, so answer with an error instead. */
-		blk_warn("reply to request %llu refused: %s",
-			 (unsigned long long)unique, strerror(errno));
-		return EIO;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENODATA;
+		len -= n;
 	}
 	return 0;
 }
 
-/*
- * O_DIRECT wants offset and length aligned to the logical block size (of
- * the file system, for an image file): 4096 covers both here.  Anything
- * else is read through the buffered fd.
- */
-static int pick_source_fd(struct blk_ctx *ctx, uint64_t pos, size_t len)
+int blk_wire_reply_splice(struct blk_wire *w, int src_fd, uint64_t unique,
+			  uint64_t pos, size_t len, enum blk_fallback *why)
 {
-	const struct blk_source *src = &ctx->src;
-	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
+	struct fuse_out_header out = {
+		.len = sizeof(out) + len, .unique = unique,
+	};
+	ssize_t n;
 
-	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
-	    src->fd_direct >= 0 && !(pos & mask) && !(len & mask))
-		return src->fd_direct;
-	return src->fd;
+	if (w->pipe_rd < 0 && pipe_open(w) < 0) {
+		*why = BLK_FB_PIPE_ERROR;
+		return -EAGAIN;
+	}
+	if (pipe_need(pos, len) > w->pipe_bytes) {
+		*why = BLK_FB_PIPE_LIMIT;
+		return -EAGAIN;
+	}
+	if (write(w->pipe_wr, &out, sizeof(out)) != sizeof(out)) {
+		*why = BLK_FB_PIPE_ERROR;
+		goto out_reset;
+	}
+	if (splice_source(w, src_fd, pos, len) != 0) {
+		/* EOF (source shrank) or an error: the copy path will say. */
+		*why = BLK_FB_SOURCE;
+		goto out_reset;
+	}
+	n = splice(w->pipe_rd, NULL, w->fuse_fd, NULL, out.len, 0);
+	if (n == (ssize_t)out.len)
+		return 0;
+	/* The request is gone (interrupted or aborted): the copy fails too. */
+	*why = BLK_FB_FUSE_WRITE;
+out_reset:
+	n = pipe_reset(w);
+	if (n)
+		blk_warn("cannot make a new reply pipe: %s", strerror(-n));
+	return -EAGAIN;
 }
 
-static void account(struct blk_ctx *ctx, struct blk_node *node,
-		    uint64_t started, size_t bytes, bool spliced)
+void *blk_wire_buffer(struct blk_wire *w, size_t len)
 {
-	struct blk_stats *st = &ctx->stats;
-	uint64_t us = (now_ns() - started) / 1000;
-	unsigned int bucket = 0;
+	size_t want = len > w->max_reply ? len : w->max_reply;
+	void *buf;
 
-	while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
-		bucket++;
-	atomic_fetch_add_explicit(&st->lat[bucket], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&st->read_bytes, bytes, memory_order_relaxed);
-	atomic_fetch_add_explicit(spliced ? &st->spliced_bytes :
-				  &st->copied_bytes, bytes,
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit(spliced ? &st->spliced_reqs :
-				  &st->copied_reqs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&node->reads, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&node->bytes, bytes, memory_order_relaxed);
+	if (len <= w->buf_size)
+		return w->buf;
+	/*
+	 * Allocated on first use (a splicing thread never needs it) and kept:
+	 * faulting a fresh buffer in per reply costs a page fault per 4 KiB,
+	 * which is what makes libfuse's own copy path slow.
+	 */
+	if (posix_memalign(&buf, PAGE, want))
+		return NULL;
+	memset(buf, 0, want);
+	free(w->buf);
+	w->buf = buf;
+	w->buf_size = want;
+	return buf;
 }
 
-void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
-		    const struct fuse_in_header *in, struct blk_node *node,
-		    uint64_t off, uint32_t size)
+int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len)
 {
-	uint64_t unique = in->unique;
-	struct timespec arrived;
+	struct fuse_out_header out = {
+		.len = sizeof(out) + len, .unique = unique,
+	};
+	struct iovec iov[2] = {
+		{ &out, sizeof(out) }, { w->buf, len },
+	};
 
-	if (ctx->audit)
-		clock_gettime(CLOCK_REALTIME, &arrived);
-	struct blk_stats *st = &ctx->stats;
-	uint64_t started = now_ns(), pos = node->start + off;
-	size_t len = 0, sent = 0;
-	int64_t inflight;
-	enum blk_fallback why;
-	int src_fd, err = 0;
+	if (writev(w->fuse_fd, iov, len ? 2 : 1) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
 
-	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
-	for (int64_t peak = atomic_load(&st->inflight_peak); inflight > peak;)
-		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
-						 inflight))
+/* ---- requests ------------------------------------------------------------ */
+
+static bool decode(const struct fuse_buf *fbuf, size_t len,
+		   struct blk_wire_req *req)
+{
+	const struct fuse_in_header *in = fbuf->mem;
+
+	if (len < sizeof(*in))
+		return false;
+	*req = (struct blk_wire_req){
+		.opcode = in->opcode, .unique = in->unique,
+		.nodeid = in->nodeid, .uid = in->uid, .gid = in->gid,
+		.pid = in->pid,
+	};
+	if (in->opcode == FUSE_READ) {
+		const struct fuse_read_in *arg = (const void *)(in + 1);
+
+		if (len < sizeof(*in) + sizeof(*arg))
+			return false;
+		req->fh = arg->fh;
+		req->offset = arg->offset;
+		req->size = arg->size;
+	} else if (in->opcode == FUSE_INTERRUPT) {
+		const struct fuse_interrupt_in *arg = (const void *)(in + 1);
+
+		if (len < sizeof(*in) + sizeof(*arg))
+			return false;
+		req->intr_unique = arg->unique;
+	}
+	return true;
+}
+
+int blk_wire_serve(struct fuse_session *se, struct blk_wire *w,
+		   blk_wire_fast_fn fast, void *data)
+{
+	struct fuse_buf *fbuf = w->rbuf;
+	struct blk_wire_req req;
+	int res = 0;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	while (!fuse_session_exited(se)) {
+		/* Only the wait for a request may be cancelled (as libfuse). */
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		res = fuse_session_receive_buf(se, fbuf);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (res == -EINTR || res == -EAGAIN)
+			continue;
+		if (res <= 0)
 			break;
-
-	if (off < node->size)
-		len = node->size - off < size ? node->size - off : size;
-	blk_throttle(ctx, len);
-	src_fd = pick_source_fd(ctx, pos, len);
-
-	if (t->pipe_wanted != (atomic_load_explicit(&ctx->tun.pipe_size,
-						    memory_order_relaxed) ?:
-			       UINT32_MAX))
-		pipe_tune(t, ctx);
-
-	if (len == 0) {
-		/* At or past EOF: a header-only reply, neither spliced nor copied. */
-		reply_copy(ctx, node, t, src_fd, fuse_fd, unique, pos, 0, &sent);
-		atomic_fetch_add_explicit(&node->reads, 1, memory_order_relaxed);
-		goto out;
+		if (fast && decode(fbuf, res, &req) && fast(data, w, &req))
+			continue;
+		fuse_session_process_buf(se, fbuf);
 	}
-	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
-		why = BLK_FB_SPLICE_OFF;
-	else if (len < BLK_SPLICE_MIN)
-		why = BLK_FB_SMALL;
-	else if (reply_splice(t, src_fd, fuse_fd, unique, pos, len, &why)) {
-		sent = len;
-		account(ctx, node, started, len, true);
-		goto out;
-	}
-	atomic_fetch_add_explicit(&st->fallback[why], 1, memory_order_relaxed);
-	err = reply_copy(ctx, node, t, src_fd, fuse_fd, unique, pos, len, &sent);
-	if (err) {
-		blk_warn("%s: read of %zu bytes at source offset %llu: %s", node->name,
-			  len, (unsigned long long)pos, strerror(err));
-		blk_reply_error(ctx, fuse_fd, unique, err);
-		goto out;
-	}
-	account(ctx, node, started, sent, false);
-out:
-	atomic_fetch_sub(&st->inflight, 1);
-	if (ctx->audit) {
-		char name[300];
-
-		blk_node_path(&ctx->tree, node, name, sizeof(name));
-		blk_audit_io(ctx, &arrived, "read", name, off, size,
-			     err ? -1 : (int64_t)sent, err, in->pid, in->uid,
-			     in->gid);
-	}
+	/* ENODEV: the connection ended (unmount, abort); that is no error. */
+	return res < 0 && res != -ENODEV ? res : 0;
 }

@@ -1,14 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The worker threads.  Each reads raw requests from /dev/fuse with
- * libfuse's fuse_session_receive_buf().  READs of data files are answered
- * here by splice_io.c (libfuse 3.14 cannot say whether it spliced or why
- * not, and allocates a buffer per copied reply); INTERRUPTs are dropped
- * (reads are never worth cancelling); everything else goes to libfuse's
- * fuse_session_process_buf() and the ops in fs_ops.c.
- *
- * There is no lock on the read path: the tree is immutable, each worker
- * owns its pipe and copy buffer, and the counters are atomics.
+ * The worker threads.  Each serves /dev/fuse through its own wire
+ * (splice_io.c): READs of data files go down the read path (read_path.c),
+ * INTERRUPTs to the throttle (only a parked read is worth ending), and
+ * everything else to libfuse and the ops in fs_ops.c.
  */
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -19,14 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blkfuse.h"
+#include "ctx.h"
+#include "log.h"
+#include "read_path.h"
+#include "throttle.h"
+#include "wire.h"
+#include "workers.h"
 
 struct blk_worker {
 	pthread_t thread;
 	bool started;
 	struct blk_ctx *ctx;
-	struct fuse_buf fbuf;
-	struct blk_io_thread io;
+	struct blk_wire wire;
 };
 
 static struct blk_worker *workers;
@@ -39,56 +38,39 @@ static void tell_main_we_ended(void)
 		kill(getpid(), SIGUSR1);
 }
 
-static bool try_read_fast(struct blk_worker *w, int fd,
-			  const struct fuse_in_header *in, size_t len)
+static bool serve_fast(void *data, struct blk_wire *w,
+		       const struct blk_wire_req *req)
 {
-	const struct fuse_read_in *arg = (const void *)(in + 1);
+	struct blk_ctx *ctx = data;
 	struct blk_node *node;
 
-	if (len < sizeof(*in) + sizeof(*arg))
+	if (req->opcode < BLK_OPS_MAX)
+		blk_count(&ctx->stats.ops[req->opcode], 1);
+	if (req->opcode == FUSE_INTERRUPT) {
+		blk_throttle_interrupt(ctx->throttle, req->intr_unique);
+		return true;
+	}
+	if (req->opcode != FUSE_READ)
 		return false;
-	node = blk_tree_get(&w->ctx->tree, arg->fh);
-	if (!node || node->kind != BLK_NODE_DATA || in->nodeid != arg->fh)
+	node = blk_tree_get(&ctx->tree, req->fh);
+	if (!node || node->kind != BLK_NODE_DATA || req->nodeid != req->fh)
 		return false;
 	/* -d: libfuse logs the requests it sees; these it does not see */
 	blk_debug("unique: %llu, opcode: READ (15), nodeid: %llu, offset %llu, size %u, pid: %u",
-		  (unsigned long long)in->unique, (unsigned long long)in->nodeid,
-		  (unsigned long long)arg->offset, arg->size, in->pid);
-	blk_reply_read(w->ctx, &w->io, fd, in, node, arg->offset, arg->size);
+		  (unsigned long long)req->unique,
+		  (unsigned long long)req->nodeid,
+		  (unsigned long long)req->offset, req->size, req->pid);
+	blk_read_start(ctx, w, req, node);
 	return true;
 }
 
 static void *worker_main(void *data)
 {
 	struct blk_worker *w = data;
-	struct fuse_session *se = w->ctx->se;
-	int fd = fuse_session_fd(se);
-	int res;
+	int err = blk_wire_serve(w->ctx->se, &w->wire, serve_fast, w->ctx);
 
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	while (!fuse_session_exited(se)) {
-		const struct fuse_in_header *in;
-
-		/* Only the wait for a request may be cancelled (as libfuse). */
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(se, &w->fbuf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (res == -EINTR || res == -EAGAIN)
-			continue;
-		if (res <= 0)
-			break;
-
-		in = w->fbuf.mem;
-		if (in->opcode < BLK_OPS_MAX)
-			atomic_fetch_add_explicit(&w->ctx->stats.ops[in->opcode],
-						  1, memory_order_relaxed);
-		if (in->opcode == FUSE_READ &&
-		    try_read_fast(w, fd, in, (size_t)res))
-			continue;
-		if (in->opcode == FUSE_INTERRUPT)
-			continue;
-		fuse_session_process_buf(se, &w->fbuf);
-	}
+	if (err)
+		blk_err("reading /dev/fuse: %s", strerror(-err));
 	atomic_fetch_sub(&w->ctx->stats.threads, 1);
 	tell_main_we_ended();
 	return NULL;
@@ -96,7 +78,7 @@ static void *worker_main(void *data)
 
 int blk_workers_start(struct blk_ctx *ctx)
 {
-	int err;
+	int fd = fuse_session_fd(ctx->se), err;
 
 	workers = calloc(ctx->threads, sizeof(*workers));
 	if (!workers)
@@ -104,8 +86,10 @@ int blk_workers_start(struct blk_ctx *ctx)
 	for (unsigned int i = 0; i < ctx->threads; i++) {
 		struct blk_worker *w = &workers[i];
 
-		w->ctx = ctx;
-		err = blk_io_thread_init(&w->io, ctx);
+		err = blk_wire_init(&w->wire, fd, ctx->max_reply,
+				    atomic_load(&ctx->tun.pipe_size),
+				    ctx->pipe_max);
+		w->ctx = ctx;	/* its wire needs fini from here on */
 		if (err)
 			return err;
 		/* Signals are handled by main's sigwait(), never here. */
@@ -122,7 +106,6 @@ void blk_workers_stop(struct blk_ctx *ctx)
 {
 	if (!workers)
 		return;
-	blk_throttle_release_all(ctx);
 	for (unsigned int i = 0; i < ctx->threads; i++)
 		if (workers[i].started)
 			pthread_cancel(workers[i].thread);
@@ -131,9 +114,8 @@ void blk_workers_stop(struct blk_ctx *ctx)
 
 		if (w->started)
 			pthread_join(w->thread, NULL);
-		free(w->fbuf.mem);
-		if (w->ctx)	/* its io was initialised */
-			blk_io_thread_fini(&w->io);
+		if (w->ctx)
+			blk_wire_fini(&w->wire);
 	}
 	free(workers);
 	workers = NULL;

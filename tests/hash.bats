@@ -8,7 +8,7 @@ load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-BLKFUSE=$REPO/blkfuse
+BLKFUSE=${BLKFUSE:-$REPO/blkfuse}
 
 setup_file() {
 	export IMG=$BATS_FILE_TMPDIR/gpt.img

@@ -7,7 +7,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-BLKFUSE=$REPO/blkfuse
+BLKFUSE=${BLKFUSE:-$REPO/blkfuse}
 TESTDATA=${BLKFUSE_TESTDATA:-$REPO/../shared/testdata}
 
 # ---- images -------------------------------------------------------------

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Messages: "blkfuse: ..." on stderr while in the foreground, syslog once
- * daemonized (stderr is /dev/null then).  libfuse's own messages are routed
- * through the same function.
+ * daemonized (stderr is /dev/null then).  The daemon routes libfuse's own
+ * messages here too (blkfuse.c).
  */
-#include <fuse_log.h>
-#include <stdarg.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "blkfuse.h"
+#include "log.h"
 
 _Atomic int blk_log_level = BLK_LOG_NOTICE;
 static bool use_syslog;
 
-static void vlog(int level, const char *fmt, va_list ap)
+static const char *const level_names[] = {
+	[3] = "err", [4] = "warn", [5] = "notice", [6] = "info", [7] = "debug",
+};
+
+void blk_vlog(int level, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	size_t len;
@@ -37,16 +42,8 @@ void blk_log(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	blk_vlog(level, fmt, ap);
 	va_end(ap);
-}
-
-/* libfuse's levels are syslog's levels. */
-static void fuse_log_hook(enum fuse_log_level level, const char *fmt,
-			  va_list ap)
-{
-	/* "fuse: ..." already names its origin; keep it at its own level. */
-	vlog((int)level, fmt, ap);
 }
 
 void blk_log_to_syslog(void)
@@ -55,7 +52,22 @@ void blk_log_to_syslog(void)
 	use_syslog = true;
 }
 
-void blk_log_init(void)
+const char *blk_log_level_name(int level)
 {
-	fuse_set_log_func(fuse_log_hook);
+	return level >= 3 && level <= 7 ? level_names[level] : NULL;
+}
+
+int blk_log_level_parse(const char *s)
+{
+	char *end;
+	long v;
+
+	for (int i = 3; i <= 7; i++)
+		if (!strcmp(s, level_names[i]))
+			return i;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 3 || v > 7)
+		return -EINVAL;
+	return v;
 }

@@ -8,11 +8,13 @@
  */
 #include <blkid.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkfuse.h"
+#include "layout.h"
+#include "log.h"
 
 static void copy_str(char *dst, size_t len, const char *src)
 {
@@ -48,16 +50,56 @@ static void probe_header_facts(blkid_probe pr, struct blk_layout *lo,
 		lo->gpt_backup_used = true;
 }
 
+/*
+ * Start and size in bytes from libblkid's 512-byte units, checked: an
+ * entry that overflows 64 bits, is empty or inverted (a negative size), or
+ * is not aligned to the logical sector size is kept only to be listed.
+ */
+static const char *check_range(struct blk_part *p, int64_t start512,
+			       int64_t size512, unsigned int ssz)
+{
+	if (start512 < 0 || start512 > (int64_t)(INT64_MAX >> 9))
+		return "start overflows";
+	if (size512 < 0)
+		return "end before start";
+	if (size512 == 0)
+		return "zero size";
+	if (size512 > (int64_t)(INT64_MAX >> 9) ||
+	    (uint64_t)start512 + (uint64_t)size512 > (uint64_t)INT64_MAX >> 9)
+		return "end overflows";
+	p->start = (uint64_t)start512 << 9;
+	p->table_size = (uint64_t)size512 << 9;
+	if (p->start % ssz || p->table_size % ssz)
+		return "not aligned to the sector size";
+	return NULL;
+}
+
+/* The part of p the source holds: clipped, or none of it. */
+static void fit_to_source(struct blk_part *p, const struct blk_source *src)
+{
+	if (p->start >= src->size) {
+		p->flags |= BLK_PART_BEYOND_END;
+		p->size = 0;
+		blk_warn("%s: p%d starts at byte %llu, past the end (%llu bytes); not exposed",
+			 src->given, p->partno, (unsigned long long)p->start,
+			 (unsigned long long)src->size);
+	} else if (p->size > src->size - p->start) {
+		p->flags |= BLK_PART_CLIPPED;
+		p->size = src->size - p->start;
+		blk_warn("%s: p%d runs past the end; clipped to %llu of %llu bytes",
+			 src->given, p->partno, (unsigned long long)p->size,
+			 (unsigned long long)p->table_size);
+	}
+}
+
 static void fill_part(struct blk_part *p, blkid_partition par,
 		      const struct blk_source *src)
 {
 	blkid_parttable tab = blkid_partition_get_table(par);
 	const char *tstr = blkid_partition_get_type_string(par);
+	const char *invalid;
 
 	p->partno = blkid_partition_get_partno(par);
-	p->start = (uint64_t)blkid_partition_get_start(par) << 9;
-	p->table_size = (uint64_t)blkid_partition_get_size(par) << 9;
-	p->size = p->table_size;
 	p->attrs = blkid_partition_get_flags(par);
 	copy_str(p->scheme, sizeof(p->scheme),
 		 tab ? blkid_parttable_get_type(tab) : "");
@@ -68,27 +110,27 @@ static void fill_part(struct blk_part *p, blkid_partition par,
 			 blkid_partition_get_type(par));
 	copy_str(p->name, sizeof(p->name), blkid_partition_get_name(par));
 	copy_str(p->uuid, sizeof(p->uuid), blkid_partition_get_uuid(par));
-
 	if (tab && blkid_parttable_get_parent(tab))
 		p->flags |= BLK_PART_NESTED;
+
+	invalid = check_range(p, blkid_partition_get_start(par),
+			      blkid_partition_get_size(par), src->sector_size);
+	if (invalid) {
+		p->flags |= BLK_PART_INVALID;
+		p->start = p->size = p->table_size = 0;
+		copy_str(p->invalid, sizeof(p->invalid), invalid);
+		blk_warn("%s: p%d is invalid (%s: start %" PRId64 ", size %" PRId64 " in 512-byte units); not exposed",
+			 src->given, p->partno, invalid,
+			 (int64_t)blkid_partition_get_start(par),
+			 (int64_t)blkid_partition_get_size(par));
+		return;
+	}
+	p->size = p->table_size;
 	if (blkid_partition_is_extended(par)) {
 		p->flags |= BLK_PART_CONTAINER;
 		p->size = container_size(p->table_size, src->sector_size);
 	}
-
-	if (p->start >= src->size) {
-		p->flags |= BLK_PART_BEYOND_END;
-		p->size = 0;
-		blk_warn("%s: p%d starts at byte %llu, past the end (%llu bytes); not exposed",
-			 src->path, p->partno, (unsigned long long)p->start,
-			 (unsigned long long)src->size);
-	} else if (p->size > src->size - p->start) {
-		p->flags |= BLK_PART_CLIPPED;
-		p->size = src->size - p->start;
-		blk_warn("%s: p%d runs past the end; clipped to %llu of %llu bytes",
-			 src->path, p->partno, (unsigned long long)p->size,
-			 (unsigned long long)p->table_size);
-	}
+	fit_to_source(p, src);
 }
 
 /* The file system inside a partition, for by-uuid/: libblkid's superblock
@@ -123,60 +165,53 @@ static bool partno_taken(const struct blk_layout *lo, int partno)
 	return false;
 }
 
-int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
+/* The probe, set up for partition tables; NULL (printed) on failure. */
+static blkid_probe new_table_probe(const struct blk_source *src)
 {
-	blkid_probe pr;
-	blkid_partlist ls;
-	blkid_parttable tab;
-	int n, rc = -1;
+	blkid_probe pr = blkid_new_probe();
 
-	memset(lo, 0, sizeof(*lo));
-	pr = blkid_new_probe();
 	if (!pr) {
-		blk_err("%s: cannot allocate a libblkid probe", src->path);
-		return -1;
+		blk_err("%s: cannot allocate a libblkid probe", src->given);
+		return NULL;
 	}
 	if (blkid_probe_set_device(pr, src->fd, 0, 0) != 0 ||
 	    blkid_probe_set_sectorsize(pr, src->sector_size) != 0) {
-		blk_err("%s: libblkid cannot use this source", src->path);
-		goto out_free_probe;
+		blk_err("%s: libblkid cannot use this source", src->given);
+		blkid_free_probe(pr);
+		return NULL;
 	}
 	blkid_probe_enable_superblocks(pr, 0);
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
-	probe_header_facts(pr, lo, src->sector_size);
+	return pr;
+}
 
-	/* NULL means "nothing found" as much as "cannot read", as in partx. */
-	ls = blkid_probe_get_partitions(pr);
-	tab = ls ? blkid_partlist_get_table(ls) : NULL;
-	if (!tab) {
-		if (lo->pmbr_only)
-			blk_warn("%s: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'",
-				 src->path);
-		else
-			blk_notice("%s: no partition table found; exposing only 'disk'",
-				   src->path);
-		rc = 0;
-		goto out_free_probe;
-	}
-	copy_str(lo->pttype, sizeof(lo->pttype), blkid_parttable_get_type(tab));
-	copy_str(lo->ptuuid, sizeof(lo->ptuuid), blkid_parttable_get_id(tab));
-	if (lo->gpt_backup_used)
-		blk_warn("%s: primary GPT header is corrupt; using the backup header at the end of the disk",
-			 src->path);
+static void say_no_table(const struct blk_source *src,
+			 const struct blk_layout *lo)
+{
+	if (lo->pmbr_only)
+		blk_warn("%s: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'",
+			 src->given);
+	else
+		blk_notice("%s: no partition table found; exposing only 'disk'",
+			   src->given);
+}
 
-	n = blkid_partlist_numof_partitions(ls);
+/* Every usable entry of ls into lo->parts: 0 or -ENOMEM. */
+static int add_parts(const struct blk_source *src, blkid_partlist ls,
+		     struct blk_layout *lo)
+{
+	int n = blkid_partlist_numof_partitions(ls);
+
 	if (n > BLK_MAX_PARTS) {
 		blk_warn("%s: %d partitions found; only the first %d are used",
-			 src->path, n, BLK_MAX_PARTS);
+			 src->given, n, BLK_MAX_PARTS);
 		lo->truncated = true;
 		n = BLK_MAX_PARTS;
 	}
 	lo->parts = calloc(n > 0 ? n : 1, sizeof(*lo->parts));
-	if (!lo->parts) {
-		blk_err("%s: %s", src->path, strerror(ENOMEM));
-		goto out_free_probe;
-	}
+	if (!lo->parts)
+		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		blkid_partition par = blkid_partlist_get_partition(ls, i);
 		int partno;
@@ -186,23 +221,54 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 		partno = blkid_partition_get_partno(par);
 		if (partno <= 0 || partno_taken(lo, partno)) {
 			blk_warn("%s: partition entry %d has an unusable number (%d); skipped",
-				 src->path, i, partno);
+				 src->given, i, partno);
 			continue;
 		}
 		fill_part(&lo->parts[lo->nparts++], par, src);
 	}
 	for (unsigned int i = 0; i < lo->nparts; i++)
-		if (!(lo->parts[i].flags & (BLK_PART_CONTAINER | BLK_PART_BEYOND_END)))
+		if (blk_part_exposed(&lo->parts[i]) &&
+		    !(lo->parts[i].flags & BLK_PART_CONTAINER))
 			probe_fs(src, &lo->parts[i]);
-	rc = 0;
+	return 0;
+}
 
-out_free_probe:
-	blkid_free_probe(pr);
-	if (rc == 0 && blk_layout_find_gaps(src, lo) != 0) {
-		blk_err("%s: %s", src->path, strerror(ENOMEM));
-		rc = -1;
+int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
+{
+	blkid_parttable tab = NULL;
+	blkid_partlist ls;
+	blkid_probe pr;
+	int err = 0;
+
+	memset(lo, 0, sizeof(*lo));
+	pr = new_table_probe(src);
+	if (!pr)
+		return -EIO;
+	probe_header_facts(pr, lo, src->sector_size);
+	/* NULL means "nothing found" as much as "cannot read", as in partx. */
+	ls = blkid_probe_get_partitions(pr);
+	if (ls)
+		tab = blkid_partlist_get_table(ls);
+	if (!tab) {
+		say_no_table(src, lo);
+	} else {
+		copy_str(lo->pttype, sizeof(lo->pttype),
+			 blkid_parttable_get_type(tab));
+		copy_str(lo->ptuuid, sizeof(lo->ptuuid),
+			 blkid_parttable_get_id(tab));
+		if (lo->gpt_backup_used)
+			blk_warn("%s: primary GPT header is corrupt; using the backup header at the end of the disk",
+				 src->given);
+		err = add_parts(src, ls, lo);
 	}
-	return rc;
+	blkid_free_probe(pr);
+	if (!err)
+		err = blk_layout_find_gaps(src, lo);
+	if (err) {
+		blk_err("%s: %s", src->given, strerror(-err));
+		blk_layout_free(lo);
+	}
+	return err;
 }
 
 void blk_layout_free(struct blk_layout *lo)

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkfuse.h"
+#include "log.h"
+#include "tree.h"
 
-uint64_t blk_tree_add(struct blk_tree *t, uint64_t parent, const char *name,
-		      enum blk_node_kind kind)
+/* A new node; its inode in *ino.  0 or -ENOMEM. */
+static int tree_add(struct blk_tree *t, uint64_t parent, const char *name,
+		    enum blk_node_kind kind, uint64_t *ino)
 {
 	struct blk_node *n;
 
@@ -21,7 +23,7 @@ uint64_t blk_tree_add(struct blk_tree *t, uint64_t parent, const char *name,
 		struct blk_node *nodes = realloc(t->nodes, cap * sizeof(*nodes));
 
 		if (!nodes)
-			return 0;
+			return -ENOMEM;
 		t->nodes = nodes;
 		t->cap = cap;
 	}
@@ -31,8 +33,9 @@ uint64_t blk_tree_add(struct blk_tree *t, uint64_t parent, const char *name,
 	n->kind = kind;
 	n->name = strdup(name);
 	if (!n->name)
-		return 0;
-	return ++t->count;
+		return -ENOMEM;
+	*ino = ++t->count;
+	return 0;
 }
 
 struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino)
@@ -52,16 +55,16 @@ uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
 	return 0;
 }
 
-static int add_data(struct blk_tree *t, const char *name, uint64_t start,
-		    uint64_t size)
+static int add_data(struct blk_tree *t, uint64_t dir, const char *name,
+		    uint64_t start, uint64_t size)
 {
-	uint64_t ino = blk_tree_add(t, BLK_ROOT_INO, name, BLK_NODE_DATA);
-	struct blk_node *n = blk_tree_get(t, ino);
+	uint64_t ino;
+	int err = tree_add(t, dir, name, BLK_NODE_DATA, &ino);
 
-	if (!n)
-		return -ENOMEM;
-	n->start = start;
-	n->size = size;
+	if (err)
+		return err;
+	t->nodes[ino - 1].start = start;
+	t->nodes[ino - 1].size = size;
 	return 0;
 }
 
@@ -89,8 +92,7 @@ static int add_link(struct blk_tree *t, uint64_t dir, const char *name,
 			 blk_tree_get(t, dir)->name, safe, target + 3);
 		return 0;
 	}
-	ino = blk_tree_add(t, dir, safe, BLK_NODE_LINK);
-	if (!ino)
+	if (tree_add(t, dir, safe, BLK_NODE_LINK, &ino))
 		return -ENOMEM;
 	blk_tree_get(t, ino)->text = strdup(target);
 	return blk_tree_get(t, ino)->text ? 0 : -ENOMEM;
@@ -99,13 +101,14 @@ static int add_link(struct blk_tree *t, uint64_t dir, const char *name,
 static int add_text(struct blk_tree *t, const char *name,
 		    const struct blk_source *src, const struct blk_layout *lo)
 {
-	uint64_t ino = blk_tree_add(t, BLK_ROOT_INO, name, BLK_NODE_TEXT);
-	struct blk_node *n = blk_tree_get(t, ino);
+	struct blk_node *n;
 	size_t len = 0;
+	uint64_t ino;
 	FILE *f;
 
-	if (!n)
+	if (tree_add(t, BLK_ROOT_INO, name, BLK_NODE_TEXT, &ino))
 		return -ENOMEM;
+	n = blk_tree_get(t, ino);
 	f = open_memstream(&n->text, &len);
 	if (!f)
 		return -ENOMEM;
@@ -122,16 +125,14 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 	static const char *const dirs[] = { "by-partuuid", "by-partlabel", "by-uuid" };
 	uint64_t ino[3];
 
-	for (int d = 0; d < 3; d++) {
-		ino[d] = blk_tree_add(t, BLK_ROOT_INO, dirs[d], BLK_NODE_DIR);
-		if (!ino[d])
+	for (int d = 0; d < 3; d++)
+		if (tree_add(t, BLK_ROOT_INO, dirs[d], BLK_NODE_DIR, &ino[d]))
 			return -ENOMEM;
-	}
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
 		char target[32];
 
-		if (p->flags & BLK_PART_BEYOND_END)
+		if (!blk_part_exposed(p))
 			continue;
 		snprintf(target, sizeof(target), "../p%d", p->partno);
 		if (add_link(t, ino[0], p->uuid, target) ||
@@ -145,20 +146,15 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 static int add_free(struct blk_tree *t, const struct blk_source *src,
 		    const struct blk_layout *lo)
 {
-	uint64_t dir = blk_tree_add(t, BLK_ROOT_INO, "free", BLK_NODE_DIR);
 	char name[64];
+	uint64_t dir;
 
-	if (!dir)
+	if (tree_add(t, BLK_ROOT_INO, "free", BLK_NODE_DIR, &dir))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->ngaps; i++) {
-		uint64_t ino;
-
 		blk_gap_name(name, sizeof(name), &lo->gaps[i], src->sector_size);
-		ino = blk_tree_add(t, dir, name, BLK_NODE_DATA);
-		if (!ino)
+		if (add_data(t, dir, name, lo->gaps[i].start, lo->gaps[i].size))
 			return -ENOMEM;
-		blk_tree_get(t, ino)->start = lo->gaps[i].start;
-		blk_tree_get(t, ino)->size = lo->gaps[i].size;
 	}
 	return 0;
 }
@@ -167,20 +163,21 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		   const struct blk_layout *lo, const struct blk_tree_opts *o)
 {
 	char name[32];
+	uint64_t ino;
 
 	memset(t, 0, sizeof(*t));
 	/* The root is its own parent, as ".." of "/" is "/". */
-	if (blk_tree_add(t, BLK_ROOT_INO, "/", BLK_NODE_DIR) != BLK_ROOT_INO)
+	if (tree_add(t, BLK_ROOT_INO, "/", BLK_NODE_DIR, &ino))
 		return -ENOMEM;
-	if (add_data(t, "disk", 0, src->size))
+	if (add_data(t, BLK_ROOT_INO, "disk", 0, src->size))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
 
-		if (p->flags & BLK_PART_BEYOND_END)
+		if (!blk_part_exposed(p))
 			continue;
 		snprintf(name, sizeof(name), "p%d", p->partno);
-		if (add_data(t, name, p->start, p->size))
+		if (add_data(t, BLK_ROOT_INO, name, p->start, p->size))
 			return -ENOMEM;
 	}
 	if (!o->no_free && add_free(t, src, lo))
@@ -189,7 +186,7 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		return -ENOMEM;
 	/* Dot-named: ls, globs and imaging scripts pass it by. */
 	if (o->ctl_file &&
-	    !blk_tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL))
+	    tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL, &ino))
 		return -ENOMEM;
 	return 0;
 }

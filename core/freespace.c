@@ -6,10 +6,12 @@
  * a partition that does.  This is what sleuthkit's mmls calls Unallocated.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkfuse.h"
+#include "layout.h"
 
 struct span {
 	uint64_t start, end;	/* [start, end) */
@@ -33,7 +35,7 @@ int blk_layout_find_gaps(const struct blk_source *src, struct blk_layout *lo)
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
 
-		if (p->flags & (BLK_PART_CONTAINER | BLK_PART_BEYOND_END))
+		if (p->flags & (BLK_PART_CONTAINER | BLK_PART_HIDDEN))
 			continue;
 		spans[n++] = (struct span){ p->start, p->start + p->size };
 	}
@@ -55,4 +57,13 @@ int blk_layout_find_gaps(const struct blk_source *src, struct blk_layout *lo)
 	}
 	free(spans);
 	return 0;
+}
+
+void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
+		  unsigned int ssz)
+{
+	uint64_t first = g->start / ssz;
+	uint64_t last = (g->start + g->size + ssz - 1) / ssz - 1;
+
+	snprintf(buf, len, "%010" PRIu64 "-%010" PRIu64, first, last);
 }

@@ -4,14 +4,15 @@
  * partitions), all computed in one sequential read of the source.  Used by
  * 'blkfuse hash' and by the daemon's --verify.
  */
-#ifndef BLKFUSE_HASH_H
-#define BLKFUSE_HASH_H
+#ifndef BLK_HASH_H
+#define BLK_HASH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdint.h>
 
-struct blk_source;
+#include "source.h"
 
 enum blk_hash_algo {
 	BLK_HASH_SHA256,
@@ -23,7 +24,7 @@ enum blk_hash_algo {
 #define BLK_HASH_MAX_LEN 32	/* bytes in the longest digest (sha256) */
 
 /* blk_hash_ranges() failed reading the source, not setting up. */
-#define BLK_HASH_EREAD (-2)
+#define BLK_HASH_EREAD (-EIO)
 
 struct blk_hash_range {
 	const char *name;		/* "disk", "p1": the caller's label */
@@ -36,6 +37,8 @@ struct blk_hash_range {
 /* "sha256" (any case) -> BLK_HASH_SHA256; -1 if unknown. */
 int blk_hash_algo_parse(const char *name);
 const char *blk_hash_algo_name(enum blk_hash_algo algo);
+/* "SHA256": as the BSD tagged format (sha256sum --tag) spells it. */
+const char *blk_hash_algo_tag(enum blk_hash_algo algo);
 unsigned int blk_hash_algo_len(enum blk_hash_algo algo);
 /* Lowercase hex of an algo's digest; out holds 2 * BLK_HASH_MAX_LEN + 1. */
 void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo);
@@ -46,7 +49,8 @@ void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo);
  * order; the source is read once, from the lowest byte any range needs to
  * the highest, skipping what none needs.  progress: draw a progress line
  * on stderr (the caller decides; stderr should be a terminal).
- * 0 on success; -1 or BLK_HASH_EREAD on error, with the message printed.
+ * 0 on success; -errno on error, with the message printed: BLK_HASH_EREAD
+ * (-EIO) when reading the source failed.
  */
 int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
 		    unsigned int n, unsigned int algos, bool progress);
@@ -54,12 +58,10 @@ int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
 /*
  * The whole source against spec "ALGO:HEX" (hex in any case).  got, if
  * gotlen > 0, receives "algo:hex" as computed (truncated to fit; "" on
- * error).  0 on match, 1 on mismatch, -1 on error (message printed).
+ * error).  0 on match, 1 on mismatch, -errno on error (message printed).
  */
 int blk_hash_verify(const struct blk_source *src, const char *spec,
 		    char *got, size_t gotlen);
 
-/* 'blkfuse hash ...': argv[0] is "hash".  Returns the exit status. */
-int blk_hash_main(int argc, char *argv[]);
 
-#endif /* BLKFUSE_HASH_H */
+#endif /* BLK_HASH_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The files the mount shows, built once from the layout before mounting
+ * and never changed afterwards, so reading it needs no lock.
+ */
+#ifndef BLK_TREE_H
+#define BLK_TREE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "layout.h"
+
+enum blk_node_kind {
+	BLK_NODE_DIR,
+	BLK_NODE_DATA,		/* a byte range of the source */
+	BLK_NODE_LINK,		/* text is the target */
+	BLK_NODE_TEXT,		/* text is the contents */
+	BLK_NODE_CTL,		/* the control file (no CUSE) */
+};
+
+struct blk_node {
+	uint64_t parent;		/* inode number of the parent */
+	char *name;
+	enum blk_node_kind kind;
+	uint64_t start;			/* DATA: offset in the source */
+	uint64_t size;			/* DATA and TEXT: bytes */
+	char *text;
+	_Atomic uint64_t reads;		/* READ requests answered */
+	_Atomic uint64_t bytes;		/* bytes returned */
+};
+
+/* Inode number N is nodes[N - 1]; the root is inode 1. */
+struct blk_tree {
+	struct blk_node *nodes;
+	size_t count, cap;
+};
+
+#define BLK_ROOT_INO 1
+#define BLK_CTL_FILE ".blkfuse-ctl"
+
+struct blk_tree_opts {
+	bool ctl_file;			/* the control file (no CUSE) */
+	bool no_free;			/* --no-free: hide free/ */
+};
+
+/* 0 or -ENOMEM; free with blk_tree_free in either case. */
+int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
+		   const struct blk_layout *lo, const struct blk_tree_opts *o);
+void blk_tree_free(struct blk_tree *t);
+
+/* NULL when ino is not a node. */
+struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
+/* The child of parent called name: its inode, or 0. */
+uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
+			 const char *name);
+/* "p1", "free/0000000000-0000002047": the name relative to the root. */
+void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
+		   char *buf, size_t len);
+
+#endif /* BLK_TREE_H */

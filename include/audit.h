@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * --audit FILE: append-only JSON Lines of every open, read and release,
+ * with who did it, plus start, stop and rotation records (audit.c).
+ */
+#ifndef BLK_AUDIT_H
+#define BLK_AUDIT_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct blk_audit;
+
+/* Who asked: from the request. */
+struct blk_audit_who {
+	uint32_t pid, uid, gid;
+};
+
+/* 0 or -errno, printed. */
+int blk_audit_open(struct blk_audit **ap, const char *path);
+/*
+ * One I/O record.  when: the request's arrival (NULL: now); ret: bytes
+ * returned or -1; err: the errno, 0 if none.
+ */
+void blk_audit_io(struct blk_audit *a, const struct timespec *when,
+		  const char *ev, const char *file, uint64_t off, uint64_t len,
+		  int64_t ret, int err, const struct blk_audit_who *who);
+/* A start/stop/... record: "ev" plus the caller's JSON members. */
+void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
+		      ...) __attribute__((format(printf, 3, 4)));
+void blk_audit_flush(struct blk_audit *a);
+/* SIGHUP: flush, reopen by name (logrotate moved the file). */
+void blk_audit_reopen(struct blk_audit *a);
+void blk_audit_close(struct blk_audit *a);
+
+#endif /* BLK_AUDIT_H */

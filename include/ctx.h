@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The daemon's state.  blkfuse.c creates it and tears it down; after the
+ * mount it is read-only but for the atomics and the modules' own state,
+ * each behind its module's functions: throttle (pause, rate_limit and its
+ * lock), ctl (the control protocol's lock and last error), audit, cuse.
+ */
+#ifndef BLK_CTX_H
+#define BLK_CTX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "source.h"
+#include "stats.h"
+#include "tree.h"
+
+struct fuse_session;
+struct fuse_conn_info_opts;
+struct blk_throttle;
+struct blk_ctl;
+struct blk_audit;
+struct blk_cuse;
+
+struct blk_ctx {
+	struct blk_source src;
+	struct blk_layout layout;
+	struct blk_tree tree;
+	struct blk_stats stats;
+	struct blk_tunables tun;
+	struct fuse_session *se;
+	struct fuse_conn_info_opts *conn_opts;
+	uint32_t max_reply;		/* largest READ the kernel may send */
+	uint32_t pipe_max;		/* /proc/sys/fs/pipe-max-size at start */
+	unsigned int threads;
+	char *mountpoint;		/* absolute */
+	bool on_error_zero;		/* --on-error=zero */
+	char ctl_name[64];		/* CUSE device name, "" without CUSE */
+	int ctl_mode;			/* CUSE node mode */
+	_Atomic bool aborted;		/* abort requested through the control */
+	struct blk_throttle *throttle;	/* throttle.c */
+	struct blk_ctl *ctl;		/* ctl.c */
+	struct blk_audit *audit;	/* audit.c, NULL without --audit */
+	struct blk_cuse *cuse;		/* cuse_ctl.c, NULL without CUSE */
+};
+
+#endif /* BLK_CTX_H */

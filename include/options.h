@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon's command line (options.c). */
+#ifndef BLK_OPTIONS_H
+#define BLK_OPTIONS_H
+
+#include <fuse_lowlevel.h>
+
+#define DEFAULT_MAX_REPLY (512u * 1024)
+#define DEFAULT_THREADS 4
+
+struct blk_cfg {
+	char *source;
+	char *mountpoint;
+	int nargs;
+	int list;
+	int json;
+	unsigned int sector_size;
+	unsigned int max_reply;
+	unsigned int threads;
+	unsigned int pipe_size;
+	int nosplice;
+	char *notify_pipe;
+	char *ctl;
+	char *name;
+	char *ctl_mode;
+	int bad_rw;
+	int no_free;
+	int exclusive;
+	int set_ro;
+	char *audit;
+	char *verify;
+	int verify_after;
+	char *on_error;
+	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
+};
+
+/*
+ * Parse argv into cfg and the arguments left for libfuse (args).
+ * -1: go on; otherwise the exit status (help, version, a usage error:
+ * printed).
+ */
+int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
+		      struct fuse_args *args);
+void blk_options_free(struct blk_cfg *cfg);
+
+#endif /* BLK_OPTIONS_H */

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The FUSE wire (splice_io.c): the one module that reads raw requests
+ * from /dev/fuse and writes raw replies to it.  Everything else speaks
+ * through it, or through libfuse's reply functions for the requests it
+ * forwards to libfuse.
+ */
+#ifndef BLK_WIRE_H
+#define BLK_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+struct fuse_session;
+
+/* One per thread that receives or replies: never shared. */
+struct blk_wire {
+	int fuse_fd;
+	int pipe_rd, pipe_wr;		/* the reply is built here to splice */
+	size_t pipe_bytes;		/* its capacity */
+	uint32_t pipe_wanted;		/* the tunable it was sized for */
+	uint32_t max_reply;		/* largest READ the kernel sends */
+	uint32_t pipe_max;		/* fs.pipe-max-size */
+	void *buf;			/* copy replies, page aligned */
+	size_t buf_size;
+	void *rbuf;			/* libfuse's request buffer (fuse_buf) */
+};
+
+/* A request as it arrived, the fields blkfuse looks at decoded. */
+struct blk_wire_req {
+	uint32_t opcode;		/* FUSE_READ, FUSE_INTERRUPT, ... */
+	uint64_t unique, nodeid;
+	uint32_t uid, gid, pid;
+	uint64_t fh, offset;		/* READ */
+	uint32_t size;			/* READ */
+	uint64_t intr_unique;		/* INTERRUPT: the request to end */
+};
+
+/* 0 or -errno.  The pipe is sized for pipe_size (0: for max_reply). */
+int blk_wire_init(struct blk_wire *w, int fuse_fd, uint32_t max_reply,
+		  uint32_t pipe_size, uint32_t pipe_max);
+void blk_wire_fini(struct blk_wire *w);
+
+/*
+ * Receive requests until the session ends.  Each is first offered to fast
+ * (which returns true when it answered it); the rest go to libfuse and
+ * its low-level ops.  Only the wait for a request may be cancelled.
+ * Returns 0 when the connection ended, or -errno.
+ */
+typedef bool (*blk_wire_fast_fn)(void *data, struct blk_wire *w,
+				 const struct blk_wire_req *req);
+int blk_wire_serve(struct fuse_session *se, struct blk_wire *w,
+		   blk_wire_fast_fn fast, void *data);
+
+/* An error reply (err > 0).  0, or -errno when the kernel refused it;
+ * a request that is gone (interrupted, aborted) is not an error. */
+int blk_wire_reply_err(int fuse_fd, uint64_t unique, int err);
+
+/*
+ * A data reply of [pos, pos + len) of src_fd, spliced: header and data
+ * through the pipe into /dev/fuse, never through this process.  0 when
+ * sent; -EAGAIN when it must be copied instead (nothing was sent; *why
+ * says why).
+ */
+int blk_wire_reply_splice(struct blk_wire *w, int src_fd, uint64_t unique,
+			  uint64_t pos, size_t len, enum blk_fallback *why);
+
+/* The copy buffer, at least len bytes (kept between replies); NULL: ENOMEM. */
+void *blk_wire_buffer(struct blk_wire *w, size_t len);
+/* A data reply of the first len bytes of the copy buffer.  0 or -errno. */
+int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len);
+
+/* Resize the pipe when the pipe_size tunable changed (0: for max_reply). */
+void blk_wire_tune_pipe(struct blk_wire *w, uint32_t pipe_size);
+
+#endif /* BLK_WIRE_H */

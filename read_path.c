@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The READ of a data file, top to bottom:
+ *
+ *   blk_read_start   clamp to the file; throttle (may park the read)
+ *   blk_read_send    choose how (policy), send it: splice, else copy
+ *   read_done        count it, audit it
+ *
+ * Every READ is clamped to its file first: a short read must never reach
+ * the kernel as a surprise, and no byte outside the file is ever returned.
+ * There is no lock on this path: the tree is immutable, each thread owns
+ * its wire (pipe and buffer), and the counters are atomics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "ctx.h"
+#include "log.h"
+#include "read_path.h"
+#include "throttle.h"
+#include "util.h"
+
+#define PAGE 4096u
+
+/* How a read goes out; decided in one place from the tunables. */
+struct read_policy {
+	int fd;			/* buffered, or O_DIRECT when aligned */
+	bool splice;
+	enum blk_fallback why;	/* when !splice */
+};
+
+/*
+ * O_DIRECT wants offset and length aligned to the logical block size (of
+ * the file system, for an image file): 4096 covers both here.  Anything
+ * else is read through the buffered fd.
+ */
+static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
+				 size_t len)
+{
+	const struct blk_source *src = &ctx->src;
+	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
+	int fd_direct = atomic_load_explicit(&src->fd_direct,
+					     memory_order_acquire);
+	struct read_policy p = { .fd = src->fd, .splice = true };
+
+	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
+	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
+		p.fd = fd_direct;
+	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
+		p.splice = false, p.why = BLK_FB_SPLICE_OFF;
+	else if (len < BLK_SPLICE_MIN)
+		p.splice = false, p.why = BLK_FB_SMALL;
+	return p;
+}
+
+static void audit_read(struct blk_ctx *ctx, const struct blk_read *rd,
+		       int64_t ret, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+	char name[300];
+
+	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+	blk_audit_io(ctx->audit, &rd->arrived, "read", name, rd->off, rd->size,
+		     ret, err, &who);
+}
+
+/* The one place a finished READ is counted and audited. */
+static void read_done(struct blk_ctx *ctx, const struct blk_read *rd,
+		      size_t sent, bool spliced, int err)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t us = (blk_mono_ns() - rd->arrived_ns) / 1000;
+	unsigned int bucket = 0;
+
+	atomic_fetch_sub(&st->inflight, 1);
+	blk_count(&rd->node->reads, 1);
+	if (err) {
+		blk_count_error(st, err);
+	} else if (rd->len) {
+		while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
+			bucket++;
+		blk_count(&st->lat[bucket], 1);
+		blk_count(&st->read_bytes, sent);
+		blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, sent);
+		blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, 1);
+		blk_count(&rd->node->bytes, sent);
+	}
+	if (ctx->audit)
+		audit_read(ctx, rd, err ? -1 : (int64_t)sent, err);
+}
+
+void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
+		    const struct blk_wire_req *req, struct blk_node *node)
+{
+	struct blk_stats *st = &ctx->stats;
+	struct blk_read rd = {
+		.unique = req->unique, .node = node, .off = req->offset,
+		.size = req->size, .pid = req->pid, .uid = req->uid,
+		.gid = req->gid, .arrived_ns = blk_mono_ns(),
+	};
+	int64_t inflight, peak;
+
+	if (ctx->audit)
+		clock_gettime(CLOCK_REALTIME, &rd.arrived);
+	if (rd.off < node->size)
+		rd.len = node->size - rd.off < rd.size ? node->size - rd.off :
+							 rd.size;
+	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
+	for (peak = atomic_load(&st->inflight_peak); inflight > peak;)
+		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
+						 inflight))
+			break;
+	if (blk_throttle_admit(ctx->throttle, &rd))
+		blk_read_send(ctx, w, &rd);
+}
+
+void blk_read_fail(struct blk_ctx *ctx, int fuse_fd, const struct blk_read *rd,
+		   int err)
+{
+	int res = blk_wire_reply_err(fuse_fd, rd->unique, err);
+
+	if (res)
+		blk_warn("error reply to request %llu refused: %s",
+			 (unsigned long long)rd->unique, strerror(-res));
+	read_done(ctx, rd, 0, false, err);
+}
+
+/*
+ * --on-error=zero, after a read of [pos, pos + len) failed: read it again
+ * sector by sector, uncached where the source allows O_DIRECT (a buffered
+ * read fails a whole page for one bad sector), and zero only the sectors
+ * that still fail.  Each bad run is logged, counted and audited with the
+ * errno the read got.
+ */
+static void log_zeroed(struct blk_ctx *ctx, const struct blk_read *rd,
+		       uint64_t start, uint64_t len, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+	char name[300];
+
+	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+	blk_warn("%s: %s at source offset %llu, %llu bytes: filled with zeros",
+		 name, strerror(err), (unsigned long long)start,
+		 (unsigned long long)len);
+	blk_count(&ctx->stats.zeroed_bytes, len);
+	blk_audit_io(ctx->audit, NULL, "zeroed", name, start - rd->node->start,
+		     len, 0, err, &who);
+}
+
+/* One sector at byte sec: into bounce; its bytes, or -errno. */
+static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
+{
+	unsigned int ssz = ctx->src.sector_size;
+	int fd = atomic_load(&ctx->src.fd_direct);
+	ssize_t n;
+
+	do
+		n = pread(fd >= 0 ? fd : ctx->src.fd, bounce, ssz, sec);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EINVAL && fd >= 0)	/* not aligned enough */
+		n = pread(ctx->src.fd, bounce, ssz, sec);
+	return n < 0 ? -errno : n;
+}
+
+static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
+			 char *buf, uint64_t pos, size_t len)
+{
+	unsigned int ssz = ctx->src.sector_size;
+	uint64_t bad_start = 0, bad_len = 0;
+	int bad_err = 0;
+	void *bounce;
+
+	blk_source_open_direct(&ctx->src);	/* best effort: else buffered */
+	if (posix_memalign(&bounce, PAGE, ssz > PAGE ? ssz : PAGE)) {
+		memset(buf, 0, len);
+		log_zeroed(ctx, rd, pos, len, ENOMEM);
+		return;
+	}
+	for (size_t done = 0; done < len;) {
+		uint64_t at = pos + done, sec = at - at % ssz;
+		size_t skip = at - sec, chunk = ssz - skip;
+		ssize_t n = read_sector(ctx, bounce, sec);
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (n < 0) {
+			if (bad_len && bad_err != -n) {
+				log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+				bad_len = 0;
+			}
+			if (!bad_len)
+				bad_start = at, bad_err = -n;
+			bad_len += chunk;
+			memset(buf + done, 0, chunk);
+		} else {
+			if (bad_len)
+				log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+			bad_len = 0;
+			/* A short sector is the end of the source: zeros past it. */
+			memset(buf + done, 0, chunk);
+			if ((size_t)n > skip)
+				memcpy(buf + done, (char *)bounce + skip,
+				       (size_t)n - skip < chunk ? (size_t)n - skip : chunk);
+		}
+		done += chunk;
+	}
+	if (bad_len)
+		log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+	free(bounce);
+}
+
+/* pread the range into the wire's buffer: bytes read, or -errno. */
+static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w, int fd,
+			 const struct blk_read *rd, uint64_t pos)
+{
+	char *buf = blk_wire_buffer(w, rd->len);
+	size_t got = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while (got < rd->len) {
+		n = pread(fd, buf + got, rd->len - got, pos + got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && ctx->on_error_zero) {
+			read_zeroing(ctx, rd, buf + got, pos + got,
+				     rd->len - got);
+			return rd->len;
+		}
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;	/* the source shrank: a short reply is the truth */
+		got += n;
+	}
+	return got;
+}
+
+void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
+		   const struct blk_read *rd)
+{
+	uint64_t pos = rd->node->start + rd->off;
+	struct read_policy p = choose(ctx, pos, rd->len);
+	ssize_t got;
+	int err;
+
+	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
+						   memory_order_relaxed));
+	if (rd->len && p.splice) {
+		if (blk_wire_reply_splice(w, p.fd, rd->unique, pos, rd->len,
+					  &p.why) == 0) {
+			read_done(ctx, rd, rd->len, true, 0);
+			return;
+		}
+	}
+	if (rd->len)
+		blk_count(&ctx->stats.fallback[p.why], 1);
+	got = rd->len ? read_copy(ctx, w, p.fd, rd, pos) : 0;
+	if (got < 0) {
+		blk_warn("%s: read of %u bytes at source offset %llu: %s",
+			 rd->node->name, rd->len, (unsigned long long)pos,
+			 strerror(-got));
+		blk_read_fail(ctx, w->fuse_fd, rd, -got);
+		return;
+	}
+	err = blk_wire_reply_buffer(w, rd->unique, got);
+	if (err) {
+		/* A reply the kernel refused leaves the reader waiting
+		 * forever: answer with an error instead. */
+		blk_warn("reply to request %llu refused: %s",
+			 (unsigned long long)rd->unique, strerror(-err));
+		blk_read_fail(ctx, w->fuse_fd, rd, EIO);
+		return;
+	}
+	read_done(ctx, rd, got, false, 0);
+}
