@@ -2,7 +2,8 @@
 # Guest test (issue 11, findings 3 and 4): the adversarial tables of
 # tests/gen-tables (made on the host by run-guest-tests) against the
 # kernel's own partition parsers.  Each image is attached with losetup -P;
-# what the kernel made (/sys/block/loopN/loopNpM/{start,size}) is compared
+# what the kernel made (/sys/block/loopN/loopNpM/{start,size}, in 512-byte
+# units, as the blkfuse byte offsets are shown too) is compared
 # with `blkfuse --list --json`:
 #   - an entry the kernel rejects is never exposed by blkfuse, and is
 #     flagged `invalid` if listed (`beyond-end` also for a start past the end);
@@ -23,12 +24,12 @@ teardown() {
 	guest_teardown
 }
 
-# kernel_parts LOOP: "nr start_bytes size_bytes" for each partition the kernel made.
+# kernel_parts LOOP: "nr start size" (512-byte units) for each partition the kernel made.
 kernel_parts() {
 	local d n=${1##*/}
 	for d in /sys/block/"$n"/"$n"p*; do
 		[ -e "$d/start" ] || continue
-		echo "${d##*p} $(($(cat "$d/start") * 512)) $(($(cat "$d/size") * 512))"
+		echo "${d##*p} $(cat "$d/start") $(cat "$d/size")"
 	done
 }
 
@@ -37,8 +38,12 @@ compare_case() {
 	ss=$(awk -v c="$case" '$1 == c { print $2; exit }' "$TABLES/cases.tsv")
 	LOOP=$(losetup -r -P -f --show --sector-size "$ss" "$TABLES/$case.img")
 	kernel_parts "$LOOP" >"$BATS_TEST_TMPDIR/kernel"
+	# Debian's cloud kernel has no CONFIG_BSD_DISKLABEL: nothing to compare
+	if [[ $case == bsd-* ]] && ! awk '$1 > 4 { f = 1 } END { exit !f }' "$BATS_TEST_TMPDIR/kernel"; then
+		skip "this kernel has no BSD disklabel parser (tests/hardening.bats checks these on the host)"
+	fi
 	"$BLKFUSE" --list --json --sector-size "$ss" "$TABLES/$case.img" 2>"$BATS_TEST_TMPDIR/err" |
-		jq -r '.partitions[] | "\(.nr) \(.exposed) \(.start_bytes) \(.size_bytes) \(.flags)"' \
+		jq -r '.partitions[] | "\(.nr) \(.exposed) \(.start_bytes / 512 | floor) \(.size_bytes / 512 | floor) \(.flags)"' \
 			>"$BATS_TEST_TMPDIR/blkfuse"
 	# every entry blkfuse exposes: the kernel has it, same range
 	while read -r nr exposed start size flags; do
