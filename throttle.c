@@ -15,7 +15,10 @@
  * a new limit starts a new schedule from now.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +30,8 @@
 
 /* INTERRUPTs that arrived while their READ was not parked (yet). */
 #define EARLY_INTERRUPTS 64
+/* How often parked reads are checked for a requester killed meanwhile. */
+#define KILL_CHECK_NS (200 * 1000 * 1000ull)
 
 struct parked {
 	struct parked *next;
@@ -201,6 +206,43 @@ static void wait_until(struct blk_throttle *thr, uint64_t ns)
 	pthread_cond_timedwait(&thr->cond, &thr->lock, &ts);
 }
 
+/*
+ * Has the thread that sent a request a SIGKILL pending?  An O_DIRECT read
+ * (async direct I/O) waits in the kernel uninterruptibly and no INTERRUPT
+ * comes for it, so a parked read is ended when its requester is dying.
+ */
+static bool requester_killed(uint32_t tid)
+{
+	char path[40], line[128];
+	uint64_t mask, kill_bit = 1ull << (SIGKILL - 1);
+	bool killed = false;
+	FILE *f;
+
+	if (!tid)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	while (!killed && fgets(line, sizeof(line), f))
+		if ((sscanf(line, "SigPnd: %" SCNx64, &mask) == 1 ||
+		     sscanf(line, "ShdPnd: %" SCNx64, &mask) == 1) &&
+		    (mask & kill_bit))
+			killed = true;
+	fclose(f);
+	return killed;
+}
+
+/* Mark the parked reads whose requester is dying; called with the lock. */
+static void check_killed(struct blk_throttle *thr)
+{
+	for (struct parked *p = thr->head; p; p = p->next)
+		if (!p->interrupted && requester_killed(p->rd.pid)) {
+			p->interrupted = true;
+			thr->ninterrupted++;
+		}
+}
+
 /* The next parked read that should end now with EINTR, if any. */
 static struct parked *first_interrupted(struct blk_throttle *thr)
 {
@@ -216,18 +258,26 @@ static struct parked *first_interrupted(struct blk_throttle *thr)
 static void *throttle_thread(void *data)
 {
 	struct blk_throttle *thr = data;
+	uint64_t slot, next_check = 0;
 	struct parked *p;
-	uint64_t slot;
 
 	pthread_mutex_lock(&thr->lock);
 	while (!thr->stopping) {
+		uint64_t now = blk_mono_ns();
+
+		if (thr->head && now >= next_check) {
+			check_killed(thr);
+			next_check = now + KILL_CHECK_NS;
+		}
 		if ((p = first_interrupted(thr))) {
 			unpark(thr, p);
 			release(thr, p, EINTR);
-		} else if (!thr->head || atomic_load(&thr->pause)) {
+		} else if (!thr->head) {
 			pthread_cond_wait(&thr->cond, &thr->lock);
-		} else if (!book(thr, thr->head->rd.len, blk_mono_ns(), &slot)) {
-			wait_until(thr, slot);
+		} else if (atomic_load(&thr->pause)) {
+			wait_until(thr, next_check);
+		} else if (!book(thr, thr->head->rd.len, now, &slot)) {
+			wait_until(thr, slot < next_check ? slot : next_check);
 		} else {
 			p = thr->head;
 			unpark(thr, p);
