@@ -4,6 +4,8 @@
 #                        warnings as errors, run the whole suite
 #   make check-asan      the suite under ASan+UBSan, built in build-asan/
 #   make check-tsan      the host suite under ThreadSanitizer, in build-tsan/
+#   make fuzz            libFuzzer targets, 60 s each (FUZZ_SECONDS=)
+#   make soak            16 verifying readers under control churn (SOAK_SECONDS=)
 #   make bench           the benchmark (bench/run; QUICK=1 for a short run)
 #   make install         PREFIX=/usr/local DESTDIR=  (and make uninstall)
 PREFIX     ?= /usr/local
@@ -42,7 +44,7 @@ LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
-	       read_path.c throttle.c audit.c forensic.c hash_cmd.c \
+	       read_path.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
 	       cuse_ctl.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
@@ -109,6 +111,30 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
+# libFuzzer over the table layer and the control text (clang): every saved
+# crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
+fuzz: deps
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
+
+$(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) -o $@ $^ \
+		$(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
+
+$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl_parse.c core/util.c core/log.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Icore -o $@ $^
+
+# Readers verifying every byte while the control channel churns (bounded:
+# SOAK_SECONDS, default 600).  tests/soak.
+soak: deps
+	$(MAKE) all
+	tests/soak
+
 # The benchmark (bench/run; QUICK=1 for the short CI run).  Never a test.
 bench: deps
 	$(MAKE) all
@@ -129,6 +155,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
 clean:
-	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan
+	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan build-fuzz
 
-.PHONY: all bench check check-asan check-tsan deps demo install uninstall clean
+.PHONY: all bench check check-asan check-tsan deps demo fuzz fuzz-targets \
+	install soak uninstall clean

@@ -174,7 +174,6 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
 static void wait_for_end(struct blk_ctx *ctx)
 {
 	static const int sigs[] = BLK_SIGNALS;
-	const struct timespec settle = { 0, 100 * 1000 * 1000 };
 	sigset_t set;
 	int sig, err;
 
@@ -190,8 +189,7 @@ static void wait_for_end(struct blk_ctx *ctx)
 				blk_audit_reopen(ctx->audit);
 			continue;
 		case SIGUSR2:
-			/* let the abort request's own reply go out first */
-			nanosleep(&settle, NULL);
+			/* sent once the abort request's own reply went out */
 			err = blk_ctl_abort_now(ctx);
 			if (err)
 				blk_err("abort: %s", strerror(-err));

@@ -25,11 +25,12 @@
 
 #define PAGE 4096u
 
-/* How a read goes out; decided in one place from the tunables. */
+/* How a read goes out; decided in one place from options and tunables. */
 struct read_policy {
 	int fd;			/* buffered, or O_DIRECT when aligned */
 	bool splice;
 	enum blk_fallback why;	/* when !splice */
+	bool zero_on_error;	/* --on-error=zero */
 };
 
 /*
@@ -44,7 +45,10 @@ static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
 	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
 	int fd_direct = atomic_load_explicit(&src->fd_direct,
 					     memory_order_acquire);
-	struct read_policy p = { .fd = src->fd, .splice = true };
+	struct read_policy p = {
+		.fd = src->fd, .splice = true,
+		.zero_on_error = ctx->on_error_zero,
+	};
 
 	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
 	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
@@ -213,8 +217,9 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 }
 
 /* pread the range into the wire's buffer: bytes read, or -errno. */
-static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w, int fd,
-			 const struct blk_read *rd, uint64_t pos)
+static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
+			 const struct read_policy *p, const struct blk_read *rd,
+			 uint64_t pos)
 {
 	char *buf = blk_wire_buffer(w, rd->len);
 	size_t got = 0;
@@ -223,18 +228,23 @@ static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w, int fd,
 	if (!buf)
 		return -ENOMEM;
 	while (got < rd->len) {
-		n = pread(fd, buf + got, rd->len - got, pos + got);
+		n = pread(p->fd, buf + got, rd->len - got, pos + got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && ctx->on_error_zero) {
+		if (n < 0 && p->zero_on_error) {
 			read_zeroing(ctx, rd, buf + got, pos + got,
 				     rd->len - got);
 			return rd->len;
 		}
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			break;	/* the source shrank: a short reply is the truth */
+		if (n == 0) {
+			/* The file's size is a promise: an end before it is an
+			 * error (a device that went away reads as empty). */
+			blk_warn("%s: the source ends at byte %llu, inside the file; it shrank or went away",
+				 rd->node->name, (unsigned long long)(pos + got));
+			return -EIO;
+		}
 		got += n;
 	}
 	return got;
@@ -259,7 +269,7 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 	}
 	if (rd->len)
 		blk_count(&ctx->stats.fallback[p.why], 1);
-	got = rd->len ? read_copy(ctx, w, p.fd, rd, pos) : 0;
+	got = rd->len ? read_copy(ctx, w, &p, rd, pos) : 0;
 	if (got < 0) {
 		blk_warn("%s: read of %u bytes at source offset %llu: %s",
 			 rd->node->name, rd->len, (unsigned long long)pos,
