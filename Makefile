@@ -44,7 +44,7 @@ LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
-	       read_path.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
+	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
 	       cuse_ctl.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "options.h"
 #include "read_path.h"
+#include "readahead.h"
 #include "throttle.h"
 #include "util.h"
 #include "workers.h"
@@ -337,6 +338,8 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		return EXIT_FAILURE;
 	err = blk_tree_build(&ctx->tree, &ctx->src, &ctx->layout, &tree_opts);
 	if (!err)
+		err = blk_ra_new(ctx);
+	if (!err)
 		err = add_mount_opts(args, ctx->src.path);
 	if (err) {
 		blk_err("%s", strerror(-err));
@@ -381,6 +384,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 			ret = serve(ctx, args, cfg);
 		blk_forensic_stop(ctx, &fo, ret);
 	}
+	blk_ra_free(ctx);
 	blk_tree_free(&ctx->tree);
 out_free_layout:
 	blk_layout_free(&ctx->layout);
@@ -410,6 +414,7 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	ctx->stats.started_ns = blk_mono_ns();
 	atomic_store(&ctx->tun.splice, !cfg->nosplice);
 	atomic_store(&ctx->tun.pipe_size, cfg->pipe_size);
+	atomic_store(&ctx->tun.source_ra_kb, cfg->source_ra_kb);
 	err = blk_ctl_new(ctx);
 	if (!err)
 		err = blk_throttle_new(&ctx->throttle, release_parked, ctx);
@@ -430,6 +435,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct blk_cfg cfg = {
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
+		.source_ra_kb = DEFAULT_SOURCE_RA_KB,
 	};
 	static struct blk_ctx ctx;
 	int ret;

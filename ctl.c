@@ -55,6 +55,7 @@ static void get_tunables(struct blk_ctx *ctx, struct blkfuse_tunables *t)
 	t->max_reply = ctx->max_reply;
 	t->source_io = atomic_load(&ctx->tun.source_direct) ?
 		       BLKFUSE_IO_DIRECT : BLKFUSE_IO_BUFFERED;
+	t->source_readahead_kb = atomic_load(&ctx->tun.source_ra_kb);
 	t->rate_limit = blk_throttle_rate(ctx->throttle);
 	t->pause = blk_throttle_paused(ctx->throttle);
 	t->log_level = atomic_load(&blk_log_level);
@@ -73,7 +74,7 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 {
 	uint32_t m = t->set_mask;
 
-	if (m & ~0x1ffu)
+	if (m & ~BLKFUSE_T_ALL)
 		return fail(ctx, "%s", "unknown bits in set_mask");
 	if ((m & BLKFUSE_T_SPLICE) && t->splice > 1)
 		return fail(ctx, "%s", "splice must be 0 or 1");
@@ -82,6 +83,8 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		return fail(ctx, "%s", "pipe_size must be 0 or 4096..1G");
 	if ((m & BLKFUSE_T_READAHEAD_KB) && t->readahead_kb > 1048576)
 		return fail(ctx, "%s", "readahead_kb must be 0..1048576");
+	if ((m & BLKFUSE_T_SOURCE_READAHEAD_KB) && t->source_readahead_kb > 1048576)
+		return fail(ctx, "%s", "source_readahead_kb must be 0..1048576");
 	if ((m & BLKFUSE_T_SOURCE_IO) && t->source_io > BLKFUSE_IO_DIRECT)
 		return fail(ctx, "%s", "source_io must be buffered or direct");
 	if ((m & BLKFUSE_T_PAUSE) && t->pause > 1)
@@ -146,6 +149,8 @@ static int set_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		atomic_store(&ctx->tun.splice, t->splice);
 	if (m & BLKFUSE_T_PIPE_SIZE)
 		atomic_store(&ctx->tun.pipe_size, t->pipe_size);
+	if (m & BLKFUSE_T_SOURCE_READAHEAD_KB)
+		atomic_store(&ctx->tun.source_ra_kb, t->source_readahead_kb);
 	if (m & BLKFUSE_T_RATE_LIMIT)
 		blk_throttle_set_rate(ctx->throttle, t->rate_limit);
 	if (m & BLKFUSE_T_LOG_LEVEL)

@@ -61,6 +61,8 @@ void blk_ctl_get_stats(struct blk_ctx *ctx, struct blkfuse_stats *s,
 	for (int i = 0; i < BLK_LAT_BUCKETS; i++)
 		s->lat_us[i] = ld(&st->lat[i]);
 	s->threads = atomic_load(&st->threads);
+	s->ra_bytes = ld(&st->ra_bytes);
+	s->ra_hits = ld(&st->ra_hits);
 	/* Not the request asking: it is being answered, not waiting. */
 	if (waiting > 0 && on_mount)
 		waiting--;
@@ -153,6 +155,7 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "max_reply %u\n", t.max_reply);
 	put(b, "readahead_kb %u\n", t.readahead_kb);
 	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");
+	put(b, "source_readahead_kb %u\n", t.source_readahead_kb);
 	put(b, "rate_limit %llu\n", (unsigned long long)t.rate_limit);
 	put(b, "pause %u\n", t.pause);
 	put(b, "log_level %s\n", blk_log_level_name(t.log_level));
@@ -172,6 +175,8 @@ static void render_counters(struct blk_ctx *ctx, struct sbuf *b,
 	put(b, "inflight %lld\n", (long long)s->inflight);
 	put(b, "inflight_peak %lld\n", (long long)s->inflight_peak);
 	put(b, "parked %u\n", blk_throttle_parked(ctx->throttle));
+	put(b, "ra_bytes %llu\n", (unsigned long long)s->ra_bytes);
+	put(b, "ra_hits %llu\n", (unsigned long long)s->ra_hits);
 	put(b, "zeroed_bytes %llu\n",
 	    (unsigned long long)ld(&st->zeroed_bytes));
 	put(b, "lat_p50_us %llu\n", (unsigned long long)

@@ -36,6 +36,7 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("max_reply=%u", max_reply, 0),
 	BLK_OPT("max_threads=%u", threads, 0),
 	BLK_OPT("pipe_size=%u", pipe_size, 0),
+	BLK_OPT("source_readahead_kb=%u", source_ra_kb, 0),
 	BLK_OPT("nosplice", nosplice, 1),
 	BLK_OPT("notify_pipe=%s", notify_pipe, 0),
 	BLK_OPT("--ctl=%s", ctl, 0),
@@ -127,6 +128,9 @@ static void usage(FILE *out)
 "                          default) or replies are copied, not spliced\n"
 " pipe_size=BYTES          pipe size per worker (default: just enough for\n"
 "                          max_reply)\n"
+" source_readahead_kb=N    blkfuse's own readahead on the source for each\n"
+"                          sequential reader of a file, up to N KiB ahead\n"
+"                          (default %u; 0: off)\n"
 " nosplice                 start with splice off (pread + copy)\n"
 " notify_pipe=PATH         write 's' to the FIFO PATH once mounted, 'f' if\n"
 "                          the mount failed (for scripts and tests)\n"
@@ -139,6 +143,7 @@ static void usage(FILE *out)
 " splice=0|1               splice replies (1) or pread + copy (0)\n"
 " pipe_size=BYTES          per-worker pipe size (0: just enough for max_reply)\n"
 " readahead_kb=N           the mount's readahead (its bdi read_ahead_kb)\n"
+" source_readahead_kb=N    blkfuse's readahead on the source (0: off)\n"
 " source_io=buffered|direct  read the source through the page cache or with\n"
 "                          O_DIRECT (no second cached copy; aligned reads only)\n"
 " rate_limit=BYTES/S       cap on all readers together (0: none; k/m/g ok)\n"
@@ -161,7 +166,7 @@ static void usage(FILE *out)
 " blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
 " fusermount3 -u /mnt/ev\n"
 "\n",
-		DEFAULT_THREADS, DEFAULT_MAX_REPLY);
+		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_SOURCE_RA_KB);
 }
 
 /*
@@ -251,6 +256,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->max_reply % 4096 || cfg->max_reply < 4096 ||
 	    cfg->max_reply > 1024 * 1024)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
+	if (cfg->source_ra_kb > 1048576)
+		return usage_error("%s", "source_readahead_kb must be 0..1048576");
 	if (cfg->threads < 1 || cfg->threads > 64)
 		return usage_error("%s", "max_threads must be from 1 to 64");
 	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&

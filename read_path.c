@@ -20,6 +20,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "read_path.h"
+#include "readahead.h"
 #include "throttle.h"
 #include "util.h"
 
@@ -260,6 +261,8 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 
 	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
 						   memory_order_relaxed));
+	if (p.fd == ctx->src.fd)	/* O_DIRECT has no cache to fill */
+		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
 	if (rd->len && p.splice) {
 		if (blk_wire_reply_splice(w, p.fd, rd->unique, pos, rd->len,
 					  &p.why) == 0) {

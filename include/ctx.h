@@ -22,6 +22,7 @@ struct blk_throttle;
 struct blk_ctl;
 struct blk_audit;
 struct blk_cuse;
+struct blk_ra;
 
 struct blk_ctx {
 	struct blk_source src;
@@ -43,6 +44,7 @@ struct blk_ctx {
 	struct blk_ctl *ctl;		/* ctl.c */
 	struct blk_audit *audit;	/* audit.c, NULL without --audit */
 	struct blk_cuse *cuse;		/* cuse_ctl.c, NULL without CUSE */
+	struct blk_ra *ra;		/* readahead.c: a stream per node */
 };
 
 #endif /* BLK_CTX_H */

@@ -7,6 +7,7 @@
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
+#define DEFAULT_SOURCE_RA_KB 4096
 
 struct blk_cfg {
 	char *source;
@@ -18,6 +19,7 @@ struct blk_cfg {
 	unsigned int max_reply;
 	unsigned int threads;
 	unsigned int pipe_size;
+	unsigned int source_ra_kb;
 	int nosplice;
 	char *notify_pipe;
 	char *ctl;

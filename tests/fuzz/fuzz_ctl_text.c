@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sizeof(why));
 	if (ra != rb)
 		abort();
-	if (ra == 0 && (a.set_mask & ~0x1ffu || memcmp(&a, &b, sizeof(a)) ||
+	if (ra == 0 && (a.set_mask & ~BLKFUSE_T_ALL || memcmp(&a, &b, sizeof(a)) ||
 			abort_a != abort_b))
 		abort();
 	return 0;
