@@ -335,9 +335,13 @@ as_nobody() {
 	LOOPS="$a $b"
 	# The exclusive reopen by path lands on B, as if A's node were replaced.
 	export LD_PRELOAD=$BATS_TEST_TMPDIR/swap_open.so SWAP_OPEN_FROM=$a SWAP_OPEN_TO=$b
+	# an ASan build wants its runtime first; the preload is the point here
+	local asan_options=${ASAN_OPTIONS-}
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 	local rc=0
 	start_blkfuse --exclusive "$a" "$MNT" || rc=$?
 	unset LD_PRELOAD SWAP_OPEN_FROM SWAP_OPEN_TO
+	ASAN_OPTIONS=$asan_options
 	if [ "$rc" -ne 0 ]; then
 		# refusing is right; it must say why
 		grep -q "$a" "$DAEMON_LOG"
