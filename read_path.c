@@ -72,26 +72,36 @@ static void audit_read(struct blk_ctx *ctx, const struct blk_read *rd,
 		     ret, err, &who);
 }
 
-/* The one place a finished READ is counted and audited. */
+/*
+ * The bytes of a reply, counted before it goes out (sign +1), so that a
+ * reader who has them finds them counted; taken back (sign -1) when the
+ * reply could not be sent that way after all.
+ */
+static void count_reply(struct blk_ctx *ctx, const struct blk_read *rd,
+			size_t bytes, bool spliced, int sign)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes, one = sign > 0 ? 1 : -1ull;
+
+	blk_count(&st->read_bytes, n);
+	blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, n);
+	blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, one);
+	blk_count(&rd->node->bytes, n);
+}
+
+/* The one place a finished READ is audited and its latency counted. */
 static void read_done(struct blk_ctx *ctx, const struct blk_read *rd,
-		      size_t sent, bool spliced, int err)
+		      size_t sent, int err)
 {
 	struct blk_stats *st = &ctx->stats;
 	uint64_t us = (blk_mono_ns() - rd->arrived_ns) / 1000;
 	unsigned int bucket = 0;
 
 	atomic_fetch_sub(&st->inflight, 1);
-	blk_count(&rd->node->reads, 1);
-	if (err) {
-		blk_count_error(st, err);
-	} else if (rd->len) {
+	if (!err && rd->len) {
 		while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
 			bucket++;
 		blk_count(&st->lat[bucket], 1);
-		blk_count(&st->read_bytes, sent);
-		blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, sent);
-		blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, 1);
-		blk_count(&rd->node->bytes, sent);
 	}
 	if (ctx->audit)
 		audit_read(ctx, rd, err ? -1 : (int64_t)sent, err);
@@ -113,6 +123,7 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 	if (rd.off < node->size)
 		rd.len = node->size - rd.off < rd.size ? node->size - rd.off :
 							 rd.size;
+	blk_count(&node->reads, 1);
 	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
 	for (peak = atomic_load(&st->inflight_peak); inflight > peak;)
 		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
@@ -125,12 +136,14 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 void blk_read_fail(struct blk_ctx *ctx, int fuse_fd, const struct blk_read *rd,
 		   int err)
 {
-	int res = blk_wire_reply_err(fuse_fd, rd->unique, err);
+	int res;
 
+	blk_count_error(&ctx->stats, err);	/* before the reader can look */
+	res = blk_wire_reply_err(fuse_fd, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-res));
-	read_done(ctx, rd, 0, false, err);
+	read_done(ctx, rd, 0, err);
 }
 
 /*
@@ -264,11 +277,13 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 	if (p.fd == ctx->src.fd)	/* O_DIRECT has no cache to fill */
 		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
 	if (rd->len && p.splice) {
+		count_reply(ctx, rd, rd->len, true, 1);
 		if (blk_wire_reply_splice(w, p.fd, rd->unique, pos, rd->len,
 					  &p.why) == 0) {
-			read_done(ctx, rd, rd->len, true, 0);
+			read_done(ctx, rd, rd->len, 0);
 			return;
 		}
+		count_reply(ctx, rd, rd->len, true, -1);
 	}
 	if (rd->len)
 		blk_count(&ctx->stats.fallback[p.why], 1);
@@ -280,14 +295,18 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		blk_read_fail(ctx, w->fuse_fd, rd, -got);
 		return;
 	}
+	if (rd->len)
+		count_reply(ctx, rd, got, false, 1);
 	err = blk_wire_reply_buffer(w, rd->unique, got);
 	if (err) {
 		/* A reply the kernel refused leaves the reader waiting
 		 * forever: answer with an error instead. */
 		blk_warn("reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-err));
+		if (rd->len)
+			count_reply(ctx, rd, got, false, -1);
 		blk_read_fail(ctx, w->fuse_fd, rd, EIO);
 		return;
 	}
-	read_done(ctx, rd, got, false, 0);
+	read_done(ctx, rd, got, 0);
 }
