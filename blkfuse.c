@@ -334,6 +334,15 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	if (check_mountpoint(&cfg->mountpoint) != 0)
 		return EXIT_FAILURE;
 	ctx->mountpoint = cfg->mountpoint;
+	/* fuse_daemonize() changes to "/": a relative FIFO must still work. */
+	if (cfg->notify_pipe && cfg->notify_pipe[0] != '/') {
+		char *abs = realpath(cfg->notify_pipe, NULL);
+
+		if (abs) {
+			free(cfg->notify_pipe);
+			cfg->notify_pipe = abs;
+		}
+	}
 	if (choose_ctl(ctx, cfg, &tree_opts) != 0)
 		return EXIT_FAILURE;
 	err = blk_tree_build(&ctx->tree, &ctx->src, &ctx->layout, &tree_opts);
