@@ -153,10 +153,33 @@ void blk_reply_error(struct blk_ctx *ctx, int fuse_fd, uint64_t unique,
 }
 
 /*
+ * Bytes and requests of one reply, counted (sign 1) before the reply is
+ * written: the write completes the reader's read(), and a reader that then
+ * asks the control for the counters must find its reply in them.  A reply
+ * the kernel refused is taken back out (sign -1).
+ */
+static void count_reply(struct blk_ctx *ctx, struct blk_node *node,
+			size_t bytes, bool spliced, int sign)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t b = sign > 0 ? bytes : -(uint64_t)bytes;
+	uint64_t one = sign > 0 ? 1 : -(uint64_t)1;
+
+	atomic_fetch_add_explicit(&st->read_bytes, b, memory_order_relaxed);
+	atomic_fetch_add_explicit(spliced ? &st->spliced_bytes :
+				  &st->copied_bytes, b, memory_order_relaxed);
+	atomic_fetch_add_explicit(spliced ? &st->spliced_reqs :
+				  &st->copied_reqs, one, memory_order_relaxed);
+	atomic_fetch_add_explicit(&node->reads, one, memory_order_relaxed);
+	atomic_fetch_add_explicit(&node->bytes, b, memory_order_relaxed);
+}
+
+/*
  * Splice path.  Returns true when the reply was sent; otherwise *why says
  * why the caller must copy instead (nothing has reached /dev/fuse then).
  */
-static bool reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
+static bool reply_splice(struct blk_ctx *ctx, struct blk_node *node,
+			 struct blk_io_thread *t, int src_fd, int fuse_fd,
 			 uint64_t unique, uint64_t pos, size_t len,
 			 enum blk_fallback *why)
 {
@@ -194,9 +217,11 @@ static bool reply_splice(struct blk_io_thread *t, int src_fd, int fuse_fd,
 		}
 		left -= n;
 	}
+	count_reply(ctx, node, len, true, 1);
 	n = splice(t->pipe_rd, NULL, fuse_fd, NULL, out.len, 0);
 	if (n == (ssize_t)out.len)
 		return true;
+	count_reply(ctx, node, len, true, -1);
 	pipe_reset(t);
 	/* The request is gone (interrupted or aborted): the copy fails too. */
 	*why = BLK_FB_FUSE_WRITE;
@@ -250,7 +275,7 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_node *node,
 }
 
 /* Copy path: pread into this thread's buffer, writev header + data. */
-static int reply_copy(struct blk_ctx *ctx, const struct blk_node *node,
+static int reply_copy(struct blk_ctx *ctx, struct blk_node *node,
 		      struct blk_io_thread *t, int src_fd, int fuse_fd,
 		      uint64_t unique, uint64_t pos, size_t len,
 		      size_t *sent)
@@ -296,11 +321,15 @@ static int reply_copy(struct blk_ctx *ctx, const struct blk_node *node,
 	iov[0] = (struct iovec){ &out, sizeof(out) };
 	iov[1] = (struct iovec){ t->buf, got };
 	*sent = got;
+	if (len)	/* a header-only reply (EOF) is neither */
+		count_reply(ctx, node, got, false, 1);
 	if (writev(fuse_fd, iov, 2) < 0 && errno != ENOENT) {
 		/* Never seen; but a reply the kernel refused leaves the
 		 * reader waiting forever, so answer with an error instead. */
 		blk_warn("reply to request %llu refused: %s",
 			 (unsigned long long)unique, strerror(errno));
+		if (len)
+			count_reply(ctx, node, got, false, -1);
 		return EIO;
 	}
 	return 0;
@@ -322,24 +351,16 @@ static int pick_source_fd(struct blk_ctx *ctx, uint64_t pos, size_t len)
 	return src->fd;
 }
 
-static void account(struct blk_ctx *ctx, struct blk_node *node,
-		    uint64_t started, size_t bytes, bool spliced)
+/* The latency of a reply that went (its bytes were counted before). */
+static void account(struct blk_ctx *ctx, uint64_t started)
 {
-	struct blk_stats *st = &ctx->stats;
 	uint64_t us = (now_ns() - started) / 1000;
 	unsigned int bucket = 0;
 
 	while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
 		bucket++;
-	atomic_fetch_add_explicit(&st->lat[bucket], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&st->read_bytes, bytes, memory_order_relaxed);
-	atomic_fetch_add_explicit(spliced ? &st->spliced_bytes :
-				  &st->copied_bytes, bytes,
+	atomic_fetch_add_explicit(&ctx->stats.lat[bucket], 1,
 				  memory_order_relaxed);
-	atomic_fetch_add_explicit(spliced ? &st->spliced_reqs :
-				  &st->copied_reqs, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&node->reads, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&node->bytes, bytes, memory_order_relaxed);
 }
 
 void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
@@ -384,9 +405,10 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 		why = BLK_FB_SPLICE_OFF;
 	else if (len < BLK_SPLICE_MIN)
 		why = BLK_FB_SMALL;
-	else if (reply_splice(t, src_fd, fuse_fd, unique, pos, len, &why)) {
+	else if (reply_splice(ctx, node, t, src_fd, fuse_fd, unique, pos, len,
+			      &why)) {
 		sent = len;
-		account(ctx, node, started, len, true);
+		account(ctx, started);
 		goto out;
 	}
 	atomic_fetch_add_explicit(&st->fallback[why], 1, memory_order_relaxed);
@@ -397,7 +419,7 @@ void blk_reply_read(struct blk_ctx *ctx, struct blk_io_thread *t, int fuse_fd,
 		blk_reply_error(ctx, fuse_fd, unique, err);
 		goto out;
 	}
-	account(ctx, node, started, sent, false);
+	account(ctx, started);
 out:
 	atomic_fetch_sub(&st->inflight, 1);
 	if (ctx->audit) {
