@@ -17,7 +17,7 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 	READERS=()
 	CONN=
 }
@@ -48,7 +48,7 @@ teardown() {
 	for p in ${LOOPS:-}; do
 		losetup -d "$p" 2>/dev/null || true
 	done
-	return 0
+	assert_clean_log "${EXPECTED_LOG:-}"
 }
 
 # ---- helpers ----------------------------------------------------------------
@@ -225,8 +225,9 @@ sigterm_stops() {
 	kill -TERM "$DAEMON_PID"
 	poll "$BOUND" gone "$DAEMON_PID" ||
 		fail "daemon still running ${BOUND}s after SIGTERM with readers waiting (issue 11 #2)"
-	run wait "$DAEMON_PID"
+	local pid=$DAEMON_PID
 	DAEMON_PID=
+	run wait "$pid"
 	assert_success
 	poll "$BOUND" all_gone "${READERS[@]}" || fail "readers still stuck ${BOUND}s after the daemon exited"
 }
