@@ -81,8 +81,12 @@ static void count_reply(struct blk_ctx *ctx, const struct blk_read *rd,
 			size_t bytes, bool spliced, int sign)
 {
 	struct blk_stats *st = &ctx->stats;
-	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes, one = sign > 0 ? 1 : -1ull;
+	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes;
+	uint64_t one = sign > 0 ? 1 : -1ull;
 
+	blk_count(&rd->node->reads, one);
+	if (!rd->len)
+		return;	/* at or past EOF: neither spliced nor copied */
 	blk_count(&st->read_bytes, n);
 	blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, n);
 	blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, one);
@@ -123,7 +127,6 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 	if (rd.off < node->size)
 		rd.len = node->size - rd.off < rd.size ? node->size - rd.off :
 							 rd.size;
-	blk_count(&node->reads, 1);
 	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
 	for (peak = atomic_load(&st->inflight_peak); inflight > peak;)
 		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
@@ -138,7 +141,9 @@ void blk_read_fail(struct blk_ctx *ctx, int fuse_fd, const struct blk_read *rd,
 {
 	int res;
 
-	blk_count_error(&ctx->stats, err);	/* before the reader can look */
+	/* before the reader can look */
+	blk_count_error(&ctx->stats, err);
+	blk_count(&rd->node->reads, 1);
 	res = blk_wire_reply_err(fuse_fd, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
@@ -295,16 +300,14 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		blk_read_fail(ctx, w->fuse_fd, rd, -got);
 		return;
 	}
-	if (rd->len)
-		count_reply(ctx, rd, got, false, 1);
+	count_reply(ctx, rd, got, false, 1);
 	err = blk_wire_reply_buffer(w, rd->unique, got);
 	if (err) {
 		/* A reply the kernel refused leaves the reader waiting
 		 * forever: answer with an error instead. */
 		blk_warn("reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-err));
-		if (rd->len)
-			count_reply(ctx, rd, got, false, -1);
+		count_reply(ctx, rd, got, false, -1);
 		blk_read_fail(ctx, w->fuse_fd, rd, EIO);
 		return;
 	}
