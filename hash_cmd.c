@@ -16,6 +16,7 @@
 #include "layout.h"
 #include "log.h"
 #include "util.h"
+#include "probe_mount.h"
 
 #define EXIT_READ	2	/* documented in usage() */
 #define KNOWN_ALGOS "sha256, sha1, md5"
@@ -304,7 +305,7 @@ static int run(const struct hash_args *a)
 	if (blk_source_open(&src, a->source, a->sector_size) != 0)
 		return EXIT_FAILURE;
 	/* 'disk' alone needs no table, nor warnings about one */
-	if (a->need_table && blk_layout_probe(&src, &lo) != 0)
+	if (a->need_table && blk_probe_layout(&src, &lo) != 0)
 		goto out_close_source;
 	r = calloc(a->nnames, sizeof(*r));
 	if (!r) {

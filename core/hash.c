@@ -79,20 +79,23 @@ void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo)
 /* ---- reading ------------------------------------------------------------ */
 
 /* 0, or -1 with *at where reading stopped and errno (0: end of file). */
-static int read_full(int fd, unsigned char *buf, size_t len, uint64_t off,
-		     uint64_t *at)
+static int read_full(const struct blk_source *src, unsigned char *buf,
+		     size_t len, uint64_t off, uint64_t *at)
 {
 	size_t done = 0;
+	uint64_t bad;
 
 	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, off + done);
+		ssize_t n = blk_source_pread(src, buf + done, len - done,
+					     off + done, &bad);
 
-		if (n < 0 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
 		if (n <= 0) {
-			if (n == 0)
-				errno = 0;
-			*at = off + done;
+			errno = -n;
+			/* a container's failing chunk may start before off */
+			*at = n < 0 && src->img && bad > off + done ? bad :
+								      off + done;
 			return -1;
 		}
 		done += n;
@@ -110,13 +113,13 @@ static int read_chunk(const struct blk_source *src, unsigned char *buf,
 {
 	size_t ssz = src->sector_size, from;
 
-	if (read_full(src->fd, buf, len, off, at) == 0)
+	if (read_full(src, buf, len, off, at) == 0)
 		return 0;
 	if (errno == 0)
 		return -1;
 	from = *at - off;
 	for (size_t o = from - from % ssz; o < len; o += ssz)
-		if (read_full(src->fd, buf + o, len - o < ssz ? len - o : ssz,
+		if (read_full(src, buf + o, len - o < ssz ? len - o : ssz,
 			      off + o, at) != 0)
 			return -1;
 	return 0;
