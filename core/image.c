@@ -168,6 +168,7 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 	unsigned char head[512], tail[512];
 	const char *fmt = format, *unsupported = NULL;
 	struct blk_image *im;
+	char *abs;
 	int err;
 
 	*imp = NULL;
@@ -198,7 +199,10 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		return -ENOMEM;
 	im->cache_mb = BLK_IMAGE_CACHE_MB_DEFAULT;
 	im->gen = atomic_fetch_add(&gens, 1) + 1;
-	err = open_as(im, fmt, path, fd, fsize, tail);
+	/* Absolute: handles are opened again after the daemon's chdir("/") */
+	abs = realpath(path, NULL);
+	err = open_as(im, fmt, abs ? abs : path, fd, fsize, tail);
+	free(abs);
 	if (err) {
 		blk_image_close(im);
 		return err;
