@@ -506,6 +506,45 @@ static int unhex(unsigned char c)
 	return isdigit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* --verify stored: every hash the container holds, in one pass. */
+static int verify_stored(const struct blk_source *src, char *got,
+			 size_t gotlen)
+{
+	struct blk_hash_range r = { .name = "disk", .size = src->size };
+	const char *want[BLK_HASH_NR] = { 0 };
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+	unsigned int mask = 0;
+	size_t used = 0;
+	int err, differ = 0;
+
+	if (src->img) {
+		want[BLK_HASH_MD5] = src->img->md5;
+		want[BLK_HASH_SHA1] = src->img->sha1;
+		want[BLK_HASH_SHA256] = src->img->sha256;
+	}
+	for (int a = 0; a < BLK_HASH_NR; a++)
+		if (want[a] && want[a][0])
+			mask |= 1u << a;
+	if (!mask) {
+		blk_err("%s: --verify stored: the source holds no stored hash (only an E01 or AFF image does)",
+			src->given);
+		return -EINVAL;
+	}
+	err = blk_hash_ranges(src, &r, 1, mask, isatty(STDERR_FILENO));
+	if (err)
+		return err;
+	for (int a = BLK_HASH_NR - 1; a >= 0; a--) {	/* md5 sha1 sha256 */
+		if (!(mask & 1u << a))
+			continue;
+		blk_hash_hex(hex, r.md[a], a);
+		differ |= strcmp(hex, want[a]) != 0;
+		if (got && used < gotlen)
+			used += snprintf(got + used, gotlen - used, "%s%s:%s",
+					 used ? " " : "", algos[a].name, hex);
+	}
+	return differ;
+}
+
 int blk_hash_verify(const struct blk_source *src, const char *spec,
 		    char *got, size_t gotlen)
 {
@@ -518,6 +557,8 @@ int blk_hash_verify(const struct blk_source *src, const char *spec,
 
 	if (got && gotlen)
 		got[0] = '\0';
+	if (!strcmp(spec, "stored"))
+		return verify_stored(src, got, gotlen);
 	if (!colon || colon == spec || colon - spec >= (int)sizeof(name)) {
 		blk_err("%s: expected ALGO:HEX, ALGO one of %s", spec,
 			KNOWN_ALGOS);

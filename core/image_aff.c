@@ -61,10 +61,12 @@ static const struct blk_image_ops aff_ops = {
 	.handle_close	= aff_handle_close,
 };
 
+/* Text as AFF writes it: ASCII, maybe NUL- or newline-terminated. */
 static bool printable(const unsigned char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x20 && s[i] != '\n' && s[i] != '\t' && s[i])
+		if ((s[i] < 0x20 && s[i] != '\n' && s[i] != '\t' && s[i]) ||
+		    s[i] >= 0x7f)
 			return false;
 	return len > 0;
 }
@@ -93,6 +95,9 @@ static void aff_seg(struct blk_image *im, const char *name,
 		return;
 	memcpy(text, data, len);
 	text[len] = 0;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' ||
+		       !text[len - 1]))
+		text[--len] = 0;
 	blk_image_add_meta(im, name, text);
 }
 
@@ -117,9 +122,14 @@ static void aff_meta(struct blk_image *im, AFFILE *af)
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		size_t len = sizeof(data);
+		uint32_t arg = 0;
 
-		if (af_get_seg(af, names[i], NULL, data, &len) == 0)
-			aff_seg(im, names[i], data, len);
+		if (af_get_seg(af, names[i], &arg, data, &len) != 0)
+			continue;
+		if (!strcmp(names[i], "sectorsize") && arg >= 512 &&
+		    arg <= 65536 && !(arg & (arg - 1)))
+			im->sector_size = arg;
+		aff_seg(im, names[i], data, len);
 	}
 }
 
