@@ -179,6 +179,15 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		blk_err("%s: %s", path, strerror(-err));
 		return err;
 	}
+	fmt = sniff(head, tail, &unsupported);
+	if (strcmp(format, "auto") && strcmp(format, "split") &&
+	    (!fmt || strcmp(fmt, format))) {
+		blk_err("%s: not a%s %s image (--format=%s); its content says %s",
+			path, strchr("aeiou", format[0]) ? "n" : "", format,
+			format, fmt ? fmt : unsupported);
+		return -EINVAL;
+	}
+	fmt = format;
 	if (!strcmp(format, "auto")) {
 		fmt = sniff(head, tail, &unsupported);
 		if (unsupported) {
@@ -325,14 +334,35 @@ static int read_mapped(struct blk_image *im, char *buf, size_t len,
 	return 0;
 }
 
+/* Where in [off, off + len) decoding fails first, 512 bytes at a time,
+ * for libraries that do not say (errors only: the cost does not matter). */
+static void find_bad(struct tslot *s, char *buf, size_t len, uint64_t off,
+		     uint64_t *bad)
+{
+	uint64_t dummy;
+
+	for (size_t o = 0; o < len; o += 512)
+		if (s->ops->handle_read(s->h, buf, len - o < 512 ? len - o : 512,
+					off + o, &dummy)) {
+			*bad = off + o;
+			return;
+		}
+}
+
 static int decode(struct blk_image *im, struct tslot *s, void *buf,
 		  size_t len, uint64_t off, uint64_t *bad)
 {
-	int err = im->ops->handle_read(s->h, buf, len, off, bad);
+	int err;
 
+	*bad = UINT64_MAX;
+	err = im->ops->handle_read(s->h, buf, len, off, bad);
 	if (!err)
 		atomic_fetch_add_explicit(&im->decoded_bytes, len,
 					  memory_order_relaxed);
+	else if (*bad == UINT64_MAX)
+		find_bad(s, buf, len, off, bad);
+	if (*bad == UINT64_MAX)
+		*bad = off;
 	return err;
 }
 
@@ -394,10 +424,15 @@ static int read_decoded(struct blk_image *im, char *buf, size_t len,
 		struct cblock *c = cached_block(im, s, b, bad, &err);
 		size_t n;
 
-		if (!c)
+		n = (c ? c->len : CBLK) - in < len ? (c ? c->len : CBLK) - in : len;
+		/* a bad chunk fails only the reads that need it, not its
+		 * neighbours in the same cache block */
+		if (!c && err == -EIO)
+			err = decode(im, s, buf, n, off, bad);
+		if (err)
 			return err;
-		n = c->len - in < len ? c->len - in : len;
-		memcpy(buf, c->data + in, n);
+		if (c)
+			memcpy(buf, c->data + in, n);
 		buf += n, off += n, len -= n;
 	}
 	return 0;

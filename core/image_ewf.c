@@ -36,7 +36,6 @@ struct ewf_priv {
 
 struct ewf_handle {
 	libewf_handle_t *h;
-	uint32_t nerr;		/* checksum errors seen so far */
 	uint32_t bps;
 };
 
@@ -93,24 +92,35 @@ static void *ewf_handle_open(struct blk_image *im)
 	return eh;
 }
 
+/*
+ * libewf returns a chunk whose checksum fails as it is and lists it: any
+ * listed range that meets the read fails the read (libewf may serve that
+ * chunk from its own cache the next time, without listing it again).
+ */
 static int ewf_read(void *hp, void *buf, size_t len, uint64_t off,
 		    uint64_t *bad)
 {
 	struct ewf_handle *eh = hp;
-	uint64_t sector = 0, count = 0;
 	uint32_t nerr = 0;
 	ssize_t n;
 
 	n = libewf_handle_read_random(eh->h, buf, len, off, NULL);
 	if (n != (ssize_t)len)
 		return -EIO;
-	if (libewf_handle_get_number_of_checksum_errors(eh->h, &nerr, NULL) == 1 &&
-	    nerr > eh->nerr) {
-		libewf_handle_get_checksum_error(eh->h, nerr - 1, &sector,
-						 &count, NULL);
-		eh->nerr = nerr;
-		*bad = sector * eh->bps;
-		return -EIO;
+	if (libewf_handle_get_number_of_checksum_errors(eh->h, &nerr, NULL) != 1)
+		return 0;
+	for (uint32_t i = 0; i < nerr; i++) {
+		uint64_t sector = 0, count = 0, start, end;
+
+		if (libewf_handle_get_checksum_error(eh->h, i, &sector, &count,
+						     NULL) != 1)
+			continue;
+		start = sector * eh->bps;
+		end = start + count * eh->bps;
+		if (start < off + len && end > off) {
+			*bad = start;
+			return -EIO;
+		}
 	}
 	return 0;
 }
@@ -243,6 +253,51 @@ static int check_gap(char **names, int n)
 	return -ENOENT;
 }
 
+/* Each file's own segment number (header bytes 9-10) against its place
+ * in the set: a copied or misnamed segment is refused, named. */
+static int check_numbers(char **names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		unsigned char hdr[13];
+		FILE *f = fopen(names[i], "rb");
+		size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
+		unsigned int num = hdr[9] | hdr[10] << 8;
+
+		if (f)
+			fclose(f);
+		if (got != sizeof(hdr)) {
+			blk_err("%s: truncated EWF segment header", names[i]);
+			return -EINVAL;
+		}
+		if (num != (unsigned int)i + 1) {
+			blk_err("%s: EWF segment number %u where segment %d belongs (a duplicate or misnamed segment)",
+				names[i], num, i + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* A set whose last segments are gone opens, but its end cannot be read. */
+static int check_complete(libewf_handle_t *h, char **names, int n,
+			  uint64_t media)
+{
+	char missing[4096];
+	uint8_t buf[512];
+
+	if (libewf_handle_segment_files_corrupted(h, NULL) != 1 &&
+	    libewf_handle_read_random(h, buf, sizeof(buf), media - sizeof(buf),
+				      NULL) == sizeof(buf))
+		return 0;
+	snprintf(missing, sizeof(missing), "%s", names[n - 1]);
+	if (bump(missing))
+		blk_err("%s: missing segment of the EWF set %s (the set ends early)",
+			missing, names[0]);
+	else
+		blk_err("%s: the EWF set ends early", names[0]);
+	return -ENOENT;
+}
+
 int blk_img_ewf_open(struct blk_image *im, const char *path)
 {
 	struct ewf_priv *p = calloc(1, sizeof(*p));
@@ -266,6 +321,8 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 	err = add_segments(im, p->names, p->n);
 	if (!err)
 		err = check_gap(p->names, p->n);
+	if (!err)
+		err = check_numbers(p->names, p->n);
 	if (err)
 		return err;
 	h = open_names(p->names, p->n, msg, sizeof(msg));
@@ -279,12 +336,11 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 	im->sector_size = bps;
 	ewf_meta(im, h);
 	ewf_hashes(im, h);
+	err = media < 512 ? -EINVAL : check_complete(h, p->names, p->n, media);
 	libewf_handle_close(h, NULL);
 	libewf_handle_free(&h, NULL);
-	if (!media) {
+	if (media < 512)
 		blk_err("%s: EWF image with no media data", path);
-		return -EINVAL;
-	}
-	return 0;
+	return err;
 }
 #endif

@@ -204,7 +204,8 @@ static int finish_raw(struct blk_image *im, uint64_t last_len)
 }
 
 /* im == NULL: only "is path the first segment of a set of two or more?"
- * (0 if so, -ENOENT if not, printed and -EINVAL for a later segment). */
+ * (0 if so, -ENOENT if not, printed and -EINVAL for a later segment or a
+ * gap after the first). */
 int blk_img_split_open(struct blk_image *im, const char *path)
 {
 	struct split_name sn;
@@ -214,6 +215,11 @@ int blk_img_split_open(struct blk_image *im, const char *path)
 
 	if (!parse_name(path, &sn, &n))
 		return -ENOENT;
+	if (n == sn.first && seg_name(name, sizeof(name), path, &sn, n + 1) &&
+	    !exists(name) && count_like(path, &sn) > 1) {
+		blk_err("%s: missing segment of the split set %s", name, path);
+		return -EINVAL;
+	}
 	if (n != sn.first || !seg_name(name, sizeof(name), path, &sn, n + 1) ||
 	    !exists(name)) {
 		if (n > sn.first && seg_name(name, sizeof(name), path, &sn, sn.first) &&
