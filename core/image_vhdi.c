@@ -102,12 +102,13 @@ static const struct blk_image_ops vhdx_ops = {
 
 int blk_img_vhdi_open(struct blk_image *im, const char *path)
 {
-	uint16_t major = 0, minor = 0;
 	uint32_t type = 0, bps = 0;
 	libvhdi_file_t *f;
 	size64_t media = 0;
-	char msg[256];
+	char msg[256], magic[8];
 	struct stat st;
+	bool vhdx;
+	FILE *raw;
 
 	im->ops = &vhd_ops;
 	f = vhdi_open_file(path, msg, sizeof(msg));
@@ -117,14 +118,17 @@ int blk_img_vhdi_open(struct blk_image *im, const char *path)
 	}
 	libvhdi_file_get_media_size(f, &media, NULL);
 	libvhdi_file_get_disk_type(f, &type, NULL);
-	libvhdi_file_get_format_version(f, &major, &minor, NULL);
 	libvhdi_file_get_bytes_per_sector(f, &bps, NULL);
 	vhdi_handle_close(f);
-	if (major >= 2)
+	raw = fopen(path, "rb");
+	vhdx = raw && fread(magic, 1, 8, raw) == 8 && !memcmp(magic, "vhdxfile", 8);
+	if (raw)
+		fclose(raw);
+	if (vhdx)
 		im->ops = &vhdx_ops;
 	if (type == LIBVHDI_DISK_TYPE_DIFFERENTIAL) {
 		blk_err("%s: differencing %s disk (it has a parent); not supported",
-			path, major >= 2 ? "VHDX" : "VHD");
+			path, vhdx ? "VHDX" : "VHD");
 		return -ENOTSUP;
 	}
 	blk_image_add_meta(im, "subformat", type == LIBVHDI_DISK_TYPE_FIXED ?
@@ -138,7 +142,7 @@ int blk_img_vhdi_open(struct blk_image *im, const char *path)
 	im->size = media;
 	im->sector_size = bps == 4096 ? 4096 : 0;
 	if (!media) {
-		blk_err("%s: %s image of 0 bytes", path, major >= 2 ? "VHDX" : "VHD");
+		blk_err("%s: %s image of 0 bytes", path, vhdx ? "VHDX" : "VHD");
 		return -EINVAL;
 	}
 	return 0;
