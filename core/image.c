@@ -18,6 +18,7 @@
 #include "log.h"
 
 #define CBLK (64u << 10)
+#define BIG_READ (1u << 20)	/* past any FUSE read: not cached */
 
 const char *const blk_image_formats[] = {
 	"auto", "raw", "ewf", "split", "aff", "qcow2", "vmdk", "vhd", "vhdx",
@@ -417,7 +418,8 @@ static int read_decoded(struct blk_image *im, char *buf, size_t len,
 
 	if (!s)
 		return -(errno ? errno : EIO);
-	if (!use_cache || !mb || cache_fit(s, mb))
+	/* hashing reads 4 MiB at a time, once: nothing to keep */
+	if (!use_cache || !mb || len >= BIG_READ || cache_fit(s, mb))
 		return decode(im, s, buf, len, off, bad);
 	while (len) {
 		uint64_t b = off / CBLK, in = off % CBLK;

@@ -189,11 +189,14 @@ check_container() {
 	local start size
 	read -r _ start size < <(partx_ranges -n 2 "$RAW")
 	for f in ev.E01 sp.001 d.qcow2; do
-		run "$BLKFUSE" hash "$C/$f" disk p2
+		run --separate-stderr "$BLKFUSE" hash "$C/$f" disk p2
 		assert_success
 		assert_line "$(sha256sum <"$RAW" | cut -d' ' -f1)  disk"
 		assert_line "$(raw_range "$start" "$size" | sha256sum | cut -d' ' -f1)  p2"
 	done
+	run --separate-stderr "$BLKFUSE" hash --algo md5 "$C/ev.E01"
+	assert_output "$(md5sum <"$RAW" | cut -d' ' -f1)  disk"
+	assert_equal "$stderr" "blkfuse: $C/ev.E01: stored in the container: md5:$(md5sum <"$RAW" | cut -d' ' -f1) sha1:$(sha1sum <"$RAW" | cut -d' ' -f1)"
 }
 
 @test "decoding: statistics, the decode fallback and the cache_mb tunable" {
@@ -238,6 +241,7 @@ check_container() {
 	cmp <(dd if="$MNT/disk" bs=32k skip=$((bad / 32768)) count=1 status=none) <(head -c 32768 /dev/zero)
 	stop_blkfuse
 	# one run per request that met the chunk: together, exactly the chunk
+	assert_equal "$(jq -r 'select(.ev == "corrupt") | "\(.file) \(.offset) \(.errno)"' "$log" | sort -u)" "disk $bad 5"
 	assert_equal "$(jq -rs '[.[] | select(.ev == "zeroed")] | unique_by(.offset) | "\(.[0].file) \(map(.offset) | min) \(map(.length) | add)"' "$log")" \
 		"disk $bad 32768"
 	grep -q "filled with zeros" "$DAEMON_LOG"
