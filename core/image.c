@@ -408,6 +408,27 @@ static struct cblock *cached_block(struct blk_image *im, struct tslot *s,
 	return c;
 }
 
+/* Part of one block through the cache: 0 or -errno. */
+static int read_partial(struct blk_image *im, struct tslot *s, char *buf,
+			size_t n, uint64_t off, uint64_t *bad)
+{
+	int err = 0;
+	struct cblock *c = cached_block(im, s, off / CBLK, bad, &err);
+
+	if (c) {
+		memcpy(buf, c->data + off % CBLK, n);
+		return 0;
+	}
+	/* a bad chunk fails only the reads that need it, not its
+	 * neighbours in the same cache block */
+	return err == -EIO ? decode(im, s, buf, n, off, bad) : err;
+}
+
+/*
+ * Whole blocks are decoded straight into buf (a sequential reader never
+ * pays a copy); the cache holds the blocks a read covers only in part,
+ * which its neighbour (on this worker) or a small reader needs next.
+ */
 static int read_decoded(struct blk_image *im, char *buf, size_t len,
 			uint64_t off, uint64_t *bad, bool use_cache)
 {
@@ -418,26 +439,21 @@ static int read_decoded(struct blk_image *im, char *buf, size_t len,
 
 	if (!s)
 		return -(errno ? errno : EIO);
-	/* hashing reads 4 MiB at a time, once: nothing to keep */
 	if (!use_cache || !mb || len >= BIG_READ || cache_fit(s, mb))
 		return decode(im, s, buf, len, off, bad);
-	while (len) {
-		uint64_t b = off / CBLK, in = off % CBLK;
-		struct cblock *c = cached_block(im, s, b, bad, &err);
-		size_t n;
+	while (len && !err) {
+		uint64_t in = off % CBLK;
+		size_t n = CBLK - in < len ? CBLK - in : len;
 
-		n = (c ? c->len : CBLK) - in < len ? (c ? c->len : CBLK) - in : len;
-		/* a bad chunk fails only the reads that need it, not its
-		 * neighbours in the same cache block */
-		if (!c && err == -EIO)
+		if (!in && len >= CBLK) {	/* the whole blocks at once */
+			n = len - len % CBLK;
 			err = decode(im, s, buf, n, off, bad);
-		if (err)
-			return err;
-		if (c)
-			memcpy(buf, c->data + in, n);
+		} else {
+			err = read_partial(im, s, buf, n, off, bad);
+		}
 		buf += n, off += n, len -= n;
 	}
-	return 0;
+	return err;
 }
 
 static int image_read(struct blk_image *im, void *buf, size_t len,
