@@ -175,7 +175,7 @@ int blk_probe_layout(struct blk_source *src, struct blk_layout *lo)
 	char path[96];
 	int err;
 
-	if (src->probe_fd >= 0)
+	if (!src->img || src->probe_fd >= 0)
 		return blk_layout_probe(src, lo);
 	p.buf = malloc(MAX_READ);
 	if (!p.buf) {

@@ -30,8 +30,9 @@ struct blk_source {
 	/* An evidence container, NULL for a raw image or a device. */
 	struct blk_image *img;
 	const char *format;		/* "raw", "ewf", ... */
-	/* What libblkid reads: fd (or one segment), or a descriptor on the
-	 * decoded media that the caller provides (probe_mount.c); -1: none. */
+	/* A container's media for libblkid: its one raw segment, or a
+	 * descriptor on the decoded media that the caller provides
+	 * (probe_mount.c); -1: none.  Without a container, fd is used. */
 	int probe_fd;
 	uint64_t probe_off;
 };
