@@ -25,6 +25,37 @@ BLKID_CFLAGS := $(shell $(PKG_CONFIG) --cflags blkid)
 BLKID_LIBS   := $(shell $(PKG_CONFIG) --libs blkid)
 CRYPTO_LIBS  := $(shell $(PKG_CONFIG) --libs libcrypto)
 
+# Evidence containers: each library is optional, found by pkg-config
+# (HAVE_LIBEWF= on the command line builds without it).  Its define and
+# flags go only to the core object that uses it.
+have = $(shell $(PKG_CONFIG) --exists $(1) && echo 1)
+HAVE_LIBEWF  ?= $(call have,libewf)
+HAVE_AFFLIB  ?= $(call have,afflib)
+HAVE_LIBQCOW ?= $(call have,libqcow)
+HAVE_LIBVMDK ?= $(call have,libvmdk)
+HAVE_LIBVHDI ?= $(call have,libvhdi)
+IMG_LIBS :=
+ifeq ($(HAVE_LIBEWF),1)
+$(OBJ)/core/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
+endif
+ifeq ($(HAVE_AFFLIB),1)
+$(OBJ)/core/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs afflib)
+endif
+ifeq ($(HAVE_LIBQCOW),1)
+$(OBJ)/core/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG) --cflags libqcow)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libqcow)
+endif
+ifeq ($(HAVE_LIBVMDK),1)
+$(OBJ)/core/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvmdk)
+endif
+ifeq ($(HAVE_LIBVHDI),1)
+$(OBJ)/core/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG) --cflags libvhdi)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvhdi)
+endif
+
 CFLAGS ?= -O2 -g
 WARNINGS := -std=gnu11 -Wall -Wextra -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
@@ -40,13 +71,13 @@ CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS)
 DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
 		   $(FUSE_CFLAGS) $(BLKID_CFLAGS)
-LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
+LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
 	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c
+	       cuse_ctl.c probe_mount.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
@@ -63,7 +94,7 @@ $(CORE_LIB): $(CORE_OBJS)
 
 $(OBJ)/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CORE_CPPFLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CORE_CPPFLAGS) $(IMG_FLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)

@@ -31,6 +31,7 @@
 #include "list.h"
 #include "log.h"
 #include "options.h"
+#include "probe_mount.h"
 #include "read_path.h"
 #include "readahead.h"
 #include "throttle.h"
@@ -370,7 +371,8 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	};
 	int ret = EXIT_FAILURE;
 
-	if (blk_source_open(&ctx->src, cfg->source, cfg->sector_size) != 0)
+	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
+			       cfg->format ? cfg->format : "auto") != 0)
 		return EXIT_FAILURE;
 	if (cfg->exclusive && blk_source_exclusive(&ctx->src) != 0)
 		goto out_close_source;
@@ -378,7 +380,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_err("%s: --set-ro needs a block device", ctx->src.given);
 		goto out_close_source;
 	}
-	if (blk_layout_probe(&ctx->src, &ctx->layout) != 0)
+	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
 	if (cfg->list) {
 		blk_list_print(&ctx->src, &ctx->layout, cfg->json);

@@ -59,6 +59,7 @@ static void get_tunables(struct blk_ctx *ctx, struct blkfuse_tunables *t)
 	t->rate_limit = blk_throttle_rate(ctx->throttle);
 	t->pause = blk_throttle_paused(ctx->throttle);
 	t->log_level = atomic_load(&blk_log_level);
+	t->cache_mb = ctx->src.img ? atomic_load(&ctx->src.img->cache_mb) : 0;
 	blk_ctl_get_kernel(ctx, t);
 }
 
@@ -97,6 +98,8 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 	if ((m & BLKFUSE_T_CONGESTION_THRESHOLD) &&
 	    (t->congestion_threshold < 1 || t->congestion_threshold > 65535))
 		return fail(ctx, "%s", "congestion_threshold must be 1..65535");
+	if ((m & BLKFUSE_T_CACHE_MB) && t->cache_mb > BLK_IMAGE_CACHE_MB_MAX)
+		return fail(ctx, "%s", "cache_mb must be 0..1024");
 	return 0;
 }
 
@@ -157,6 +160,8 @@ static int set_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		atomic_store(&blk_log_level, t->log_level);
 	if (m & BLKFUSE_T_PAUSE)
 		blk_throttle_set_pause(ctx->throttle, t->pause);
+	if ((m & BLKFUSE_T_CACHE_MB) && ctx->src.img)
+		atomic_store(&ctx->src.img->cache_mb, t->cache_mb);
 	snprintf(ctx->ctl->last_error, sizeof(ctx->ctl->last_error), "-");
 	return 0;
 }

@@ -84,6 +84,7 @@ static const struct {
 	{ "max_background", BLKFUSE_T_MAX_BACKGROUND, offsetof(struct blkfuse_tunables, max_background), parse_u32 },
 	{ "congestion_threshold", BLKFUSE_T_CONGESTION_THRESHOLD, offsetof(struct blkfuse_tunables, congestion_threshold), parse_u32 },
 	{ "source_readahead_kb", BLKFUSE_T_SOURCE_READAHEAD_KB, offsetof(struct blkfuse_tunables, source_readahead_kb), parse_u32 },
+	{ "cache_mb", BLKFUSE_T_CACHE_MB, offsetof(struct blkfuse_tunables, cache_mb), parse_u32 },
 };
 
 /* One "key=value" into t; returns 0, or -EINVAL with why set. */

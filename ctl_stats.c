@@ -47,6 +47,11 @@ void blk_ctl_get_stats(struct blk_ctx *ctx, struct blkfuse_stats *s,
 	s->copied_reqs = ld(&st->copied_reqs);
 	for (int i = 0; i < BLK_FB_NR && i < BLKFUSE_FALLBACKS; i++)
 		s->fallback[i] = ld(&st->fallback[i]);
+	if (ctx->src.img) {
+		s->decoded_bytes = ld(&ctx->src.img->decoded_bytes);
+		s->cache_hits = ld(&ctx->src.img->cache_hits);
+		s->cache_misses = ld(&ctx->src.img->cache_misses);
+	}
 	s->req_read = ld(&st->ops[FUSE_READ]);
 	s->req_open = ld(&st->ops[FUSE_OPEN]);
 	s->req_lookup = ld(&st->ops[FUSE_LOOKUP]);
@@ -85,6 +90,11 @@ void blk_ctl_reset_stats(struct blk_ctx *ctx)
 		atomic_store(&st->fallback[i], 0);
 	for (int i = 0; i < BLK_ERRNO_MAX; i++)
 		atomic_store(&st->errors[i], 0);
+	if (ctx->src.img) {
+		atomic_store(&ctx->src.img->decoded_bytes, 0);
+		atomic_store(&ctx->src.img->cache_hits, 0);
+		atomic_store(&ctx->src.img->cache_misses, 0);
+	}
 	atomic_store(&st->inflight_peak, atomic_load(&st->inflight));
 	for (int i = 0; i < BLK_LAT_BUCKETS; i++)
 		atomic_store(&st->lat[i], 0);
@@ -161,6 +171,7 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "log_level %s\n", blk_log_level_name(t.log_level));
 	put(b, "max_background %u\n", t.max_background);
 	put(b, "congestion_threshold %u\n", t.congestion_threshold);
+	put(b, "cache_mb %u\n", t.cache_mb);
 	put(b, "last_error %s\n", last_error);
 }
 
@@ -172,6 +183,9 @@ static void render_counters(struct blk_ctx *ctx, struct sbuf *b,
 	for (int i = 0; i < BLK_FB_NR; i++)
 		put(b, "fallback.%s %llu\n", blk_fallback_name(i),
 		    (unsigned long long)s->fallback[i]);
+	put(b, "decoded_bytes %llu\n", (unsigned long long)s->decoded_bytes);
+	put(b, "cache_hits %llu\n", (unsigned long long)s->cache_hits);
+	put(b, "cache_misses %llu\n", (unsigned long long)s->cache_misses);
 	put(b, "inflight %lld\n", (long long)s->inflight);
 	put(b, "inflight_peak %lld\n", (long long)s->inflight_peak);
 	put(b, "parked %u\n", blk_throttle_parked(ctx->throttle));

@@ -30,6 +30,7 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--verify=%s", verify, 0),
 	BLK_OPT("--verify-after", verify_after, 1),
 	BLK_OPT("--on-error=%s", on_error, 0),
+	BLK_OPT("--format=%s", format, 0),
 	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
@@ -103,6 +104,10 @@ static void usage(FILE *out)
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
 "     --no-free            hide free/ (unallocated space)\n"
+"     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
+"                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
+"                          build reads); --verify stored checks the hashes\n"
+"                          an E01 or AFF holds\n"
 "\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
 "                          character device /dev/blkfuse-NAME when the kernel\n"
@@ -239,6 +244,14 @@ static int usage_error(const char *fmt, const char *what)
 	return EXIT_FAILURE;
 }
 
+static bool blk_format_valid(const char *f)
+{
+	for (const char *const *w = blk_image_formats; *w; w++)
+		if (!strcmp(*w, f))
+			return true;
+	return false;
+}
+
 static int check_cfg(const struct blk_cfg *cfg)
 {
 	unsigned int ss = cfg->sector_size;
@@ -266,8 +279,12 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->on_error && strcmp(cfg->on_error, "eio") &&
 	    strcmp(cfg->on_error, "zero"))
 		return usage_error("%s", "--on-error must be eio or zero");
-	if (cfg->verify && !strchr(cfg->verify, ':'))
-		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0...");
+	if (cfg->verify && !strchr(cfg->verify, ':') &&
+	    strcmp(cfg->verify, "stored"))
+		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0..., or 'stored'");
+	if (cfg->format && !blk_format_valid(cfg->format))
+		return usage_error("--format must be auto, raw, ewf, split, aff, qcow2, vmdk, vhd or vhdx, not %s",
+				   cfg->format);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
@@ -292,8 +309,11 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		return EXIT_SUCCESS;
 	}
 	if (cfg->fuse.show_version) {
-		printf("blkfuse %s (libfuse %s, libblkid)\n", BLKFUSE_VERSION,
-		       fuse_pkgversion());
+		char fmts[256];
+
+		blk_image_built_formats(fmts, sizeof(fmts));
+		printf("blkfuse %s (libfuse %s, libblkid)\nformats: %s\n",
+		       BLKFUSE_VERSION, fuse_pkgversion(), fmts);
 		return EXIT_SUCCESS;
 	}
 	if (check_cfg(cfg) != 0)
@@ -310,6 +330,7 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->audit);
 	free(cfg->verify);
 	free(cfg->on_error);
+	free(cfg->format);
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->notify_pipe);

@@ -25,6 +25,7 @@
 #include "util.h"
 
 #define PAGE 4096u
+#define MAX_PIECES 8	/* segment files one spliced reply may span */
 
 /* How a read goes out; decided in one place from options and tunables. */
 struct read_policy {
@@ -51,6 +52,16 @@ static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
 		.zero_on_error = ctx->on_error_zero,
 	};
 
+	if (src->img) {		/* its own files; no O_DIRECT descriptors */
+		if (!src->img->ops->map)
+			p.splice = false, p.why = BLK_FB_DECODE;
+		else if (!atomic_load_explicit(&ctx->tun.splice,
+					       memory_order_relaxed))
+			p.splice = false, p.why = BLK_FB_SPLICE_OFF;
+		else if (len < BLK_SPLICE_MIN)
+			p.splice = false, p.why = BLK_FB_SMALL;
+		return p;
+	}
 	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
 	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
 		p.fd = fd_direct;
@@ -178,8 +189,12 @@ static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
 {
 	unsigned int ssz = ctx->src.sector_size;
 	int fd = atomic_load(&ctx->src.fd_direct);
+	uint64_t bad;
 	ssize_t n;
 
+	if (ctx->src.img)	/* decoded afresh: a cached block may hold more */
+		return blk_source_pread_uncached(&ctx->src, bounce, ssz, sec,
+						 &bad);
 	do
 		n = pread(fd >= 0 ? fd : ctx->src.fd, bounce, ssz, sec);
 	while (n < 0 && errno == EINTR);
@@ -196,7 +211,8 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 	int bad_err = 0;
 	void *bounce;
 
-	blk_source_open_direct(&ctx->src);	/* best effort: else buffered */
+	if (!ctx->src.img)
+		blk_source_open_direct(&ctx->src);	/* best effort */
 	if (posix_memalign(&bounce, PAGE, ssz > PAGE ? ssz : PAGE)) {
 		memset(buf, 0, len);
 		log_zeroed(ctx, rd, pos, len, ENOMEM);
@@ -235,6 +251,37 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 	free(bounce);
 }
 
+/* A container's corrupt chunk: said and audited at its media offset,
+ * which is also its offset in 'disk'. */
+static void log_corrupt(struct blk_ctx *ctx, const struct blk_read *rd,
+			uint64_t bad, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+
+	blk_warn("%s: %s: %s in the chunk at media offset %llu",
+		 ctx->src.given, rd->node->name, strerror(err),
+		 (unsigned long long)bad);
+	blk_audit_io(ctx->audit, NULL, "corrupt", "disk", bad, 0, 0, err,
+		     &who);
+}
+
+/* One pread, or the container's media: bytes, or -errno. */
+static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
+			 int fd, void *buf, size_t len, uint64_t pos)
+{
+	uint64_t bad;
+	ssize_t n;
+
+	if (!ctx->src.img) {
+		n = pread(fd, buf, len, pos);
+		return n < 0 ? -errno : n;
+	}
+	n = blk_source_pread(&ctx->src, buf, len, pos, &bad);
+	if (n < 0 && n != -ENOMEM)
+		log_corrupt(ctx, rd, bad, -n);
+	return n;
+}
+
 /* pread the range into the wire's buffer: bytes read, or -errno. */
 static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
 			 const struct read_policy *p, const struct blk_read *rd,
@@ -247,8 +294,9 @@ static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
 	if (!buf)
 		return -ENOMEM;
 	while (got < rd->len) {
-		n = pread(p->fd, buf + got, rd->len - got, pos + got);
-		if (n < 0 && errno == EINTR)
+		n = read_some(ctx, rd, p->fd, buf + got, rd->len - got,
+			      pos + got);
+		if (n == -EINTR)
 			continue;
 		if (n < 0 && p->zero_on_error) {
 			read_zeroing(ctx, rd, buf + got, pos + got,
@@ -256,7 +304,7 @@ static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
 			return rd->len;
 		}
 		if (n < 0)
-			return -errno;
+			return n;
 		if (n == 0) {
 			/* The file's size is a promise: an end before it is an
 			 * error (a device that went away reads as empty). */
@@ -269,6 +317,44 @@ static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
 	return got;
 }
 
+/* The pieces of a raw-in-file container's range: how many, or 0 when
+ * more than MAX_PIECES segment files (or an error) are in the way. */
+static unsigned int map_pieces(const struct blk_source *src, uint64_t pos,
+			       size_t len, struct blk_wire_piece *pc)
+{
+	unsigned int n = 0;
+
+	while (len) {
+		struct blk_extent e;
+
+		if (n == MAX_PIECES || src->img->ops->map(src->img, pos, &e))
+			return 0;
+		if (e.len > len)
+			e.len = len;
+		pc[n++] = (struct blk_wire_piece){ e.fd, e.off, e.len };
+		pos += e.len, len -= e.len;
+	}
+	return n;
+}
+
+static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
+			struct read_policy *p, const struct blk_read *rd,
+			uint64_t pos)
+{
+	struct blk_wire_piece pc[MAX_PIECES];
+	unsigned int n;
+
+	if (!ctx->src.img)
+		return blk_wire_reply_splice(w, p->fd, rd->unique, pos, rd->len,
+					     &p->why);
+	n = map_pieces(&ctx->src, pos, rd->len, pc);
+	if (!n) {
+		p->why = BLK_FB_SEGMENTS;
+		return -EAGAIN;
+	}
+	return blk_wire_reply_splicev(w, pc, n, rd->unique, &p->why);
+}
+
 void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		   const struct blk_read *rd)
 {
@@ -279,12 +365,12 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 
 	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
 						   memory_order_relaxed));
-	if (p.fd == ctx->src.fd)	/* O_DIRECT has no cache to fill */
+	/* O_DIRECT has no cache to fill; a container's reads are its own */
+	if (p.fd == ctx->src.fd && !ctx->src.img)
 		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
 	if (rd->len && p.splice) {
 		count_reply(ctx, rd, rd->len, true, 1);
-		if (blk_wire_reply_splice(w, p.fd, rd->unique, pos, rd->len,
-					  &p.why) == 0) {
+		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
 			read_done(ctx, rd, rd->len, 0);
 			return;
 		}

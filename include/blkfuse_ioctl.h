@@ -28,8 +28,9 @@ enum blkfuse_tunable_bit {
 	BLKFUSE_T_MAX_BACKGROUND = 1 << 7,
 	BLKFUSE_T_CONGESTION_THRESHOLD = 1 << 8,
 	BLKFUSE_T_SOURCE_READAHEAD_KB = 1 << 9,
+	BLKFUSE_T_CACHE_MB = 1 << 10,
 };
-#define BLKFUSE_T_ALL 0x3ffu
+#define BLKFUSE_T_ALL 0x7ffu
 
 struct blkfuse_tunables {
 	uint32_t version;		/* BLKFUSE_ABI_VERSION */
@@ -46,7 +47,7 @@ struct blkfuse_tunables {
 	uint32_t max_background;	/* fusectl */
 	uint32_t congestion_threshold;	/* fusectl */
 	uint32_t source_readahead_kb;	/* blkfuse's own, on the source; 0 = off */
-	uint32_t reserved32;
+	uint32_t cache_mb;		/* decode cache per worker (containers) */
 	uint64_t reserved[3];
 };
 
@@ -77,7 +78,10 @@ struct blkfuse_stats {
 	uint32_t waiting;		/* requests queued in the kernel */
 	uint64_t ra_bytes;		/* source readahead asked for */
 	uint64_t ra_hits;		/* READs inside an advised range */
-	uint64_t reserved[6];
+	uint64_t decoded_bytes;		/* containers: bytes the library decoded */
+	uint64_t cache_hits;		/* decode cache, 64 KiB blocks */
+	uint64_t cache_misses;
+	uint64_t reserved[3];
 };
 
 #define BLKFUSE_IOC_GET_STATS	 _IOR('B', 1, struct blkfuse_stats)

@@ -33,6 +33,7 @@ struct blk_cfg {
 	char *verify;
 	int verify_after;
 	char *on_error;
+	char *format;			/* --format, NULL: auto */
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 };
 

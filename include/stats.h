@@ -20,6 +20,8 @@ enum blk_fallback {
 	BLK_FB_PIPE_ERROR,	/* pipe creation or header write failed */
 	BLK_FB_SOURCE,		/* splice from the source failed or was short */
 	BLK_FB_FUSE_WRITE,	/* splice into /dev/fuse failed */
+	BLK_FB_DECODE,		/* a container's media is decoded, not in a file */
+	BLK_FB_SEGMENTS,	/* the read spans more segment files than fit */
 	BLK_FB_NR
 };
 
