@@ -43,11 +43,11 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
+	blkfuse_teardown
 }
 
 # range START SIZE (bytes) of the raw image
@@ -224,6 +224,7 @@ check_container() {
 
 # The media offset of the first chunk libewf reports bad, from ewfverify.
 @test "a corrupt EWF chunk: EIO at that chunk, zeros with --on-error=zero, logged and audited" {
+	EXPECTED_LOG='Input/output error'
 	local e=$BATS_TEST_TMPDIR/e log=$BATS_TEST_TMPDIR/audit.jsonl bad first last n
 	mkdir "$e"
 	cp "$C"/ev.E0? "$e/"
@@ -266,6 +267,7 @@ qcow2_cluster() {
 }
 
 @test "a corrupt QCOW2 compressed cluster: EIO at that cluster, the rest intact" {
+	EXPECTED_LOG='Input/output error'
 	local q=$BATS_TEST_TMPDIR/bad.qcow2 host guest
 	cp "$C/d.qcow2" "$q"
 	read -r host guest < <(qcow2_cluster "$q" $((3 << 20)))
