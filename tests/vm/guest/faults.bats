@@ -26,6 +26,8 @@ setup_file() {
 setup() {
 	guest_setup
 	DM= LOOP= SDEBUG=
+	# Every test here makes the source fail: the daemon must say so.
+	EXPECTED_LOG='Input/output error|filled with zeros|No such device|source ends at byte'
 }
 
 # guest_teardown's log check may fail the test: the devices go all the same.
@@ -204,7 +206,6 @@ after_gone_reads() {
 	[ "$rc" -lt 124 ] || fail "reader hung after the disk was deleted"
 	after_gone_reads
 	serving_or_said_why
-	EXPECTED_LOG='Input/output error|No such device|source ends at byte|went away'
 	guest_teardown
 	DAEMON_PID=
 }
