@@ -71,11 +71,13 @@ static char *ctl_path(const char *arg)
 
 	if (strchr(arg, '/'))
 		return path_as_given(arg);
-	if (asprintf(&p, BLK_RUN_DIR "/%s", arg) < 0)
-		return NULL;
-	if (lstat(p, &st) == 0)
-		return p;
-	free(p);
+	if (blk_run_dir()[0]) {
+		if (asprintf(&p, "%s/%s", blk_run_dir(), arg) < 0)
+			return NULL;
+		if (lstat(p, &st) == 0)
+			return p;
+		free(p);
+	}
 	if (asprintf(&p, "/dev/%s%s",
 		     strncmp(arg, "blkfuse-", 8) ? "blkfuse-" : "", arg) < 0)
 		return NULL;
@@ -91,7 +93,7 @@ static char *ctl_path(const char *arg)
 /* Not found: the names that are, so the user need not guess. */
 static void hint_instances(const char *arg)
 {
-	DIR *d = opendir(BLK_RUN_DIR);
+	DIR *d = blk_run_dir()[0] ? opendir(blk_run_dir()) : NULL;
 	struct dirent *de;
 	int n = 0;
 
@@ -103,7 +105,8 @@ static void hint_instances(const char *arg)
 	}
 	if (d)
 		closedir(d);
-	fprintf(stderr, "%s\n", n ? "" : "; none is running (" BLK_RUN_DIR " is empty)");
+	fprintf(stderr, n ? "\n" : "; none is running (nothing in %s)\n",
+		blk_run_dir()[0] ? blk_run_dir() : "$XDG_RUNTIME_DIR/blkfuse");
 }
 
 static int show(int fd, const char *key)

@@ -83,9 +83,10 @@ static void fill_attr(const struct blk_ctx *ctx, uint64_t ino,
 		st->st_size = strlen(n->text);
 		break;
 	case BLK_NODE_CTL:
+		/* the daemon's own: root's, or the user's who mounted */
 		st->st_mode = S_IFREG | (ctx->ctl_mode & 0666);
-		st->st_uid = 0;
-		st->st_gid = 0;
+		st->st_uid = geteuid();
+		st->st_gid = getegid();
 		break;
 	}
 	st->st_blocks = (st->st_size + 511) / 512;

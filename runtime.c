@@ -34,6 +34,19 @@ static int holds_blkfuse(const struct blk_mount *m, void *data)
 	return 1;
 }
 
+const char *blk_run_dir(void)
+{
+	static char dir[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		return BLK_RUN_DIR;
+	if (!xdg || xdg[0] != '/')
+		return "";
+	snprintf(dir, sizeof(dir), "%s/blkfuse", xdg);
+	return dir;
+}
+
 int blk_mountpoint_check(const char *mnt)
 {
 	struct mnt_search s = { .target = mnt };
@@ -98,16 +111,21 @@ static bool entry_free(const char *path)
 void blk_registry_add(const char *want, const char *target, char *buf,
 		      size_t len)
 {
-	char base[49], path[128];
+	const char *dir = blk_run_dir();
+	char base[49], path[4200];
 
 	buf[0] = '\0';
+	if (!dir[0]) {
+		blk_info("not root and no XDG_RUNTIME_DIR: not registered by name; 'blkfuse ctl MOUNTPOINT' reaches it");
+		return;
+	}
 	snprintf(base, sizeof(base), "%s", want);
 	for (char *p = base; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
 			*p = '_';
-	if (mkdir(BLK_RUN_DIR, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		blk_warn("%s: %s; 'blkfuse ctl %s' will not find this mount by name",
-			 BLK_RUN_DIR, strerror(errno), base);
+			 dir, strerror(errno), base);
 		return;
 	}
 	for (int i = 1; i < 100; i++) {
@@ -115,7 +133,7 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 			snprintf(buf, len, "%s", base);
 		else
 			snprintf(buf, len, "%s-%d", base, i);
-		snprintf(path, sizeof(path), BLK_RUN_DIR "/%s", buf);
+		snprintf(path, sizeof(path), "%s/%s", dir, buf);
 		if (!entry_free(path))
 			continue;
 		if (symlink(target, path) == 0)
@@ -124,17 +142,17 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 			break;
 	}
 	blk_warn("%s/%s: %s; 'blkfuse ctl %s' will not find this mount by name",
-		 BLK_RUN_DIR, buf, strerror(errno), base);
+		 dir, buf, strerror(errno), base);
 	buf[0] = '\0';
 }
 
 void blk_registry_remove(const char *name)
 {
-	char path[128];
+	char path[4200];
 
 	if (!name || !name[0])
 		return;
-	snprintf(path, sizeof(path), BLK_RUN_DIR "/%s", name);
+	snprintf(path, sizeof(path), "%s/%s", blk_run_dir(), name);
 	if (unlink(path) < 0 && errno != ENOENT)
 		blk_warn("%s: %s", path, strerror(errno));
 }

@@ -14,6 +14,13 @@ struct blk_ctx;
 #define BLK_RUN_DIR "/run/blkfuse"
 
 /*
+ * Where instances register: /run/blkfuse for root, else
+ * $XDG_RUNTIME_DIR/blkfuse; "" when there is none (not root, no
+ * XDG_RUNTIME_DIR).  The daemon and 'blkfuse ctl' agree on it.
+ */
+const char *blk_run_dir(void);
+
+/*
  * mnt (absolute) must not hold a blkfuse mount already: 0, or -EBUSY
  * printed.  A mount point that is not empty is worth a warning, printed.
  */
