@@ -84,6 +84,9 @@ static const struct fuse_opt blk_opts[] = {
 	FUSE_OPT_END
 };
 
+static void usage_forensic(FILE *out);
+static void usage_mount_options(FILE *out);
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -128,7 +131,14 @@ static void usage(FILE *out)
 "                          (after --verify-after: wait for it to go)\n"
 " -h, --help               print this help and exit\n"
 " -V, --version            print the version and exit\n"
-"\n"
+"\n");
+	usage_forensic(out);
+	usage_mount_options(out);
+}
+
+static void usage_forensic(FILE *out)
+{
+	fprintf(out,
 "Forensic options:\n"
 "     --exclusive          claim the source exclusively (O_EXCL on a block\n"
 "                          device, flock on an image) and refuse to start if\n"
@@ -166,7 +176,12 @@ static void usage(FILE *out)
 "                          /dev for the CUSE node\n"
 "     --ctl-mode MODE      octal mode of the control node or file (default\n"
 "                          0600, owner root)\n"
-"\n"
+"\n");
+}
+
+static void usage_mount_options(FILE *out)
+{
+	fprintf(out,
 "Mount options (-o opt[,opt...]):\n"
 " max_threads=N            worker threads (default %u); readers of different\n"
 "                          partitions never wait on each other's lock\n"
