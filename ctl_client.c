@@ -4,6 +4,7 @@
  * /dev/blkfuse-NAME or to MOUNTPOINT/.blkfuse-ctl alike, through the
  * ioctls of include/blkfuse_ioctl.h and the text snapshot.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -58,21 +59,25 @@ static char *path_as_given(const char *arg)
 }
 
 /*
- * Resolve NAME|PATH to something to open.  With a '/' it is a path; a
- * bare NAME is looked up in /run/blkfuse/ (every daemon registers there,
- * whatever its transport), then as the CUSE node /dev/blkfuse-NAME, then
- * as a mount point or file in the current directory.  NULL with errno
- * ENOENT: nothing by that name.
+ * Resolve NAME|PATH to something to open: an existing path with a '/' (or
+ * a directory) as given; else NAME in the registry (spelled as the daemon
+ * spells it there: characters other than [A-Za-z0-9._-] as '_'), else the
+ * CUSE node /dev/blkfuse-NAME, else a file in the current directory.
+ * NULL with errno ENOENT: nothing by that name.
  */
 static char *ctl_path(const char *arg)
 {
 	struct stat st;
-	char *p = NULL;
+	char *p = NULL, safe[64];
 
-	if (strchr(arg, '/'))
+	if (stat(arg, &st) == 0 && (strchr(arg, '/') || S_ISDIR(st.st_mode)))
 		return path_as_given(arg);
+	snprintf(safe, sizeof(safe), "%s", arg);
+	for (char *c = safe; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+			*c = '_';
 	if (blk_run_dir()[0]) {
-		if (asprintf(&p, "%s/%s", blk_run_dir(), arg) < 0)
+		if (asprintf(&p, "%s/%s", blk_run_dir(), safe) < 0)
 			return NULL;
 		if (lstat(p, &st) == 0)
 			return p;
@@ -84,8 +89,8 @@ static char *ctl_path(const char *arg)
 	if (stat(p, &st) == 0)
 		return p;
 	free(p);
-	if (stat(arg, &st) == 0)
-		return path_as_given(arg);
+	if (strchr(arg, '/') || stat(arg, &st) == 0)
+		return path_as_given(arg);	/* open() will say why */
 	errno = ENOENT;
 	return NULL;
 }
