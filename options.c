@@ -390,9 +390,9 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", cfg->bad_opt);
 	if (cfg->json && !cfg->list)
 		return usage_error("%s", "--json needs --list");
-	if ((cfg->columns || cfg->bytes || cfg->noheadings || cfg->raw ||
-	     cfg->pairs) && cfg->json && !cfg->columns)
-		return usage_error("%s", "--json without -o is the layout document; --bytes, -n, -r, -P go with -o or the table");
+	if (cfg->json && !cfg->columns &&
+	    (cfg->bytes || cfg->noheadings || cfg->raw || cfg->pairs))
+		return usage_error("%s", "--json without -o is the layout document: -b, -n, -r and -P need -o");
 	if (cfg->bad_rw)
 		return usage_error("%s", "'rw' is not possible: blkfuse is read-only");
 	if (!cfg->source)
