@@ -409,6 +409,19 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	if (check_mountpoint(&cfg->mountpoint) != 0 ||
 	    blk_mountpoint_check(cfg->mountpoint) != 0)
 		return EXIT_FAILURE;
+	/* fuse_daemonize() changes to "/": the pid file's name must not move */
+	if (cfg->pidfile && cfg->pidfile[0] != '/') {
+		char *abs = NULL, *cwd = getcwd(NULL, 0);
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, cfg->pidfile) < 0) {
+			free(cwd);
+			blk_err("--pidfile %s: %s", cfg->pidfile, strerror(ENOMEM));
+			return EXIT_FAILURE;
+		}
+		free(cwd);
+		free(cfg->pidfile);
+		cfg->pidfile = abs;
+	}
 	ctx->mountpoint = cfg->mountpoint;
 	if (choose_ctl(ctx, cfg, &tree_opts) != 0)
 		return EXIT_FAILURE;

@@ -106,8 +106,9 @@ p1_bytes() {
 	assert_equal "$(ctl_get pid)" "$DAEMON_PID"
 	stop_blkfuse
 	[ ! -e "$pf" ]
-	# in the background too: the pid after daemonizing
-	"$BLKFUSE" --pidfile "$pf" "$IMG" "$MNT"
+	# in the background too: the pid after daemonizing (a relative name
+	# is the caller's, though the daemon changes to /)
+	(cd "$BATS_TEST_TMPDIR" && "$BLKFUSE" --pidfile blkfuse.pid "$IMG" "$MNT")
 	local pid; pid=$(cat "$pf")
 	assert_equal "$("$BLKFUSE" ctl "$MNT" get pid)" "$pid"
 	fusermount3 -u "$MNT"
