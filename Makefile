@@ -4,6 +4,8 @@
 #                        warnings as errors, run the whole suite
 #   make check-asan      the suite under ASan+UBSan, built in build-asan/
 #   make check-tsan      the host suite under ThreadSanitizer, in build-tsan/
+#   make fuzz            libFuzzer targets, 60 s each (FUZZ_SECONDS=)
+#   make soak            16 verifying readers under control churn (SOAK_SECONDS=)
 #   make bench           the benchmark (bench/run; QUICK=1 for a short run)
 #   make install         PREFIX=/usr/local DESTDIR=  (and make uninstall)
 PREFIX     ?= /usr/local
@@ -26,6 +28,37 @@ CRYPTO_LIBS  := $(shell $(PKG_CONFIG) --libs libcrypto)
 SCOLS_CFLAGS := $(shell $(PKG_CONFIG) --cflags smartcols fdisk)
 SCOLS_LIBS   := $(shell $(PKG_CONFIG) --libs smartcols fdisk)
 
+# Evidence containers: each library is optional, found by pkg-config
+# (HAVE_LIBEWF= on the command line builds without it).  Its define and
+# flags go only to the core object that uses it.
+have = $(shell $(PKG_CONFIG) --exists $(1) && echo 1)
+HAVE_LIBEWF  ?= $(call have,libewf)
+HAVE_AFFLIB  ?= $(call have,afflib)
+HAVE_LIBQCOW ?= $(call have,libqcow)
+HAVE_LIBVMDK ?= $(call have,libvmdk)
+HAVE_LIBVHDI ?= $(call have,libvhdi)
+IMG_LIBS :=
+ifeq ($(HAVE_LIBEWF),1)
+$(OBJ)/core/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
+endif
+ifeq ($(HAVE_AFFLIB),1)
+$(OBJ)/core/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs afflib)
+endif
+ifeq ($(HAVE_LIBQCOW),1)
+$(OBJ)/core/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG) --cflags libqcow)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libqcow)
+endif
+ifeq ($(HAVE_LIBVMDK),1)
+$(OBJ)/core/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvmdk)
+endif
+ifeq ($(HAVE_LIBVHDI),1)
+$(OBJ)/core/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG) --cflags libvhdi)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvhdi)
+endif
+
 CFLAGS ?= -O2 -g
 WARNINGS := -std=gnu11 -Wall -Wextra -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
@@ -41,13 +74,13 @@ CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS)
 DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
 		   $(FUSE_CFLAGS) $(BLKID_CFLAGS)
-LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
+LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
-	       read_path.c throttle.c audit.c forensic.c hash_cmd.c \
+	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c opens.c runtime.c
+	       cuse_ctl.c probe_mount.c opens.c runtime.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
@@ -64,7 +97,7 @@ $(CORE_LIB): $(CORE_OBJS)
 
 $(OBJ)/core/%.o: core/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CORE_CPPFLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CORE_CPPFLAGS) $(IMG_FLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
@@ -112,6 +145,30 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
+# libFuzzer over the table layer and the control text (clang): every saved
+# crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
+fuzz: deps
+	tests/fuzz/run $(FUZZ_SECONDS)
+
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
+
+$(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) -o $@ $^ \
+		$(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
+
+$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl_parse.c core/util.c core/log.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Icore -o $@ $^
+
+# Readers verifying every byte while the control channel churns (bounded:
+# SOAK_SECONDS, default 600).  tests/soak.
+soak: deps
+	$(MAKE) all
+	tests/soak
+
 # The benchmark (bench/run; QUICK=1 for the short CI run).  Never a test.
 bench: deps
 	$(MAKE) all
@@ -132,6 +189,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
 clean:
-	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan
+	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan build-fuzz
 
-.PHONY: all bench check check-asan check-tsan deps demo install uninstall clean
+.PHONY: all bench check check-asan check-tsan deps demo fuzz fuzz-targets \
+	install soak uninstall clean

@@ -32,7 +32,9 @@
 #include "log.h"
 #include "options.h"
 #include "opens.h"
+#include "probe_mount.h"
 #include "read_path.h"
+#include "readahead.h"
 #include "runtime.h"
 #include "throttle.h"
 #include "util.h"
@@ -209,7 +211,6 @@ static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 static void wait_for_end(struct blk_ctx *ctx)
 {
 	static const int sigs[] = BLK_SIGNALS;
-	const struct timespec settle = { 0, 100 * 1000 * 1000 };
 	const struct timespec minute = { 60, 0 };
 	sigset_t set;
 	int sig, err;
@@ -230,8 +231,7 @@ static void wait_for_end(struct blk_ctx *ctx)
 				blk_audit_reopen(ctx->audit);
 			continue;
 		case SIGUSR2:
-			/* let the abort request's own reply go out first */
-			nanosleep(&settle, NULL);
+			/* sent once the abort request's own reply went out */
 			err = blk_ctl_abort_now(ctx);
 			if (err)
 				blk_err("abort: %s", strerror(-err));
@@ -423,9 +423,20 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		cfg->pidfile = abs;
 	}
 	ctx->mountpoint = cfg->mountpoint;
+	/* fuse_daemonize() changes to "/": a relative FIFO must still work. */
+	if (cfg->notify_pipe && cfg->notify_pipe[0] != '/') {
+		char *abs = realpath(cfg->notify_pipe, NULL);
+
+		if (abs) {
+			free(cfg->notify_pipe);
+			cfg->notify_pipe = abs;
+		}
+	}
 	if (choose_ctl(ctx, cfg, &tree_opts) != 0)
 		return EXIT_FAILURE;
 	err = blk_tree_build(&ctx->tree, &ctx->src, &ctx->layout, &tree_opts);
+	if (!err)
+		err = blk_ra_new(ctx);
 	if (!err)
 		err = add_mount_opts(args, ctx->src.path);
 	if (err) {
@@ -448,7 +459,8 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	};
 	int ret = EXIT_FAILURE;
 
-	if (blk_source_open(&ctx->src, cfg->source, cfg->sector_size) != 0)
+	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
+			       cfg->format ? cfg->format : "auto") != 0)
 		return EXIT_FAILURE;
 	if (cfg->exclusive && blk_source_exclusive(&ctx->src) != 0)
 		goto out_close_source;
@@ -456,7 +468,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_err("%s: --set-ro needs a block device", ctx->src.given);
 		goto out_close_source;
 	}
-	if (blk_layout_probe(&ctx->src, &ctx->layout) != 0)
+	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
 	if (cfg->list) {
 		struct blk_list_opts lo = {
@@ -479,6 +491,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_cuse_stop(ctx);
 		blk_pidfile_remove(cfg->pidfile);
 	}
+	blk_ra_free(ctx);
 	blk_tree_free(&ctx->tree);
 out_free_layout:
 	blk_layout_free(&ctx->layout);
@@ -508,6 +521,7 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	ctx->stats.started_ns = blk_mono_ns();
 	atomic_store(&ctx->tun.splice, !cfg->nosplice);
 	atomic_store(&ctx->tun.pipe_size, cfg->pipe_size);
+	atomic_store(&ctx->tun.source_ra_kb, cfg->source_ra_kb);
 	err = blk_ctl_new(ctx);
 	if (!err)
 		err = blk_opens_new(&ctx->opens);
@@ -531,6 +545,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct blk_cfg cfg = {
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
+		.source_ra_kb = DEFAULT_SOURCE_RA_KB,
 	};
 	static struct blk_ctx ctx;
 	int ret;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_parse.h"
 #include "ctx.h"
 #include "log.h"
 #include "throttle.h"
@@ -54,9 +55,11 @@ static void get_tunables(struct blk_ctx *ctx, struct blkfuse_tunables *t)
 	t->max_reply = ctx->max_reply;
 	t->source_io = atomic_load(&ctx->tun.source_direct) ?
 		       BLKFUSE_IO_DIRECT : BLKFUSE_IO_BUFFERED;
+	t->source_readahead_kb = atomic_load(&ctx->tun.source_ra_kb);
 	t->rate_limit = blk_throttle_rate(ctx->throttle);
 	t->pause = blk_throttle_paused(ctx->throttle);
 	t->log_level = atomic_load(&blk_log_level);
+	t->cache_mb = ctx->src.img ? atomic_load(&ctx->src.img->cache_mb) : 0;
 	blk_ctl_get_kernel(ctx, t);
 }
 
@@ -72,7 +75,7 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 {
 	uint32_t m = t->set_mask;
 
-	if (m & ~0x1ffu)
+	if (m & ~BLKFUSE_T_ALL)
 		return fail(ctx, "%s", "unknown bits in set_mask");
 	if ((m & BLKFUSE_T_SPLICE) && t->splice > 1)
 		return fail(ctx, "%s", "splice must be 0 or 1");
@@ -81,6 +84,8 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		return fail(ctx, "%s", "pipe_size must be 0 or 4096..1G");
 	if ((m & BLKFUSE_T_READAHEAD_KB) && t->readahead_kb > 1048576)
 		return fail(ctx, "%s", "readahead_kb must be 0..1048576");
+	if ((m & BLKFUSE_T_SOURCE_READAHEAD_KB) && t->source_readahead_kb > 1048576)
+		return fail(ctx, "%s", "source_readahead_kb must be 0..1048576");
 	if ((m & BLKFUSE_T_SOURCE_IO) && t->source_io > BLKFUSE_IO_DIRECT)
 		return fail(ctx, "%s", "source_io must be buffered or direct");
 	if ((m & BLKFUSE_T_PAUSE) && t->pause > 1)
@@ -93,6 +98,8 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 	if ((m & BLKFUSE_T_CONGESTION_THRESHOLD) &&
 	    (t->congestion_threshold < 1 || t->congestion_threshold > 65535))
 		return fail(ctx, "%s", "congestion_threshold must be 1..65535");
+	if ((m & BLKFUSE_T_CACHE_MB) && t->cache_mb > BLK_IMAGE_CACHE_MB_MAX)
+		return fail(ctx, "%s", "cache_mb must be 0..1024");
 	return 0;
 }
 
@@ -145,148 +152,55 @@ static int set_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		atomic_store(&ctx->tun.splice, t->splice);
 	if (m & BLKFUSE_T_PIPE_SIZE)
 		atomic_store(&ctx->tun.pipe_size, t->pipe_size);
+	if (m & BLKFUSE_T_SOURCE_READAHEAD_KB)
+		atomic_store(&ctx->tun.source_ra_kb, t->source_readahead_kb);
 	if (m & BLKFUSE_T_RATE_LIMIT)
 		blk_throttle_set_rate(ctx->throttle, t->rate_limit);
 	if (m & BLKFUSE_T_LOG_LEVEL)
 		atomic_store(&blk_log_level, t->log_level);
 	if (m & BLKFUSE_T_PAUSE)
 		blk_throttle_set_pause(ctx->throttle, t->pause);
+	if ((m & BLKFUSE_T_CACHE_MB) && ctx->src.img)
+		atomic_store(&ctx->src.img->cache_mb, t->cache_mb);
 	snprintf(ctx->ctl->last_error, sizeof(ctx->ctl->last_error), "-");
-	return 0;
-}
-
-/* ---- text: key=value ---------------------------------------------------- */
-
-static int parse_bool(const char *s, uint32_t *val)
-{
-	if (!strcmp(s, "1") || !strcmp(s, "on") || !strcmp(s, "yes"))
-		*val = 1;
-	else if (!strcmp(s, "0") || !strcmp(s, "off") || !strcmp(s, "no"))
-		*val = 0;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int parse_u32(const char *s, uint32_t *val)
-{
-	uint64_t v;
-
-	if (blk_size_parse(s, &v) || v > UINT32_MAX)
-		return -EINVAL;
-	*val = v;
-	return 0;
-}
-
-static int parse_level(const char *s, uint32_t *val)
-{
-	int level = blk_log_level_parse(s);
-
-	if (level < 0)
-		return level;
-	*val = level;
-	return 0;
-}
-
-static int parse_source_io(const char *s, uint32_t *val)
-{
-	if (!strcmp(s, "direct"))
-		*val = BLKFUSE_IO_DIRECT;
-	else if (!strcmp(s, "buffered"))
-		*val = BLKFUSE_IO_BUFFERED;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/* The settable keys, their field and their parser (none: 64 bits). */
-static const struct {
-	const char *key;
-	uint32_t bit;
-	size_t off;
-	int (*parse)(const char *s, uint32_t *val);
-} keys[] = {
-	{ "splice", BLKFUSE_T_SPLICE, offsetof(struct blkfuse_tunables, splice), parse_bool },
-	{ "pipe_size", BLKFUSE_T_PIPE_SIZE, offsetof(struct blkfuse_tunables, pipe_size), parse_u32 },
-	{ "readahead_kb", BLKFUSE_T_READAHEAD_KB, offsetof(struct blkfuse_tunables, readahead_kb), parse_u32 },
-	{ "source_io", BLKFUSE_T_SOURCE_IO, offsetof(struct blkfuse_tunables, source_io), parse_source_io },
-	{ "rate_limit", BLKFUSE_T_RATE_LIMIT, 0, NULL },
-	{ "pause", BLKFUSE_T_PAUSE, offsetof(struct blkfuse_tunables, pause), parse_bool },
-	{ "log_level", BLKFUSE_T_LOG_LEVEL, offsetof(struct blkfuse_tunables, log_level), parse_level },
-	{ "max_background", BLKFUSE_T_MAX_BACKGROUND, offsetof(struct blkfuse_tunables, max_background), parse_u32 },
-	{ "congestion_threshold", BLKFUSE_T_CONGESTION_THRESHOLD, offsetof(struct blkfuse_tunables, congestion_threshold), parse_u32 },
-};
-
-/* One "key=value" into t; returns 0, or -EINVAL with last_error set. */
-static int parse_pair(struct blk_ctx *ctx, char *pair,
-		      struct blkfuse_tunables *t, bool *abort)
-{
-	char *val = strchr(pair, '=');
-	uint32_t yes = 0;
-	int bad = 1;
-
-	if (!val)
-		return fail(ctx, "'%s': expected key=value", pair);
-	*val++ = '\0';
-	for (size_t i = 0; i < BLK_ARRAY_SIZE(keys); i++) {
-		if (strcmp(pair, keys[i].key))
-			continue;
-		if (!keys[i].parse)
-			bad = blk_size_parse(val, &t->rate_limit);
-		else
-			bad = keys[i].parse(val, (uint32_t *)((char *)t + keys[i].off));
-		t->set_mask |= keys[i].bit;
-		goto out_checked;
-	}
-	if (!strcmp(pair, "abort")) {
-		bad = parse_bool(val, &yes) || !yes;
-		*abort = !bad;
-	} else if (!strcmp(pair, "max_reply")) {
-		return fail(ctx, "%s", "max_reply is fixed at mount (-o max_reply=)");
-	} else {
-		return fail(ctx, "unknown key '%s'", pair);
-	}
-out_checked:
-	if (bad) {
-		val[-1] = '=';
-		return fail(ctx, "bad value in '%s'", pair);
-	}
 	return 0;
 }
 
 /*
  * End the FUSE connection: readers get ENOTCONN, the daemon exits 0.  The
- * main thread does it (SIGUSR2), so that this request's own reply still
- * reaches the caller first.
+ * main thread does it (SIGUSR2), told only once this request's own reply
+ * has gone out (blk_ctl_after_reply), so that the caller still gets it.
  */
 static int do_abort(struct blk_ctx *ctx)
 {
 	blk_warn("control: abort requested; ending the connection");
 	atomic_store(&ctx->aborted, true);
-	kill(getpid(), SIGUSR2);
+	atomic_store(&ctx->ctl->abort_pending, true);
 	return 0;
+}
+
+void blk_ctl_after_reply(struct blk_ctx *ctx)
+{
+	if (atomic_exchange(&ctx->ctl->abort_pending, false))
+		kill(getpid(), SIGUSR2);
 }
 
 int blk_ctl_write(struct blk_ctx *ctx, const char *buf, size_t len)
 {
-	struct blkfuse_tunables t = { .version = BLKFUSE_ABI_VERSION };
-	char *copy, *tok, *save = NULL;
+	struct blkfuse_tunables t;
 	bool abort = false;
-	int err = 0;
+	char why[200];
+	int err;
 
-	copy = strndup(buf, len);
-	if (!copy)
-		return -ENOMEM;
 	pthread_mutex_lock(&ctx->ctl->lock);
-	for (tok = strtok_r(copy, " \t\r\n,", &save); tok && !err;
-	     tok = strtok_r(NULL, " \t\r\n,", &save))
-		err = parse_pair(ctx, tok, &t, &abort);
+	err = blk_ctl_parse_text(buf, len, &t, &abort, why, sizeof(why));
+	if (err == -EINVAL)
+		err = fail(ctx, "%s", why);
 	if (!err && t.set_mask)
 		err = set_tunables(ctx, &t);
 	if (!err && abort)
 		err = do_abort(ctx);
 	pthread_mutex_unlock(&ctx->ctl->lock);
-	free(copy);
 	return err;
 }
 

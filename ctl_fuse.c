@@ -62,6 +62,7 @@ void blk_ctl_reply_write(fuse_req_t req, struct blk_ctx *ctx,
 		fuse_reply_err(req, -err);
 	else
 		fuse_reply_write(req, size);
+	blk_ctl_after_reply(ctx);
 }
 
 void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,
@@ -87,6 +88,7 @@ void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,
 	else
 		fuse_reply_ioctl(req, 0, out_size ? &out : NULL,
 				 out_size < out_bufsz ? out_size : out_bufsz);
+	blk_ctl_after_reply(ctx);
 }
 
 void blk_ctl_reply_release(fuse_req_t req, struct fuse_file_info *fi)

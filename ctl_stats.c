@@ -47,6 +47,11 @@ void blk_ctl_get_stats(struct blk_ctx *ctx, struct blkfuse_stats *s,
 	s->copied_reqs = ld(&st->copied_reqs);
 	for (int i = 0; i < BLK_FB_NR && i < BLKFUSE_FALLBACKS; i++)
 		s->fallback[i] = ld(&st->fallback[i]);
+	if (ctx->src.img) {
+		s->decoded_bytes = ld(&ctx->src.img->decoded_bytes);
+		s->cache_hits = ld(&ctx->src.img->cache_hits);
+		s->cache_misses = ld(&ctx->src.img->cache_misses);
+	}
 	s->req_read = ld(&st->ops[FUSE_READ]);
 	s->req_open = ld(&st->ops[FUSE_OPEN]);
 	s->req_lookup = ld(&st->ops[FUSE_LOOKUP]);
@@ -61,6 +66,8 @@ void blk_ctl_get_stats(struct blk_ctx *ctx, struct blkfuse_stats *s,
 	for (int i = 0; i < BLK_LAT_BUCKETS; i++)
 		s->lat_us[i] = ld(&st->lat[i]);
 	s->threads = atomic_load(&st->threads);
+	s->ra_bytes = ld(&st->ra_bytes);
+	s->ra_hits = ld(&st->ra_hits);
 	/* Not the request asking: it is being answered, not waiting. */
 	if (waiting > 0 && on_mount)
 		waiting--;
@@ -83,6 +90,11 @@ void blk_ctl_reset_stats(struct blk_ctx *ctx)
 		atomic_store(&st->fallback[i], 0);
 	for (int i = 0; i < BLK_ERRNO_MAX; i++)
 		atomic_store(&st->errors[i], 0);
+	if (ctx->src.img) {
+		atomic_store(&ctx->src.img->decoded_bytes, 0);
+		atomic_store(&ctx->src.img->cache_hits, 0);
+		atomic_store(&ctx->src.img->cache_misses, 0);
+	}
 	atomic_store(&st->inflight_peak, atomic_load(&st->inflight));
 	for (int i = 0; i < BLK_LAT_BUCKETS; i++)
 		atomic_store(&st->lat[i], 0);
@@ -153,11 +165,13 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "max_reply %u\n", t.max_reply);
 	put(b, "readahead_kb %u\n", t.readahead_kb);
 	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");
+	put(b, "source_readahead_kb %u\n", t.source_readahead_kb);
 	put(b, "rate_limit %llu\n", (unsigned long long)t.rate_limit);
 	put(b, "pause %u\n", t.pause);
 	put(b, "log_level %s\n", blk_log_level_name(t.log_level));
 	put(b, "max_background %u\n", t.max_background);
 	put(b, "congestion_threshold %u\n", t.congestion_threshold);
+	put(b, "cache_mb %u\n", t.cache_mb);
 	put(b, "last_error %s\n", last_error);
 }
 
@@ -169,9 +183,14 @@ static void render_counters(struct blk_ctx *ctx, struct sbuf *b,
 	for (int i = 0; i < BLK_FB_NR; i++)
 		put(b, "fallback.%s %llu\n", blk_fallback_name(i),
 		    (unsigned long long)s->fallback[i]);
+	put(b, "decoded_bytes %llu\n", (unsigned long long)s->decoded_bytes);
+	put(b, "cache_hits %llu\n", (unsigned long long)s->cache_hits);
+	put(b, "cache_misses %llu\n", (unsigned long long)s->cache_misses);
 	put(b, "inflight %lld\n", (long long)s->inflight);
 	put(b, "inflight_peak %lld\n", (long long)s->inflight_peak);
 	put(b, "parked %u\n", blk_throttle_parked(ctx->throttle));
+	put(b, "ra_bytes %llu\n", (unsigned long long)s->ra_bytes);
+	put(b, "ra_hits %llu\n", (unsigned long long)s->ra_hits);
 	put(b, "zeroed_bytes %llu\n",
 	    (unsigned long long)ld(&st->zeroed_bytes));
 	put(b, "lat_p50_us %llu\n", (unsigned long long)

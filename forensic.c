@@ -14,6 +14,7 @@
 #include "ctx.h"
 #include "forensic.h"
 #include "hash.h"
+#include "image_info.h"
 #include "log.h"
 #include "progress.h"
 #include "util.h"
@@ -21,8 +22,8 @@
 /* --verify, --audit, --set-ro: everything before the mount appears. */
 int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 {
-	char got[128] = "", opts[2048] = "", esc[4096];
-	char src_esc[1024], mnt_esc[1024];
+	char got[256] = "", opts[2048] = "", esc[4096], want[256];
+	char src_esc[1024], mnt_esc[1024], *container;
 	size_t used = 0;
 
 	if (cfg->verify) {
@@ -30,9 +31,14 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 
 		if (res < 0)
 			return EXIT_FAILURE;
+		if (!blk_image_stored_spec(&ctx->src, want, sizeof(want)) ||
+		    strcmp(cfg->verify, "stored"))
+			snprintf(want, sizeof(want), "%s", cfg->verify);
 		if (res > 0) {
-			blk_err("%s: hash mismatch: expected %s, found %s; not mounting",
-				ctx->src.path, cfg->verify, got);
+			blk_err("%s: hash mismatch: expected %s%s, found %s; not mounting",
+				ctx->src.path, want,
+				strcmp(cfg->verify, "stored") ? "" :
+				" (stored in the container)", got);
 			return BLK_EXIT_VERIFY;
 		}
 		blk_notice("%s: verified %s", ctx->src.path, got);
@@ -50,13 +56,15 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 		blk_json_escape(esc, sizeof(esc), opts);
 		blk_json_escape(src_esc, sizeof(src_esc), ctx->src.path);
 		blk_json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
+		container = blk_image_json_string(&ctx->src);
 		blk_audit_record(ctx->audit, "start",
-			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\"",
+			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
 			BLKFUSE_VERSION, blk_audit_session(ctx->audit),
 			(int)getpid(), src_esc,
 			(unsigned long long)ctx->src.size, ctx->src.sector_size,
 			ctx->src.opened, ctx->layout.pttype, got,
-			mnt_esc, esc);
+			mnt_esc, esc, container ? container : "\"format\":\"?\"");
+		free(container);
 		blk_audit_flush(ctx->audit);
 	}
 	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
@@ -111,7 +119,7 @@ static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg
 int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 		      int ret)
 {
-	char got[128] = "";
+	char got[256] = "";
 	int res = 0;
 
 	blk_source_restore_ro();

@@ -16,6 +16,8 @@
 #include "layout.h"
 #include "log.h"
 #include "util.h"
+#include "image_info.h"
+#include "probe_mount.h"
 
 #define EXIT_READ	2	/* documented in usage() */
 #define KNOWN_ALGOS "sha256, sha1, md5"
@@ -306,11 +308,12 @@ static int run(const struct hash_args *a)
 	struct blk_source src;
 	unsigned int nr = 0;
 	int ret = EXIT_FAILURE, res;
+	char stored[256];
 
 	if (blk_source_open(&src, a->source, a->sector_size) != 0)
 		return EXIT_FAILURE;
 	/* 'disk' alone needs no table, nor warnings about one */
-	if (a->need_table && blk_layout_probe(&src, &lo) != 0)
+	if (a->need_table && blk_probe_layout(&src, &lo) != 0)
 		goto out_close_source;
 	r = calloc(a->nnames, sizeof(*r));
 	if (!r) {
@@ -325,6 +328,9 @@ static int run(const struct hash_args *a)
 		ret = EXIT_READ;
 	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)
 		ret = EXIT_SUCCESS;
+	if (res == 0 && blk_image_stored_spec(&src, stored, sizeof(stored)))
+		fprintf(stderr, "blkfuse: %s: stored in the container: %s\n",
+			src.given, stored);	/* stdout stays sha256sum -c input */
 
 out_free_ranges:
 	free(r);

@@ -33,12 +33,14 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--verify=%s", verify, 0),
 	BLK_OPT("--verify-after", verify_after, 1),
 	BLK_OPT("--on-error=%s", on_error, 0),
+	BLK_OPT("--format=%s", format, 0),
 	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
 	BLK_OPT("max_reply=%u", max_reply, 0),
 	BLK_OPT("max_threads=%u", threads, 0),
 	BLK_OPT("pipe_size=%u", pipe_size, 0),
+	BLK_OPT("source_readahead_kb=%u", source_ra_kb, 0),
 	BLK_OPT("nosplice", nosplice, 1),
 	BLK_OPT("notify_pipe=%s", notify_pipe, 0),
 	BLK_OPT("--ctl=%s", ctl, 0),
@@ -163,6 +165,10 @@ static void usage_forensic(FILE *out)
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
 "     --no-free            hide free/ (unallocated space); also -o nofree\n"
+"     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
+"                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
+"                          build reads); --verify stored checks the hashes\n"
+"                          an E01 or AFF holds\n"
 "\n"
 "Control:\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
@@ -192,6 +198,9 @@ static void usage_mount_options(FILE *out)
 "                          default) or replies are copied, not spliced\n"
 " pipe_size=BYTES          pipe size per worker (default: just enough for\n"
 "                          max_reply)\n"
+" source_readahead_kb=N    blkfuse's own readahead on the source for each\n"
+"                          sequential reader of a file, up to N KiB ahead\n"
+"                          (default %u; 0: off)\n"
 " nosplice                 start with splice off (pread + copy)\n"
 " nofree                   as --no-free\n"
 " sector_size=N            as --sector-size\n"
@@ -212,6 +221,7 @@ static void usage_mount_options(FILE *out)
 " splice=0|1               splice replies (1) or pread + copy (0)\n"
 " pipe_size=BYTES          per-worker pipe size (0: just enough for max_reply)\n"
 " readahead_kb=N           the mount's readahead (its bdi read_ahead_kb)\n"
+" source_readahead_kb=N    blkfuse's readahead on the source (0: off)\n"
 " source_io=buffered|direct  read the source through the page cache or with\n"
 "                          O_DIRECT (no second cached copy; aligned reads only)\n"
 " rate_limit=BYTES/S       cap on all readers together (0: none; k/m/g ok)\n"
@@ -241,7 +251,7 @@ static void usage_mount_options(FILE *out)
 " blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
 " fusermount3 -u /mnt/ev\n"
 "\n",
-		DEFAULT_THREADS, DEFAULT_MAX_REPLY);
+		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_SOURCE_RA_KB);
 }
 
 /*
@@ -382,6 +392,14 @@ static int usage_error(const char *fmt, const char *what)
 	return EXIT_FAILURE;
 }
 
+static bool blk_format_valid(const char *f)
+{
+	for (const char *const *w = blk_image_formats; *w; w++)
+		if (!strcmp(*w, f))
+			return true;
+	return false;
+}
+
 static int check_cfg(const struct blk_cfg *cfg)
 {
 	unsigned int ss = cfg->sector_size;
@@ -406,6 +424,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->max_reply % 4096 || cfg->max_reply < 4096 ||
 	    cfg->max_reply > 1024 * 1024)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
+	if (cfg->source_ra_kb > 1048576)
+		return usage_error("%s", "source_readahead_kb must be 0..1048576");
 	if (cfg->threads < 1 || cfg->threads > 64)
 		return usage_error("%s", "max_threads must be from 1 to 64");
 	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&
@@ -414,8 +434,12 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->on_error && strcmp(cfg->on_error, "eio") &&
 	    strcmp(cfg->on_error, "zero"))
 		return usage_error("%s", "--on-error must be eio or zero");
-	if (cfg->verify && !strchr(cfg->verify, ':'))
-		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0...");
+	if (cfg->verify && !strchr(cfg->verify, ':') &&
+	    strcmp(cfg->verify, "stored"))
+		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0..., or 'stored'");
+	if (cfg->format && !blk_format_valid(cfg->format))
+		return usage_error("--format must be auto, raw, ewf, split, aff, qcow2, vmdk, vhd or vhdx, not %s",
+				   cfg->format);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
@@ -449,7 +473,7 @@ static int getopt_error(int c, char *argv[])
 /* --list [-J] [-o COLS] [-b] [-n] [-r] [-P] [--sector-size N] SOURCE */
 static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 {
-	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO };
+	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT };
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
@@ -461,6 +485,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		{ "sector-size", required_argument, NULL, OPT_SS },
 		{ "exclusive", no_argument, NULL, OPT_EXCL },
 		{ "set-ro", no_argument, NULL, OPT_SETRO },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -480,6 +505,10 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		case 'P': cfg->pairs = 1; break;
 		case OPT_EXCL: cfg->exclusive = 1; break;
 		case OPT_SETRO: cfg->set_ro = 1; break;
+		case OPT_FORMAT:
+			free(cfg->format);
+			cfg->format = strdup(optarg);
+			break;
 		case OPT_SS:
 			cfg->sector_size = strtoul(optarg, &end, 10);
 			if (*end || !cfg->sector_size)
@@ -516,8 +545,11 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		return EXIT_SUCCESS;
 	}
 	if (cfg->fuse.show_version) {
-		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\n",
-		       BLKFUSE_VERSION, fuse_pkgversion());
+		char fmts[256];
+
+		blk_image_built_formats(fmts, sizeof(fmts));
+		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\n",
+		       BLKFUSE_VERSION, fuse_pkgversion(), fmts);
 		return EXIT_SUCCESS;
 	}
 	if (check_cfg(cfg) != 0)
@@ -534,6 +566,7 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->audit);
 	free(cfg->verify);
 	free(cfg->on_error);
+	free(cfg->format);
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->notify_pipe);

@@ -20,16 +20,19 @@
 #include "ctx.h"
 #include "log.h"
 #include "read_path.h"
+#include "readahead.h"
 #include "throttle.h"
 #include "util.h"
 
 #define PAGE 4096u
+#define MAX_PIECES 8	/* segment files one spliced reply may span */
 
-/* How a read goes out; decided in one place from the tunables. */
+/* How a read goes out; decided in one place from options and tunables. */
 struct read_policy {
 	int fd;			/* buffered, or O_DIRECT when aligned */
 	bool splice;
 	enum blk_fallback why;	/* when !splice */
+	bool zero_on_error;	/* --on-error=zero */
 };
 
 /*
@@ -44,8 +47,21 @@ static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
 	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
 	int fd_direct = atomic_load_explicit(&src->fd_direct,
 					     memory_order_acquire);
-	struct read_policy p = { .fd = src->fd, .splice = true };
+	struct read_policy p = {
+		.fd = src->fd, .splice = true,
+		.zero_on_error = ctx->on_error_zero,
+	};
 
+	if (src->img) {		/* its own files; no O_DIRECT descriptors */
+		if (!src->img->ops->map)
+			p.splice = false, p.why = BLK_FB_DECODE;
+		else if (!atomic_load_explicit(&ctx->tun.splice,
+					       memory_order_relaxed))
+			p.splice = false, p.why = BLK_FB_SPLICE_OFF;
+		else if (len < BLK_SPLICE_MIN)
+			p.splice = false, p.why = BLK_FB_SMALL;
+		return p;
+	}
 	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
 	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
 		p.fd = fd_direct;
@@ -67,26 +83,40 @@ static void audit_read(struct blk_ctx *ctx, const struct blk_read *rd,
 		     ret, err, &who);
 }
 
-/* The one place a finished READ is counted and audited. */
+/*
+ * The bytes of a reply, counted before it goes out (sign +1), so that a
+ * reader who has them finds them counted; taken back (sign -1) when the
+ * reply could not be sent that way after all.
+ */
+static void count_reply(struct blk_ctx *ctx, const struct blk_read *rd,
+			size_t bytes, bool spliced, int sign)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes;
+	uint64_t one = sign > 0 ? 1 : -1ull;
+
+	blk_count(&rd->node->reads, one);
+	if (!rd->len)
+		return;	/* at or past EOF: neither spliced nor copied */
+	blk_count(&st->read_bytes, n);
+	blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, n);
+	blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, one);
+	blk_count(&rd->node->bytes, n);
+}
+
+/* The one place a finished READ is audited and its latency counted. */
 static void read_done(struct blk_ctx *ctx, const struct blk_read *rd,
-		      size_t sent, bool spliced, int err)
+		      size_t sent, int err)
 {
 	struct blk_stats *st = &ctx->stats;
 	uint64_t us = (blk_mono_ns() - rd->arrived_ns) / 1000;
 	unsigned int bucket = 0;
 
 	atomic_fetch_sub(&st->inflight, 1);
-	blk_count(&rd->node->reads, 1);
-	if (err) {
-		blk_count_error(st, err);
-	} else if (rd->len) {
+	if (!err && rd->len) {
 		while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
 			bucket++;
 		blk_count(&st->lat[bucket], 1);
-		blk_count(&st->read_bytes, sent);
-		blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, sent);
-		blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, 1);
-		blk_count(&rd->node->bytes, sent);
 	}
 	if (ctx->audit)
 		audit_read(ctx, rd, err ? -1 : (int64_t)sent, err);
@@ -120,12 +150,16 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 void blk_read_fail(struct blk_ctx *ctx, int fuse_fd, const struct blk_read *rd,
 		   int err)
 {
-	int res = blk_wire_reply_err(fuse_fd, rd->unique, err);
+	int res;
 
+	/* before the reader can look */
+	blk_count_error(&ctx->stats, err);
+	blk_count(&rd->node->reads, 1);
+	res = blk_wire_reply_err(fuse_fd, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-res));
-	read_done(ctx, rd, 0, false, err);
+	read_done(ctx, rd, 0, err);
 }
 
 /*
@@ -155,8 +189,12 @@ static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
 {
 	unsigned int ssz = ctx->src.sector_size;
 	int fd = atomic_load(&ctx->src.fd_direct);
+	uint64_t bad;
 	ssize_t n;
 
+	if (ctx->src.img)	/* decoded afresh: a cached block may hold more */
+		return blk_source_pread_uncached(&ctx->src, bounce, ssz, sec,
+						 &bad);
 	do
 		n = pread(fd >= 0 ? fd : ctx->src.fd, bounce, ssz, sec);
 	while (n < 0 && errno == EINTR);
@@ -173,7 +211,8 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 	int bad_err = 0;
 	void *bounce;
 
-	blk_source_open_direct(&ctx->src);	/* best effort: else buffered */
+	if (!ctx->src.img)
+		blk_source_open_direct(&ctx->src);	/* best effort */
 	if (posix_memalign(&bounce, PAGE, ssz > PAGE ? ssz : PAGE)) {
 		memset(buf, 0, len);
 		log_zeroed(ctx, rd, pos, len, ENOMEM);
@@ -212,9 +251,41 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 	free(bounce);
 }
 
+/* A container's corrupt chunk: said and audited at its media offset,
+ * which is also its offset in 'disk'. */
+static void log_corrupt(struct blk_ctx *ctx, const struct blk_read *rd,
+			uint64_t bad, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+
+	blk_warn("%s: %s: %s in the chunk at media offset %llu",
+		 ctx->src.given, rd->node->name, strerror(err),
+		 (unsigned long long)bad);
+	blk_audit_io(ctx->audit, NULL, "corrupt", "disk", bad, 0, 0, err,
+		     &who);
+}
+
+/* One pread, or the container's media: bytes, or -errno. */
+static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
+			 int fd, void *buf, size_t len, uint64_t pos)
+{
+	uint64_t bad;
+	ssize_t n;
+
+	if (!ctx->src.img) {
+		n = pread(fd, buf, len, pos);
+		return n < 0 ? -errno : n;
+	}
+	n = blk_source_pread(&ctx->src, buf, len, pos, &bad);
+	if (n < 0 && n != -ENOMEM)
+		log_corrupt(ctx, rd, bad, -n);
+	return n;
+}
+
 /* pread the range into the wire's buffer: bytes read, or -errno. */
-static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w, int fd,
-			 const struct blk_read *rd, uint64_t pos)
+static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
+			 const struct read_policy *p, const struct blk_read *rd,
+			 uint64_t pos)
 {
 	char *buf = blk_wire_buffer(w, rd->len);
 	size_t got = 0;
@@ -223,21 +294,65 @@ static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w, int fd,
 	if (!buf)
 		return -ENOMEM;
 	while (got < rd->len) {
-		n = pread(fd, buf + got, rd->len - got, pos + got);
-		if (n < 0 && errno == EINTR)
+		n = read_some(ctx, rd, p->fd, buf + got, rd->len - got,
+			      pos + got);
+		if (n == -EINTR)
 			continue;
-		if (n < 0 && ctx->on_error_zero) {
+		if (n < 0 && p->zero_on_error) {
 			read_zeroing(ctx, rd, buf + got, pos + got,
 				     rd->len - got);
 			return rd->len;
 		}
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;	/* the source shrank: a short reply is the truth */
+			return n;
+		if (n == 0) {
+			/* The file's size is a promise: an end before it is an
+			 * error (a device that went away reads as empty). */
+			blk_warn("%s: the source ends at byte %llu, inside the file; it shrank or went away",
+				 rd->node->name, (unsigned long long)(pos + got));
+			return -EIO;
+		}
 		got += n;
 	}
 	return got;
+}
+
+/* The pieces of a raw-in-file container's range: how many, or 0 when
+ * more than MAX_PIECES segment files (or an error) are in the way. */
+static unsigned int map_pieces(const struct blk_source *src, uint64_t pos,
+			       size_t len, struct blk_wire_piece *pc)
+{
+	unsigned int n = 0;
+
+	while (len) {
+		struct blk_extent e;
+
+		if (n == MAX_PIECES || src->img->ops->map(src->img, pos, &e))
+			return 0;
+		if (e.len > len)
+			e.len = len;
+		pc[n++] = (struct blk_wire_piece){ e.fd, e.off, e.len };
+		pos += e.len, len -= e.len;
+	}
+	return n;
+}
+
+static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
+			struct read_policy *p, const struct blk_read *rd,
+			uint64_t pos)
+{
+	struct blk_wire_piece pc[MAX_PIECES];
+	unsigned int n;
+
+	if (!ctx->src.img)
+		return blk_wire_reply_splice(w, p->fd, rd->unique, pos, rd->len,
+					     &p->why);
+	n = map_pieces(&ctx->src, pos, rd->len, pc);
+	if (!n) {
+		p->why = BLK_FB_SEGMENTS;
+		return -EAGAIN;
+	}
+	return blk_wire_reply_splicev(w, pc, n, rd->unique, &p->why);
 }
 
 void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
@@ -250,16 +365,20 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 
 	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
 						   memory_order_relaxed));
+	/* O_DIRECT has no cache to fill; a container's reads are its own */
+	if (p.fd == ctx->src.fd && !ctx->src.img)
+		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
 	if (rd->len && p.splice) {
-		if (blk_wire_reply_splice(w, p.fd, rd->unique, pos, rd->len,
-					  &p.why) == 0) {
-			read_done(ctx, rd, rd->len, true, 0);
+		count_reply(ctx, rd, rd->len, true, 1);
+		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
+			read_done(ctx, rd, rd->len, 0);
 			return;
 		}
+		count_reply(ctx, rd, rd->len, true, -1);
 	}
 	if (rd->len)
 		blk_count(&ctx->stats.fallback[p.why], 1);
-	got = rd->len ? read_copy(ctx, w, p.fd, rd, pos) : 0;
+	got = rd->len ? read_copy(ctx, w, &p, rd, pos) : 0;
 	if (got < 0) {
 		blk_warn("%s: read of %u bytes at source offset %llu: %s",
 			 rd->node->name, rd->len, (unsigned long long)pos,
@@ -267,14 +386,16 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		blk_read_fail(ctx, w->fuse_fd, rd, -got);
 		return;
 	}
+	count_reply(ctx, rd, got, false, 1);
 	err = blk_wire_reply_buffer(w, rd->unique, got);
 	if (err) {
 		/* A reply the kernel refused leaves the reader waiting
 		 * forever: answer with an error instead. */
 		blk_warn("reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-err));
+		count_reply(ctx, rd, got, false, -1);
 		blk_read_fail(ctx, w->fuse_fd, rd, EIO);
 		return;
 	}
-	read_done(ctx, rd, got, false, 0);
+	read_done(ctx, rd, got, 0);
 }

@@ -43,6 +43,8 @@ const char *blk_fallback_name(enum blk_fallback fb)
 		[BLK_FB_PIPE_ERROR] = "pipe_error",
 		[BLK_FB_SOURCE] = "source",
 		[BLK_FB_FUSE_WRITE] = "fuse_write",
+		[BLK_FB_DECODE] = "decode",
+		[BLK_FB_SEGMENTS] = "segments",
 	};
 
 	return fb < BLK_FB_NR ? names[fb] : "?";
@@ -181,16 +183,33 @@ static int splice_source(struct blk_wire *w, int src_fd, uint64_t pos,
 int blk_wire_reply_splice(struct blk_wire *w, int src_fd, uint64_t unique,
 			  uint64_t pos, size_t len, enum blk_fallback *why)
 {
-	struct fuse_out_header out = {
-		.len = sizeof(out) + len, .unique = unique,
-	};
+	struct blk_wire_piece one = { src_fd, pos, len };
+
+	return blk_wire_reply_splicev(w, &one, 1, unique, why);
+}
+
+/*
+ * Several pieces (a read across segment files) behind one header: the
+ * kernel gets one reply.  Each piece takes its own pages in the pipe.
+ */
+int blk_wire_reply_splicev(struct blk_wire *w, const struct blk_wire_piece *pc,
+			   unsigned int npc, uint64_t unique,
+			   enum blk_fallback *why)
+{
+	struct fuse_out_header out = { .len = sizeof(out), .unique = unique };
+	size_t need = 0;
 	ssize_t n;
+
+	for (unsigned int i = 0; i < npc; i++) {
+		out.len += pc[i].len;
+		need += pipe_need(pc[i].pos, pc[i].len) - PAGE;
+	}
 
 	if (w->pipe_rd < 0 && pipe_open(w) < 0) {
 		*why = BLK_FB_PIPE_ERROR;
 		return -EAGAIN;
 	}
-	if (pipe_need(pos, len) > w->pipe_bytes) {
+	if (need + PAGE > w->pipe_bytes) {
 		*why = BLK_FB_PIPE_LIMIT;
 		return -EAGAIN;
 	}
@@ -198,11 +217,12 @@ int blk_wire_reply_splice(struct blk_wire *w, int src_fd, uint64_t unique,
 		*why = BLK_FB_PIPE_ERROR;
 		goto out_reset;
 	}
-	if (splice_source(w, src_fd, pos, len) != 0) {
-		/* EOF (source shrank) or an error: the copy path will say. */
-		*why = BLK_FB_SOURCE;
-		goto out_reset;
-	}
+	for (unsigned int i = 0; i < npc; i++)
+		if (splice_source(w, pc[i].fd, pc[i].pos, pc[i].len) != 0) {
+			/* EOF (source shrank) or an error: the copy path says. */
+			*why = BLK_FB_SOURCE;
+			goto out_reset;
+		}
 	n = splice(w->pipe_rd, NULL, w->fuse_fd, NULL, out.len, 0);
 	if (n == (ssize_t)out.len)
 		return 0;

@@ -9,7 +9,8 @@
  * in order, when they are due.
  *
  * rate_limit is a virtual clock shared by all readers: a read going out
- * books bytes/limit seconds after the previous booking.  The next read's
+ * books bytes/limit seconds after the previous booking (a reader idle for
+ * a while may catch up on at most 50 ms of it).  The next read's
  * slot is computed when it is at the head of the queue, from the limit in
  * force then, so a new limit (or 0) applies to reads already waiting, and
  * a new limit starts a new schedule from now.
@@ -30,6 +31,8 @@
 
 /* INTERRUPTs that arrived while their READ was not parked (yet). */
 #define EARLY_INTERRUPTS 64
+/* The burst a late or idle reader may catch up on, at the limit. */
+#define IDLE_CREDIT_NS (50 * 1000 * 1000ull)
 /* How often parked reads are checked for a requester killed meanwhile. */
 #define KILL_CHECK_NS (200 * 1000 * 1000ull)
 
@@ -117,8 +120,12 @@ static bool book(struct blk_throttle *thr, uint64_t bytes, uint64_t now,
 
 	if (!rate)
 		return true;
-	/* An idle spell earns no credit beyond the current instant. */
-	*slot = thr->next_ns > now ? thr->next_ns : now;
+	/*
+	 * The schedule holds across late wake-ups (a slot a little in the
+	 * past is still the slot); an idle spell earns no more than
+	 * IDLE_CREDIT_NS of credit.
+	 */
+	*slot = thr->next_ns + IDLE_CREDIT_NS < now ? now : thr->next_ns;
 	if (*slot > now)
 		return false;
 	thr->next_ns = *slot + bytes * 1000000000ull / rate;

@@ -20,12 +20,18 @@ static void copy_value(blkid_probe pr, const char *name, char *dst, size_t len)
 void blk_probe_fs(const struct blk_source *src, uint64_t start, uint64_t size,
 		  struct blk_fs *fs)
 {
-	blkid_probe pr = blkid_new_probe();
+	/* a container: its decoded media, not the file */
+	int fd = src->img ? src->probe_fd : src->fd;
+	uint64_t off = src->img ? src->probe_off : 0;
+	blkid_probe pr;
 
 	memset(fs, 0, sizeof(*fs));
+	if (fd < 0)
+		return;
+	pr = blkid_new_probe();
 	if (!pr)
 		return;	/* no memory: no alias links, nothing worse */
-	if (blkid_probe_set_device(pr, src->fd, start, size) == 0) {
+	if (blkid_probe_set_device(pr, fd, off + start, size) == 0) {
 		blkid_probe_enable_partitions(pr, 0);
 		blkid_probe_enable_superblocks(pr, 1);
 		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID |

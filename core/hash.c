@@ -79,20 +79,23 @@ void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo)
 /* ---- reading ------------------------------------------------------------ */
 
 /* 0, or -1 with *at where reading stopped and errno (0: end of file). */
-static int read_full(int fd, unsigned char *buf, size_t len, uint64_t off,
-		     uint64_t *at)
+static int read_full(const struct blk_source *src, unsigned char *buf,
+		     size_t len, uint64_t off, uint64_t *at)
 {
 	size_t done = 0;
+	uint64_t bad;
 
 	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, off + done);
+		ssize_t n = blk_source_pread(src, buf + done, len - done,
+					     off + done, &bad);
 
-		if (n < 0 && errno == EINTR)
+		if (n == -EINTR)
 			continue;
 		if (n <= 0) {
-			if (n == 0)
-				errno = 0;
-			*at = off + done;
+			errno = -n;
+			/* a container's failing chunk may start before off */
+			*at = n < 0 && src->img && bad > off + done ? bad :
+								      off + done;
 			return -1;
 		}
 		done += n;
@@ -110,13 +113,13 @@ static int read_chunk(const struct blk_source *src, unsigned char *buf,
 {
 	size_t ssz = src->sector_size, from;
 
-	if (read_full(src->fd, buf, len, off, at) == 0)
+	if (read_full(src, buf, len, off, at) == 0)
 		return 0;
 	if (errno == 0)
 		return -1;
 	from = *at - off;
 	for (size_t o = from - from % ssz; o < len; o += ssz)
-		if (read_full(src->fd, buf + o, len - o < ssz ? len - o : ssz,
+		if (read_full(src, buf + o, len - o < ssz ? len - o : ssz,
 			      off + o, at) != 0)
 			return -1;
 	return 0;
@@ -503,6 +506,45 @@ static int unhex(unsigned char c)
 	return isdigit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* --verify stored: every hash the container holds, in one pass. */
+static int verify_stored(const struct blk_source *src, char *got,
+			 size_t gotlen)
+{
+	struct blk_hash_range r = { .name = "disk", .size = src->size };
+	const char *want[BLK_HASH_NR] = { 0 };
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+	unsigned int mask = 0;
+	size_t used = 0;
+	int err, differ = 0;
+
+	if (src->img) {
+		want[BLK_HASH_MD5] = src->img->md5;
+		want[BLK_HASH_SHA1] = src->img->sha1;
+		want[BLK_HASH_SHA256] = src->img->sha256;
+	}
+	for (int a = 0; a < BLK_HASH_NR; a++)
+		if (want[a] && want[a][0])
+			mask |= 1u << a;
+	if (!mask) {
+		blk_err("%s: --verify stored: the source holds no stored hash (only an E01 or AFF image does)",
+			src->given);
+		return -EINVAL;
+	}
+	err = blk_hash_ranges(src, &r, 1, mask, isatty(STDERR_FILENO));
+	if (err)
+		return err;
+	for (int a = BLK_HASH_NR - 1; a >= 0; a--) {	/* md5 sha1 sha256 */
+		if (!(mask & 1u << a))
+			continue;
+		blk_hash_hex(hex, r.md[a], a);
+		differ |= strcmp(hex, want[a]) != 0;
+		if (got && used < gotlen)
+			used += snprintf(got + used, gotlen - used, "%s%s:%s",
+					 used ? " " : "", algos[a].name, hex);
+	}
+	return differ;
+}
+
 int blk_hash_verify(const struct blk_source *src, const char *spec,
 		    char *got, size_t gotlen)
 {
@@ -515,6 +557,8 @@ int blk_hash_verify(const struct blk_source *src, const char *spec,
 
 	if (got && gotlen)
 		got[0] = '\0';
+	if (!strcmp(spec, "stored"))
+		return verify_stored(src, got, gotlen);
 	if (!colon || colon == spec || colon - spec >= (int)sizeof(name)) {
 		blk_err("%s: expected ALGO:HEX, ALGO one of %s", spec,
 			KNOWN_ALGOS);

@@ -56,7 +56,8 @@ int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
 		    unsigned int n, unsigned int algos, bool progress);
 
 /*
- * The whole source against spec "ALGO:HEX" (hex in any case).  got, if
+ * The whole source against spec "ALGO:HEX" (hex in any case), or "stored":
+ * against every hash the container stores (got: "md5:HEX sha256:HEX").  got, if
  * gotlen > 0, receives "algo:hex" as computed (truncated to fit; "" on
  * error).  0 on match, 1 on mismatch, -errno on error (message printed).
  */

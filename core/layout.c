@@ -133,6 +133,17 @@ static void fill_part(struct blk_part *p, blkid_partition par,
 	fit_to_source(p, src);
 }
 
+/* What libblkid reads: the source, or a container's decoded media. */
+static int probe_fd(const struct blk_source *src)
+{
+	return src->img ? src->probe_fd : src->fd;
+}
+
+static uint64_t probe_off(const struct blk_source *src)
+{
+	return src->img ? src->probe_off : 0;
+}
+
 /* The file system inside a partition, for by-uuid/ and by-label/. */
 static void probe_fs(const struct blk_source *src, struct blk_part *p)
 {
@@ -161,7 +172,9 @@ static blkid_probe new_table_probe(const struct blk_source *src)
 		blk_err("%s: cannot allocate a libblkid probe", src->given);
 		return NULL;
 	}
-	if (blkid_probe_set_device(pr, src->fd, 0, 0) != 0 ||
+	/* A container: its media, not the file (a fixed VHD's footer) */
+	if (blkid_probe_set_device(pr, probe_fd(src), probe_off(src),
+				   src->img ? src->size : 0) != 0 ||
 	    blkid_probe_set_sectorsize(pr, src->sector_size) != 0) {
 		blk_err("%s: libblkid cannot use this source", src->given);
 		blkid_free_probe(pr);
@@ -231,6 +244,11 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 	int err = 0;
 
 	memset(lo, 0, sizeof(*lo));
+	if (probe_fd(src) < 0) {
+		blk_err("%s: no descriptor on the decoded media to find the partitions with",
+			src->given);
+		return -EIO;
+	}
 	pr = new_table_probe(src);
 	if (!pr)
 		return -EIO;

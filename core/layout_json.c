@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image_info.h"
 #include "layout.h"
 #include "util.h"
 
@@ -49,6 +50,8 @@ static void json_source(FILE *f, const struct blk_source *src,
 	fprintf(f, ",\n  \"source_kind\": \"%s\",\n",
 		src->is_blockdev ? "block" : "file");
 	member(f, "  ", "opened", src->opened);
+	fprintf(f, ",\n");
+	blk_image_json(f, src, "  ");
 	fprintf(f, ",\n  \"size\": %llu,\n  \"sector_size\": %u,\n  \"sector_size_from\": \"%s\",\n",
 		(unsigned long long)src->size, src->sector_size,
 		src->sector_size_from);

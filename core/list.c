@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image_info.h"
 #include "layout.h"
 #include "list.h"
 #include "log.h"
@@ -296,6 +297,7 @@ static void print_header(const struct blk_source *src,
 	       (unsigned long long)src->size,
 	       (unsigned long long)(src->size / ssz));
 	printf("Sector size: %u (%s)\n", ssz, src->sector_size_from);
+	blk_image_print_text(stdout, src);
 	printf("Table:       %s%s%s%s%s\n", lo->pttype[0] ? lo->pttype : "none",
 	       lo->ptuuid[0] ? ", id " : "", lo->ptuuid,
 	       note[0] ? ", " : "", note);

@@ -24,6 +24,8 @@ static int fail(struct blk_source *src, const char *path, int err,
 	if (src->fd >= 0)
 		close(src->fd);
 	src->fd = -1;
+	blk_image_close(src->img);
+	src->img = NULL;
 	return -err;
 }
 
@@ -35,6 +37,9 @@ static void pick_sector_size(struct blk_source *src, unsigned int opt)
 	if (opt) {
 		src->sector_size = opt;
 		src->sector_size_from = "--sector-size";
+	} else if (src->img && blk_sector_size_valid(src->img->sector_size)) {
+		src->sector_size = src->img->sector_size;
+		src->sector_size_from = "container";
 	} else if (src->is_blockdev) {
 		if (ioctl(src->fd, BLKSSZGET, &ssz) < 0 || ssz < 512)
 			ssz = 512;
@@ -46,9 +51,39 @@ static void pick_sector_size(struct blk_source *src, unsigned int opt)
 	}
 }
 
+/* A container: its media size and format; where libblkid can read it. */
+static int open_image(struct blk_source *src, const char *path,
+		      const char *format)
+{
+	int err;
+
+	src->format = "raw";
+	src->probe_fd = src->fd;
+	if (src->is_blockdev && !strcmp(format, "auto"))
+		return 0;	/* a device is read as it is unless told */
+	err = blk_image_open(&src->img, path, src->fd, src->size, format);
+	if (err || !src->img)
+		return err;
+	src->format = src->img->ops->name;
+	src->size = src->img->size;
+	src->probe_fd = -1;
+	/* one raw segment: libblkid reads it directly */
+	if (src->img->ops->map && src->img->nseg == 1)
+		src->probe_fd = src->img->seg[0].fd;
+	return 0;
+}
+
 int blk_source_open(struct blk_source *src, const char *path,
 		    unsigned int sector_size_opt)
 {
+	return blk_source_open_as(src, path, sector_size_opt, "auto");
+}
+
+int blk_source_open_as(struct blk_source *src, const char *path,
+		       unsigned int sector_size_opt, const char *format)
+{
+	int err;
+
 	memset(src, 0, sizeof(*src));
 	src->fd_direct = -1;
 
@@ -75,6 +110,12 @@ int blk_source_open(struct blk_source *src, const char *path,
 		return fail(src, path, errno, NULL);
 	if (src->size == 0)
 		return fail(src, path, EINVAL, "empty source (0 bytes)");
+	err = open_image(src, path, format);
+	if (err) {
+		close(src->fd);
+		src->fd = -1;
+		return err;	/* printed */
+	}
 
 	pick_sector_size(src, sector_size_opt);
 	if (src->size % src->sector_size)
@@ -113,6 +154,41 @@ int blk_source_open_direct(struct blk_source *src)
 	return 0;
 }
 
+ssize_t blk_source_pread(const struct blk_source *src, void *buf, size_t len,
+			 uint64_t off, uint64_t *bad)
+{
+	ssize_t n;
+	int err;
+
+	*bad = off;
+	if (!src->img) {
+		n = pread(src->fd, buf, len, off);
+		return n < 0 ? -errno : n;
+	}
+	if (off >= src->size)
+		return 0;
+	if (len > src->size - off)
+		len = src->size - off;
+	err = blk_image_read(src->img, buf, len, off, bad);
+	return err ? err : (ssize_t)len;
+}
+
+ssize_t blk_source_pread_uncached(const struct blk_source *src, void *buf,
+				  size_t len, uint64_t off, uint64_t *bad)
+{
+	int err;
+
+	if (!src->img)
+		return blk_source_pread(src, buf, len, off, bad);
+	*bad = off;
+	if (off >= src->size)
+		return 0;
+	if (len > src->size - off)
+		len = src->size - off;
+	err = blk_image_read_uncached(src->img, buf, len, off, bad);
+	return err ? err : (ssize_t)len;
+}
+
 void blk_source_close(struct blk_source *src)
 {
 	int fd_direct = atomic_exchange(&src->fd_direct, -1);
@@ -123,6 +199,8 @@ void blk_source_close(struct blk_source *src)
 		close(src->fd);
 	free(src->path);
 	free(src->given);
+	blk_image_close(src->img);
+	src->img = NULL;
 	src->path = src->given = NULL;
 	src->fd = -1;
 }

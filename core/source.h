@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The source: a block device or a regular file holding a raw disk image,
- * opened O_RDONLY and never any other way.  source.c opens it; guard.c
- * adds the forensic claims on that same open file.
+ * The source: a block device or a regular file holding a raw disk image
+ * or an evidence container (image.h), opened O_RDONLY and never any other
+ * way.  source.c opens it; guard.c adds the forensic claims on that same
+ * open file (the first segment of a container).
  */
 #ifndef BLK_SOURCE_H
 #define BLK_SOURCE_H
@@ -11,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+
+#include "image.h"
 
 struct blk_source {
 	char *path;		/* absolute (realpath) */
@@ -23,11 +27,29 @@ struct blk_source {
 	const char *sector_size_from;	/* "BLKSSZGET", "--sector-size", "default" */
 	char opened[64];		/* how: "O_RDONLY", "O_RDONLY|O_EXCL", ... */
 	struct stat st;
+	/* An evidence container, NULL for a raw image or a device. */
+	struct blk_image *img;
+	const char *format;		/* "raw", "ewf", ... */
+	/* A container's media for libblkid: its one raw segment, or a
+	 * descriptor on the decoded media that the caller provides
+	 * (probe_mount.c); -1: none.  Without a container, fd is used. */
+	int probe_fd;
+	uint64_t probe_off;
 };
 
-/* 0, or -errno with one line printed naming path. */
+/* 0, or -errno with one line printed naming path.  format: a word of
+ * blk_image_formats ("auto": by content); blk_source_open is "auto". */
+int blk_source_open_as(struct blk_source *src, const char *path,
+		       unsigned int sector_size_opt, const char *format);
 int blk_source_open(struct blk_source *src, const char *path,
 		    unsigned int sector_size_opt);
+/* The media bytes at off: a count (short only at the end), or -errno
+ * with *bad the media offset that failed (a container's chunk). */
+ssize_t blk_source_pread(const struct blk_source *src, void *buf, size_t len,
+			 uint64_t off, uint64_t *bad);
+/* The same, bypassing a container's decode cache. */
+ssize_t blk_source_pread_uncached(const struct blk_source *src, void *buf,
+				  size_t len, uint64_t off, uint64_t *bad);
 /* A second, O_DIRECT descriptor on the same open file: 0 or -errno. */
 int blk_source_open_direct(struct blk_source *src);
 void blk_source_close(struct blk_source *src);

@@ -27,7 +27,10 @@ enum blkfuse_tunable_bit {
 	BLKFUSE_T_LOG_LEVEL = 1 << 6,
 	BLKFUSE_T_MAX_BACKGROUND = 1 << 7,
 	BLKFUSE_T_CONGESTION_THRESHOLD = 1 << 8,
+	BLKFUSE_T_SOURCE_READAHEAD_KB = 1 << 9,
+	BLKFUSE_T_CACHE_MB = 1 << 10,
 };
+#define BLKFUSE_T_ALL 0x7ffu
 
 struct blkfuse_tunables {
 	uint32_t version;		/* BLKFUSE_ABI_VERSION */
@@ -43,7 +46,9 @@ struct blkfuse_tunables {
 	uint32_t log_level;		/* syslog level, 3 (err) .. 7 (debug) */
 	uint32_t max_background;	/* fusectl */
 	uint32_t congestion_threshold;	/* fusectl */
-	uint64_t reserved[4];
+	uint32_t source_readahead_kb;	/* blkfuse's own, on the source; 0 = off */
+	uint32_t cache_mb;		/* decode cache per worker (containers) */
+	uint64_t reserved[3];
 };
 
 #define BLKFUSE_LAT_BUCKETS 32
@@ -71,7 +76,12 @@ struct blkfuse_stats {
 	uint64_t lat_us[BLKFUSE_LAT_BUCKETS];	/* bucket i: < 2^i us */
 	uint32_t threads;
 	uint32_t waiting;		/* requests queued in the kernel */
-	uint64_t reserved[8];
+	uint64_t ra_bytes;		/* source readahead asked for */
+	uint64_t ra_hits;		/* READs inside an advised range */
+	uint64_t decoded_bytes;		/* containers: bytes the library decoded */
+	uint64_t cache_hits;		/* decode cache, 64 KiB blocks */
+	uint64_t cache_misses;
+	uint64_t reserved[3];
 };
 
 #define BLKFUSE_IOC_GET_STATS	 _IOR('B', 1, struct blkfuse_stats)

@@ -11,6 +11,7 @@
 #define BLK_CTL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@ struct blk_ctl {
 	pthread_mutex_t lock;		/* serialises tunable writes */
 	char last_error[256];		/* under lock */
 	char conn_dev[32];		/* MAJ:MIN of the mount, for sysfs */
+	_Atomic bool abort_pending;	/* abort=1 written; reply not yet sent */
 };
 
 /* 0 or -ENOMEM. */
@@ -33,6 +35,8 @@ void blk_ctl_mounted(struct blk_ctx *ctx);
 
 /* A text write "key=value ...": all or nothing; 0 or -errno. */
 int blk_ctl_write(struct blk_ctx *ctx, const char *buf, size_t len);
+/* After replying to a write or ioctl: carry out an abort it asked for. */
+void blk_ctl_after_reply(struct blk_ctx *ctx);
 /* The ioctls of blkfuse_ioctl.h; 0 or -errno, *out_size bytes in out. */
 int blk_ctl_ioctl(struct blk_ctx *ctx, unsigned int cmd, const void *in,
 		  size_t in_size, void *out, size_t *out_size, bool on_mount);

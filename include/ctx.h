@@ -27,6 +27,7 @@ struct blk_opens;
 enum blk_verify_after_state {
 	BLK_VA_OFF, BLK_VA_PENDING, BLK_VA_RUNNING, BLK_VA_DONE,
 };
+struct blk_ra;
 
 struct blk_ctx {
 	struct blk_source src;
@@ -56,6 +57,7 @@ struct blk_ctx {
 	struct blk_ctl *ctl;		/* ctl.c */
 	struct blk_audit *audit;	/* audit.c, NULL without --audit */
 	struct blk_cuse *cuse;		/* cuse_ctl.c, NULL without CUSE */
+	struct blk_ra *ra;		/* readahead.c: a stream per node */
 };
 
 #endif /* BLK_CTX_H */

@@ -7,6 +7,7 @@
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
+#define DEFAULT_SOURCE_RA_KB 4096
 
 struct blk_cfg {
 	char *source;
@@ -18,6 +19,7 @@ struct blk_cfg {
 	unsigned int max_reply;
 	unsigned int threads;
 	unsigned int pipe_size;
+	unsigned int source_ra_kb;
 	int nosplice;
 	char *notify_pipe;
 	char *ctl;
@@ -34,6 +36,7 @@ struct blk_cfg {
 	char *verify;
 	int verify_after;
 	char *on_error;
+	char *format;			/* --format, NULL: auto */
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 	/* --list's own command line (list_opts in options.c) */
 	const char *columns;		/* -o/--output */

@@ -20,6 +20,8 @@ enum blk_fallback {
 	BLK_FB_PIPE_ERROR,	/* pipe creation or header write failed */
 	BLK_FB_SOURCE,		/* splice from the source failed or was short */
 	BLK_FB_FUSE_WRITE,	/* splice into /dev/fuse failed */
+	BLK_FB_DECODE,		/* a container's media is decoded, not in a file */
+	BLK_FB_SEGMENTS,	/* the read spans more segment files than fit */
 	BLK_FB_NR
 };
 
@@ -46,8 +48,8 @@ struct blk_stats {
 	_Atomic uint64_t lat[BLK_LAT_BUCKETS];	/* bucket i: < 2^i us */
 	_Atomic unsigned int threads;
 	_Atomic uint64_t zeroed_bytes;		/* --on-error=zero fills */
-	_Atomic uint64_t parked;		/* READs waiting in pause/rate_limit */
-	_Atomic uint64_t interrupted;		/* parked READs ended by INTERRUPT */
+	_Atomic uint64_t ra_bytes;		/* source readahead asked for */
+	_Atomic uint64_t ra_hits;		/* READs inside an advised range */
 };
 
 /* Tunables of the read path; pause and rate_limit belong to throttle.c. */
@@ -55,6 +57,7 @@ struct blk_tunables {
 	_Atomic bool splice;		/* off: pread + copy */
 	_Atomic uint32_t pipe_size;	/* bytes per worker pipe; 0 = as needed */
 	_Atomic bool source_direct;	/* read through the O_DIRECT fd */
+	_Atomic uint32_t source_ra_kb;	/* source readahead window; 0 = off */
 };
 
 static inline void blk_count(_Atomic uint64_t *c, uint64_t n)

@@ -68,6 +68,18 @@ int blk_wire_reply_err(int fuse_fd, uint64_t unique, int err);
 int blk_wire_reply_splice(struct blk_wire *w, int src_fd, uint64_t unique,
 			  uint64_t pos, size_t len, enum blk_fallback *why);
 
+/* A byte range of a file, one piece of a spliced reply. */
+struct blk_wire_piece {
+	int fd;
+	uint64_t pos;
+	size_t len;
+};
+
+/* The same from npc pieces of (possibly) different files, as one reply. */
+int blk_wire_reply_splicev(struct blk_wire *w, const struct blk_wire_piece *pc,
+			   unsigned int npc, uint64_t unique,
+			   enum blk_fallback *why);
+
 /* The copy buffer, at least len bytes (kept between replies); NULL: ENOMEM. */
 void *blk_wire_buffer(struct blk_wire *w, size_t len);
 /* A data reply of the first len bytes of the copy buffer.  0 or -errno. */

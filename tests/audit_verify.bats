@@ -13,17 +13,16 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
 	if [ -n "${SCRIPT_PID:-}" ]; then
 		! mountpoint -q "$MNT" || fusermount3 -u -z "$MNT"
 		kill "$SCRIPT_PID" 2>/dev/null || true
 		wait "$SCRIPT_PID" 2>/dev/null || true
 	fi
-	return 0
+	blkfuse_teardown
 }
 
 @test "release records carry the opener's pid, uid and full 15-character comm" {
@@ -61,6 +60,7 @@ teardown() {
 	[ -s "$log" ]
 	stop_blkfuse
 	run jq -r 'select(.ev == "start") | .session' "$log.1"
+	assert_success
 	local session=$output
 	[ ${#session} -eq 32 ]
 	run jq -c -s '.[0] | [.ev, .session, .source, .lines_before, .sha256_before]' "$log"

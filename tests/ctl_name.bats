@@ -13,7 +13,7 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 	# names of our own: other suites may run beside this one
 	NAME=t10-$$-$BATS_TEST_NUMBER
 }
@@ -23,7 +23,7 @@ teardown() {
 		kill "$STATS_PID" 2>/dev/null || true
 		wait "$STATS_PID" 2>/dev/null || true
 	fi
-	cleanup_daemon
+	blkfuse_teardown
 }
 
 poll() {

@@ -29,7 +29,6 @@ man_text() {
 	for o in $("$BLKFUSE" --help | sed -n '/^Mount options/,/^$/p' | grep -oE '^ [a-z_]+' ); do
 		grep -qw -- "$o" <<<"$text" || fail "-o $o is not in the man page"
 	done
-	run man --warnings -l "$MAN"
 	[ -z "$(man --warnings -l "$MAN" 2>&1 >/dev/null)" ]
 }
 
@@ -98,9 +97,10 @@ complete_line() {
 	local f
 	cd "$BATS_TEST_DIRNAME/.."
 	for f in $(grep -oE '`(contrib|tests|doc|bench|include|core)/[A-Za-z0-9_./@-]+`' README.md | tr -d '`' | sort -u); do
+		# a directory a run makes (git-ignored, named with its '/') is
+		# no promise of content; a file in one would be
+		[[ $f == */ ]] && git check-ignore -q "$f" && continue
 		f=${f%/}
-		# a place the README itself says is made locally and ignored
-		git check-ignore -q "$f/" && grep -F "$f" README.md | grep -q 'git-ignored' && continue
 		# a built helper (tests/faulty_fs) counts by its source
 		git ls-files --error-unmatch "$f" >/dev/null 2>&1 ||
 			git ls-files --error-unmatch "$f.c" >/dev/null 2>&1 ||

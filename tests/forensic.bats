@@ -18,24 +18,11 @@ setup_file() {
 }
 
 setup() {
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
-	LOOP= FAULTY_MNT= FSMNT=
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
-	[ -n "$FSMNT" ] && umount "$FSMNT" 2>/dev/null
-	if [ -n "$LOOP" ]; then
-		partx -d "$LOOP" 2>/dev/null
-		losetup -d "$LOOP"
-	fi
-	if [ -n "$FAULTY_MNT" ]; then
-		fusermount3 -u -z "$FAULTY_MNT" 2>/dev/null
-		kill "$FAULTY_PID" 2>/dev/null || true
-		wait "$FAULTY_PID" 2>/dev/null || true
-	fi
-	return 0
+	blkfuse_teardown
 }
 
 # mmls's Unallocated rows as "start_bytes size_bytes".
@@ -220,6 +207,7 @@ blkfuse_free() {
 }
 
 @test "--on-error=zero: unreadable sectors read as zeros, each logged and audited" {
+	EXPECTED_LOG='p5: Input/output error at source offset [0-9]+, 1024 bytes: filled with zeros'
 	local fmnt=$BATS_TEST_TMPDIR/faulty log=$BATS_TEST_TMPDIR/audit.jsonl
 	mkdir -p "$fmnt"
 	# p5 starts at 18 MiB; bytes 20 MiB .. 20 MiB + 1 KiB fail

@@ -17,18 +17,16 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
-	! mountpoint -q "$MNT" || fusermount3 -u -z "$MNT"
 	# a daemon left by a failed namespace script: by its command line
 	local pid
 	for pid in $(pgrep -f "blkfuse $IMG $MNT" || true); do
 		kill "$pid" 2>/dev/null || true
 	done
-	return 0
+	blkfuse_teardown
 }
 
 @test "make install DESTDIR= PREFIX=: binary, man page, completion, header" {
@@ -92,7 +90,7 @@ in_namespace() {
 
 @test "a mount point that is not empty: one warning" {
 	touch "$MNT/hidden-file"
-	DAEMON_LOG=$BATS_TEST_TMPDIR/daemon.log
+	EXPECTED_LOG='mount point is not empty'
 	start_blkfuse "$IMG" "$MNT"
 	assert_equal "$(grep -c 'mount point is not empty' "$DAEMON_LOG")" 1
 	[ ! -e "$MNT/hidden-file" ]

@@ -17,7 +17,7 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 	READERS=()
 	CONN=
 }
@@ -48,7 +48,7 @@ teardown() {
 	for p in ${LOOPS:-}; do
 		losetup -d "$p" 2>/dev/null || true
 	done
-	return 0
+	assert_clean_log "${EXPECTED_LOG:-}"
 }
 
 # ---- helpers ----------------------------------------------------------------
@@ -234,8 +234,9 @@ sigterm_stops() {
 	kill -TERM "$DAEMON_PID"
 	poll "$BOUND" gone "$DAEMON_PID" ||
 		fail "daemon still running ${BOUND}s after SIGTERM with readers waiting (issue 11 #2)"
-	run wait "$DAEMON_PID"
+	local pid=$DAEMON_PID
 	DAEMON_PID=
+	run wait "$pid"
 	assert_success
 	poll "$BOUND" all_gone "${READERS[@]}" || fail "readers still stuck ${BOUND}s after the daemon exited"
 }
@@ -344,9 +345,13 @@ as_nobody() {
 	LOOPS="$a $b"
 	# The exclusive reopen by path lands on B, as if A's node were replaced.
 	export LD_PRELOAD=$BATS_TEST_TMPDIR/swap_open.so SWAP_OPEN_FROM=$a SWAP_OPEN_TO=$b
+	# an ASan build wants its runtime first; the preload is the point here
+	local asan_options=${ASAN_OPTIONS-}
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 	local rc=0
 	start_blkfuse --exclusive "$a" "$MNT" || rc=$?
 	unset LD_PRELOAD SWAP_OPEN_FROM SWAP_OPEN_TO
+	ASAN_OPTIONS=$asan_options
 	if [ "$rc" -ne 0 ]; then
 		# refusing is right; it must say why
 		grep -q "$a" "$DAEMON_LOG"

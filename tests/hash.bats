@@ -2,18 +2,12 @@
 # blkfuse hash: every digest equals the digest of dd's copy of the exact
 # byte range that partx reports, and sha256sum -c reads what it prints.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-
-bats_require_minimum_version 1.5.0
-
-REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-BLKFUSE=${BLKFUSE:-$REPO/blkfuse}
+load helpers
 
 setup_file() {
 	export IMG=$BATS_FILE_TMPDIR/gpt.img
 	# 64 MiB: more 4 MiB chunks than blkfuse has buffers, so they are reused
-	head -c $((64 * 1024 * 1024)) /dev/urandom >"$IMG"
+	random_image "$IMG" 64
 	sfdisk -q "$IMG" <<-EOT
 	label: gpt
 
@@ -21,21 +15,15 @@ setup_file() {
 	size=27MiB, type=0657FD6D-A4AB-464C-90E6-3A6F5C8C2D47, name="swap"
 	size=21MiB, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name="data"
 	EOT
-	sha256sum "$IMG" >"$BATS_FILE_TMPDIR/img.sha256"
+	record_checksums "$IMG"
+}
+
+setup() {
+	blkfuse_setup
 }
 
 teardown() {
-	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
-		fusermount3 -u -z "$MNT"
-	fi
-	if [ -n "${PID:-}" ]; then
-		kill "$PID" 2>/dev/null
-		wait "$PID" 2>/dev/null
-	fi
-	if [ -n "${LOOP:-}" ]; then
-		losetup -d "$LOOP"
-	fi
-	return 0
+	blkfuse_teardown
 }
 
 # extract NAME [IMAGE [PARTX_OPTION...]]: the bytes of NAME (disk or pN),
@@ -155,23 +143,14 @@ digest() {
 
 @test "sha256sum -c accepts the output in a blkfuse mount of the image" {
 	[ -w /dev/fuse ] || skip "no /dev/fuse"
-	local fifo=$BATS_TEST_TMPDIR/notify r
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir "$MNT"
-	mkfifo "$fifo"
 	"$BLKFUSE" hash -a sha256,md5 "$IMG" disk p1 p2 p3 >"$BATS_TEST_TMPDIR/sums"
-	"$BLKFUSE" -f -o notify_pipe="$fifo" "$IMG" "$MNT" 2>/dev/null &
-	PID=$!
-	r=$(timeout 20 head -c1 "$fifo")
-	[ "$r" = s ]
+	start_blkfuse "$IMG" "$MNT"
 	cd "$MNT"
 	run sha256sum -c "$BATS_TEST_TMPDIR/sums"
 	assert_success
 	assert_output --partial "$(printf '%s: OK\n' disk p1 p2 p3)"
 	cd /
-	fusermount3 -u "$MNT"
-	wait "$PID"
-	PID=
+	stop_blkfuse
 }
 
 @test "an unknown partition: one line naming it, exit 1, nothing on stdout" {
@@ -241,18 +220,18 @@ Try 'blkfuse hash --help' for more information."
 	read -r start sectors < <(partx -g -o START,SECTORS -n 2 "$IMG")
 	# one bad byte in p2, inside its 1001st sector
 	bad=$(((start + 1000) * 512 + 77))
-	MNT=$BATS_TEST_TMPDIR/faulty
-	mkdir "$MNT"
-	"$faulty" "$IMG" "$bad" 1 "$MNT"
+	FAULTY_MNT=$BATS_TEST_TMPDIR/faulty
+	mkdir "$FAULTY_MNT"
+	"$faulty" "$IMG" "$bad" 1 "$FAULTY_MNT"	# daemonizes once mounted
 
-	run --separate-stderr "$BLKFUSE" hash -a sha256,md5 "$MNT/img" p1 p2 p3
+	run --separate-stderr "$BLKFUSE" hash -a sha256,md5 "$FAULTY_MNT/img" p1 p2 p3
 	assert_failure 2
 	assert_output ""
 	assert_equal "$stderr" \
-		"blkfuse: $MNT/img: read error at byte $(((start + 1000) * 512)): Input/output error"
+		"blkfuse: $FAULTY_MNT/img: read error at byte $(((start + 1000) * 512)): Input/output error"
 
 	# what does not cover the bad sector is still hashed, and right
-	run --separate-stderr "$BLKFUSE" hash "$MNT/img" p3 p1
+	run --separate-stderr "$BLKFUSE" hash "$FAULTY_MNT/img" p3 p1
 	assert_success
 	assert_output "$(printf '%s  p3\n%s  p1' "$(digest sha256sum p3)" "$(digest sha256sum p1)")"
 }
@@ -316,6 +295,5 @@ Try 'blkfuse hash --help' for more information."
 }
 
 @test "the image is unchanged: hashing never wrote to it" {
-	run sha256sum -c "$BATS_FILE_TMPDIR/img.sha256"
-	assert_success
+	assert_sources_unchanged
 }

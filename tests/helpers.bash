@@ -1,7 +1,12 @@
 # Shared by every tests/*.bats file: load with `load helpers`.
 bats_require_minimum_version 1.5.0
 # Daemons are started in the foreground with a notify FIFO (no sleeps), and
-# teardown always unmounts, kills and detaches whatever a test left.
+# teardown always unmounts, kills and detaches whatever a test left, then
+# checks the daemon's log.  Every suite has
+#	setup()    { blkfuse_setup; }	(then its own lines, if any)
+#	teardown() { blkfuse_teardown; }
+# A test that expects warnings or errors in the daemon log says which, as an
+# extended regex, anywhere in its body: EXPECTED_LOG='p4 starts at byte'.
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -54,10 +59,43 @@ make_dos_and_gpt_images() {
 	record_checksums "$DOS" "$GPT"
 }
 
-# setup and teardown of most suites: a fresh $MNT; the daemon always goes.
-fresh_mountpoint() {
+# ---- setup and teardown of every test ----------------------------------
+
+# A fresh $MNT and log; nothing yet to clean up.
+blkfuse_setup() {
 	MNT=$BATS_TEST_TMPDIR/mnt
 	mkdir -p "$MNT"
+	DAEMON_LOG=$BATS_TEST_TMPDIR/daemon.log
+	DAEMON_PID= DAEMON_MNT= EXPECTED_LOG=
+	LOOP= FSMNT= FAULTY_MNT= FAULTY_PID=
+}
+
+# Unmount, kill and detach what the test left (a file system mounted at
+# $FSMNT, the daemon, loop device $LOOP, a tests/faulty_fs at $FAULTY_MNT,
+# in that order: each may sit on the next), all of it even if one step
+# fails; then the daemon log must be clean.
+blkfuse_teardown() {
+	local rc=0
+	if [ -n "${FSMNT:-}" ] && mountpoint -q "$FSMNT"; then
+		umount "$FSMNT" || umount -l "$FSMNT" || rc=1
+	fi
+	cleanup_daemon || rc=1
+	if [ -n "${LOOP:-}" ]; then
+		partx -d "$LOOP" 2>/dev/null
+		losetup -d "$LOOP" || rc=1
+		LOOP=
+	fi
+	if [ -n "${FAULTY_MNT:-}" ] && mountpoint -q "$FAULTY_MNT"; then
+		fusermount3 -u -z "$FAULTY_MNT" || rc=1
+	fi
+	if [ -n "${FAULTY_PID:-}" ]; then
+		kill "$FAULTY_PID" 2>/dev/null
+		wait "$FAULTY_PID" 2>/dev/null
+		FAULTY_PID=
+	fi
+	[ "$rc" -eq 0 ] || echo "teardown: could not clean everything up" >&2
+	assert_clean_log "${EXPECTED_LOG:-}" || rc=1
+	return $rc
 }
 
 # Partitions as "partno start_bytes size_bytes", from partx (the oracle).
@@ -115,14 +153,54 @@ ctl_get() {
 	"$BLKFUSE" ctl "$DAEMON_MNT" get "$1"
 }
 
-# The daemon log must have no warnings or errors except those expected.
+# assert_clean_log [ERE]: the daemon log (of every daemon this test
+# started) has no line saying error, warning, fatal or crash, except lines
+# matching ERE (case-insensitive).
 assert_clean_log() {
-	local expected=${1:-'^$'}
-	run grep -Ei 'error|warn|fatal|crash' "$DAEMON_LOG"
-	if [ -n "$output" ]; then
-		run grep -Eiv "$expected" <<<"$output"
-		assert_output ''
+	local expected=${1:-'^$'} bad
+	[ -n "${DAEMON_LOG:-}" ] && [ -e "$DAEMON_LOG" ] || return 0
+	bad=$(grep -Ei 'error|warn|fatal|crash' "$DAEMON_LOG" | grep -Eiv -- "$expected" || true)
+	if [ -n "$bad" ]; then
+		{ echo "unexpected lines in the daemon log (EXPECTED_LOG='${1:-}'):"
+		  echo "$bad"; } | fail
+		return 1
 	fi
+}
+
+# wait_until WHAT CMD...: poll CMD (every 20 ms, at most 20 s) until it
+# returns 0; 1 means not yet, anything else fails at once.  For states that
+# are reached and then kept (a reader held by pause), never as a timer.
+wait_until() {
+	local what=$1 i rc
+	shift
+	for ((i = 0; i < 1000; i++)); do
+		rc=0
+		"$@" || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 1 ] || fail "$what: never reached"
+		sleep 0.02
+	done
+	fail "timed out waiting until $what"
+}
+
+# mono_ns: CLOCK_MONOTONIC in nanoseconds, for lower bounds on elapsed time.
+mono_ns() {
+	python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_MONOTONIC))'
+}
+
+# counters: the byte, request, fallback and error counters of the current
+# mount, for failure messages.
+counters() {
+	"$BLKFUSE" ctl "$DAEMON_MNT" show |
+		grep -E '^(read_bytes|spliced|copied|fallback|inflight|errors|file)' | xargs
+}
+
+# assert_counter KEY WANT: the control's KEY is WANT; if not, the message
+# shows every counter (which fallback, which file).
+assert_counter() {
+	local got
+	got=$(ctl_get "$1")
+	[ "$got" = "$2" ] || fail "$1 is '$got', not '$2'; counters: $(counters)"
 }
 
 cleanup_daemon() {

@@ -12,18 +12,11 @@ setup_file() {
 }
 
 setup() {
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
-	LOOP=
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
-	if [ -n "$LOOP" ]; then
-		partx -d "$LOOP" 2>/dev/null
-		losetup -d "$LOOP"
-	fi
-	return 0
+	blkfuse_teardown
 }
 
 @test "losetup -r device: every pN equals the kernel's loopNpM" {
@@ -44,7 +37,6 @@ teardown() {
 	cmp "${LOOP}p3" "$MNT/p3"
 	cmp "$LOOP" "$MNT/disk"
 	stop_blkfuse
-	assert_clean_log
 }
 
 @test "4096-byte logical sectors: found through BLKSSZGET, bytes as the kernel's" {

@@ -30,6 +30,7 @@ teardown_file() {
 }
 
 setup() {
+	blkfuse_setup
 	MNT=$WORK/mnt.$BATS_TEST_NUMBER
 	mkdir -p "$MNT"
 	chown 65534:65534 "$MNT"
@@ -37,8 +38,8 @@ setup() {
 }
 
 teardown() {
-	cleanup_daemon
 	cp "$BATS_FILE_TMPDIR/fuse.conf.orig" /etc/fuse.conf
+	blkfuse_teardown
 }
 
 # start_nobody ARGS...: start_blkfuse as uid 65534 (the FIFO theirs too).

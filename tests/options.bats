@@ -13,13 +13,13 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
 	# a binary that took an option it should refuse may have mounted
 	! mountpoint -q "$MNT" || fusermount3 -u -z "$MNT"
+	blkfuse_teardown
 }
 
 # unrecognized WHAT ARGS...: exactly the two lines, exit 1, no mount.
@@ -27,7 +27,6 @@ unrecognized() {
 	local what=$1 try=${TRY:-blkfuse}
 	shift
 	run --separate-stderr timeout 10 "$BLKFUSE" "$@"
-	! mountpoint -q "$MNT" || fusermount3 -u -z "$MNT"
 	assert_equal "$status" 1
 	assert_output ''
 	assert_equal "$stderr" "blkfuse: unrecognized option '$what'

@@ -13,12 +13,12 @@ setup_file() {
 }
 
 setup() {
-	fresh_mountpoint
+	blkfuse_setup
 }
 
 teardown() {
 	exec 5<&- 6<&-
-	cleanup_daemon
+	blkfuse_teardown
 }
 
 # poll SECONDS CMD...: until CMD succeeds, at most SECONDS.

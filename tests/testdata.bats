@@ -15,12 +15,11 @@ setup_file() {
 
 setup() {
 	[ -d "$TESTDATA/pt" ] || skip "no $TESTDATA/pt"
-	MNT=$BATS_TEST_TMPDIR/mnt
-	mkdir -p "$MNT"
+	blkfuse_setup
 }
 
 teardown() {
-	cleanup_daemon
+	blkfuse_teardown
 }
 
 # check_image NAME: --list equals partx; every exposed pN equals its

@@ -52,6 +52,7 @@ teardown() {
 }
 
 @test "a read over the bad sectors gets EIO; the rest of p1 reads fine" {
+	EXPECTED_LOG='p1: read of 4096 bytes at source offset [0-9]+: Input/output error'
 	start /dev/mapper/blkfuse-bad "$MNT"
 	# p1 starts at sector 2048: the bad range is at p1 offset (20480-2048)*512
 	local off=$(( (BAD_START - 2048) * 512 ))
@@ -64,6 +65,7 @@ teardown() {
 }
 
 @test "--on-error=zero: exactly the bad sectors read as zeros, logged and audited" {
+	EXPECTED_LOG='p1: Input/output error at source offset [0-9]+, 4096 bytes: filled with zeros'
 	start --on-error=zero --audit "$BATS_TEST_TMPDIR/audit.jsonl" /dev/mapper/blkfuse-bad "$MNT"
 	local off=$(( (BAD_START - 2048) * 512 ))
 	dd if="$MNT/p1" of="$BATS_TEST_TMPDIR/out" bs=4096 skip=$((off / 4096 - 1)) count=3 iflag=direct status=none

@@ -96,18 +96,41 @@ val() {
 	assert_equal "$(val /dev/blkfuse-ev read_bytes)" 0
 }
 
-@test "pause blocks a reader until resumed; source_io=direct shows O_DIRECT" {
+# held_by_pause PID: the reader waits in the kernel for a FUSE reply, the
+# daemon has the request (inflight 1), and one of its threads sleeps on a
+# futex (pause's condition variable; idle workers wait in fuse_dev_do_read).
+held_by_pause() {
+	local t state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || state=
+	if [ -z "$state" ] || [ "$state" = Z ]; then
+		echo "the reader finished while paused" >&2
+		return 2
+	fi
+	[[ "$(cat "/proc/$1/wchan")" == @(fuse_*|request_wait_answer) ]] || return 1
+	[ "$(val /dev/blkfuse-ev inflight)" = 1 ] || return 1
+	for t in /proc/$DAEMON_PID/task/*; do
+		[[ "$(cat "$t/wchan" 2>/dev/null)" == futex* ]] && return 0
+	done
+	return 1
+}
+
+@test "pause holds a reader until pause=0 releases it; source_io=direct shows O_DIRECT" {
 	# /tmp is tmpfs here, which has no O_DIRECT: use a loop device
 	LOOP=$(losetup -r -f --show "$IMG")
 	start --name ev "$LOOP" "$MNT"
 	wait_node /dev/blkfuse-ev
 	echo 'pause=1' >/dev/blkfuse-ev
-	dd if="$MNT/p2" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &
+	local out=$BATS_TEST_TMPDIR/out
+	dd if="$MNT/p2" of="$out" bs=4096 count=1 iflag=direct 2>/dev/null &
 	local reader=$!
-	sleep 1
-	kill -0 $reader
+	wait_until "the read is held by pause" held_by_pause "$reader"
+	assert_equal "$(val /dev/blkfuse-ev file.p2.reads)" 0
+	held_by_pause "$reader"
+	[ ! -s "$out" ]
 	echo 'pause=0' >/dev/blkfuse-ev
 	wait $reader
+	assert_equal "$(val /dev/blkfuse-ev file.p2.reads)" 1
+	cmp <(dd if="$IMG" bs=512 skip=18432 count=8 status=none) "$out"
 	echo 'source_io=direct' >/dev/blkfuse-ev
 	local fd direct=0
 	for fd in /proc/$DAEMON_PID/fdinfo/*; do
@@ -120,6 +143,7 @@ val() {
 	wait "$DAEMON_PID"
 	DAEMON_PID=
 	losetup -d "$LOOP"
+	LOOP=
 }
 
 @test "--name with a '/' makes a subdirectory; --ctl-mode; names are made unique" {

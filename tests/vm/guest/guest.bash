@@ -14,11 +14,15 @@ guest_setup() {
 	[ -n "${BLKFUSE_IN_VM:-}" ] || skip "guest test: run it with tests/vm/run-guest-tests"
 	MNT=$BATS_TEST_TMPDIR/mnt
 	mkdir -p "$MNT"
-	DAEMON_PID=
+	DAEMON_PID= LOOP= EXPECTED_LOG=
 	LOG=$BATS_TEST_TMPDIR/daemon.log
 }
 
+# Unmount, kill, detach $LOOP; then, as on the host (tests/helpers.bash),
+# the daemon log may hold no error or warning but those the test declared
+# in EXPECTED_LOG (an extended regex).
 guest_teardown() {
+	local bad
 	if mountpoint -q "$MNT" 2>/dev/null; then
 		fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT"
 	fi
@@ -26,7 +30,27 @@ guest_teardown() {
 		kill "$DAEMON_PID" 2>/dev/null || true
 		wait "$DAEMON_PID" 2>/dev/null || true
 	fi
-	return 0
+	if [ -n "${LOOP:-}" ]; then
+		losetup -d "$LOOP" 2>/dev/null || true
+	fi
+	[ -e "$LOG" ] || return 0
+	bad=$(grep -Ei 'error|warn|fatal|crash' "$LOG" | grep -Eiv -- "${EXPECTED_LOG:-^\$}")
+	[ -z "$bad" ] || fail "unexpected lines in the daemon log: $bad"
+}
+
+# wait_until WHAT CMD...: poll CMD until it returns 0 (1: not yet; other:
+# fail at once), at most 30 s.  For states that are reached and kept.
+wait_until() {
+	local what=$1 i rc
+	shift
+	for ((i = 0; i < 1500; i++)); do
+		rc=0
+		"$@" || rc=$?
+		[ "$rc" -eq 0 ] && return 0
+		[ "$rc" -eq 1 ] || fail "$what: never reached"
+		sleep 0.02
+	done
+	fail "timed out waiting until $what"
 }
 
 # start [blkfuse args...] SOURCE MOUNTPOINT: mounted when it returns.

@@ -20,14 +20,14 @@ setup_file() {
 	p5 : start=12288, size=8192, type=83
 	p6 : start=22528, size=12288, type=82
 	EOT
-	LOOP=$(losetup -r -P -f --show "$IMG")
-	echo "$LOOP" >"$BATS_FILE_TMPDIR/loop"
-	export IMG LOOP
+	DOS_LOOP=$(losetup -r -P -f --show "$IMG")
+	echo "$DOS_LOOP" >"$BATS_FILE_TMPDIR/loop"
+	export IMG DOS_LOOP
 }
 
 teardown_file() {
-	if [ -n "${LOOP:-}" ]; then
-		losetup -d "$LOOP"
+	if [ -n "${DOS_LOOP:-}" ]; then
+		losetup -d "$DOS_LOOP"
 	fi
 }
 
@@ -60,40 +60,40 @@ wait_for_node() {
 @test "guest kernel: loop partitions of a DOS table (primary, extended, logical)" {
 	local n
 	for n in $PARTS; do
-		wait_for_node "${LOOP}p$n"
+		wait_for_node "${DOS_LOOP}p$n"
 	done
-	[ ! -e "${LOOP}p4" ]
-	[ "$(blockdev --getro "$LOOP")" = 1 ]
+	[ ! -e "${DOS_LOOP}p4" ]
+	[ "$(blockdev --getro "$DOS_LOOP")" = 1 ]
 	# Primary and logical partitions have the table's sizes.
-	[ "$(blockdev --getsize64 "${LOOP}p1")" = $((8192 * 512)) ]
-	[ "$(blockdev --getsize64 "${LOOP}p5")" = $((8192 * 512)) ]
-	[ "$(blockdev --getsize64 "${LOOP}p6")" = $((12288 * 512)) ]
+	[ "$(blockdev --getsize64 "${DOS_LOOP}p1")" = $((8192 * 512)) ]
+	[ "$(blockdev --getsize64 "${DOS_LOOP}p5")" = $((8192 * 512)) ]
+	[ "$(blockdev --getsize64 "${DOS_LOOP}p6")" = $((12288 * 512)) ]
 	# And their bytes are the image's.
-	cmp "${LOOP}p5" <(dd if="$IMG" bs=512 skip=12288 count=8192 status=none)
+	cmp "${DOS_LOOP}p5" <(dd if="$IMG" bs=512 skip=12288 count=8192 status=none)
 }
 
 @test "blkfuse on the loop device: each pN equals /dev/loopXpN, bytes and size" {
 	[ -x "$BLKFUSE" ] || skip "$BLKFUSE not built"
 	local n
 	for n in $PARTS; do
-		wait_for_node "${LOOP}p$n"
+		wait_for_node "${DOS_LOOP}p$n"
 	done
 
-	run "$BLKFUSE" --list "$LOOP"
+	run "$BLKFUSE" --list "$DOS_LOOP"
 	assert_success
 	assert_output --partial container
 
-	start "$LOOP" "$MNT"
+	start "$DOS_LOOP" "$MNT"
 
 	# disk and the kernel's partition numbers (other entries may come and go)
 	[ -f "$MNT/disk" ]
 	run bash -c "ls '$MNT' | grep -E '^p[0-9]+\$' | sort -V | xargs"
 	assert_output "p1 p2 p3 p5 p6"
-	cmp "$MNT/disk" "$LOOP"
+	cmp "$MNT/disk" "$DOS_LOOP"
 	for n in $PARTS; do
-		[ "$(stat -c %s "$MNT/p$n")" = "$(blockdev --getsize64 "${LOOP}p$n")" ] ||
-			fail "p$n: blkfuse size $(stat -c %s "$MNT/p$n"), kernel $(blockdev --getsize64 "${LOOP}p$n")"
-		cmp "$MNT/p$n" "${LOOP}p$n"
+		[ "$(stat -c %s "$MNT/p$n")" = "$(blockdev --getsize64 "${DOS_LOOP}p$n")" ] ||
+			fail "p$n: blkfuse size $(stat -c %s "$MNT/p$n"), kernel $(blockdev --getsize64 "${DOS_LOOP}p$n")"
+		cmp "$MNT/p$n" "${DOS_LOOP}p$n"
 	done
 
 	fusermount3 -u "$MNT"

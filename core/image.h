@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Evidence containers behind struct blk_source (image.c): EWF, split raw,
+ * AFF, QCOW2, VMDK, VHD, VHDX.  A raw image or a block device has no
+ * image (src->img == NULL) and is read with pread on src->fd, exactly as
+ * before.  A container is either raw-in-file (split raw, fixed VHD: map()
+ * says which fd holds a byte, so the read path keeps splicing) or
+ * decoding (a library's handle per thread, behind a bounded per-thread
+ * cache of decoded blocks).
+ */
+#ifndef BLK_IMAGE_H
+#define BLK_IMAGE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BLK_IMAGE_MAX_META 32
+#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per reading thread */
+#define BLK_IMAGE_CACHE_MB_MAX 1024
+
+struct blk_image;
+
+/* A piece of a raw-in-file image: len bytes at off of fd. */
+struct blk_extent {
+	int fd;
+	uint64_t off;
+	uint64_t len;
+};
+
+struct blk_segment {
+	char *path;		/* as found (the first as the user typed it) */
+	uint64_t size;		/* bytes of the file */
+	int fd;			/* O_RDONLY, -1 when a library opens it */
+};
+
+struct blk_meta {
+	char key[40];
+	char *value;		/* UTF-8 */
+};
+
+struct blk_image_ops {
+	const char *name;		/* "ewf", the --format word */
+	/* Decoding formats: a handle for the calling thread; NULL (errno). */
+	void *(*handle_open)(struct blk_image *im);
+	/* len decoded bytes at off into buf: 0, or -errno with *bad set to
+	 * the media offset of the chunk that failed. */
+	int (*handle_read)(void *h, void *buf, size_t len, uint64_t off,
+			   uint64_t *bad);
+	void (*handle_close)(void *h);
+	/* Raw-in-file formats: where off lives (e->len > 0), or -EIO. */
+	int (*map)(const struct blk_image *im, uint64_t off,
+		   struct blk_extent *e);
+	void (*free_priv)(struct blk_image *im);
+};
+
+struct blk_image {
+	const struct blk_image_ops *ops;
+	uint64_t size;			/* media bytes */
+	unsigned int sector_size;	/* as the container says; 0: unknown */
+	unsigned int nseg;
+	struct blk_segment *seg;
+	unsigned int nmeta;
+	struct blk_meta meta[BLK_IMAGE_MAX_META];
+	/* stored hashes, lowercase hex, "" when the container has none */
+	char md5[33], sha1[41], sha256[65];
+	void *priv;
+	unsigned int gen;		/* tells per-thread handles apart */
+	_Atomic unsigned int cache_mb;	/* per thread, 0: no cache */
+	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
+};
+
+/* The --format words, "auto" first; NULL-terminated. */
+extern const char *const blk_image_formats[];
+/* "ewf qcow2 ...": what this build reads, for --version. */
+void blk_image_built_formats(char *buf, size_t len);
+
+/*
+ * Open path (already open as fd, fstat'ed) as format ("auto": by content,
+ * and by name for split raw).  *imp = NULL for a raw image.  0, or -errno
+ * with one line printed naming the file.
+ */
+int blk_image_open(struct blk_image **imp, const char *path, int fd,
+		   uint64_t fsize, const char *format);
+void blk_image_close(struct blk_image *im);
+
+static inline bool blk_image_decodes(const struct blk_image *im)
+{
+	return im && !im->ops->map;
+}
+
+/* Decoded bytes [off, off + len) through this thread's handle and cache:
+ * 0, or -errno with *bad the media offset of the failing chunk. */
+int blk_image_read(struct blk_image *im, void *buf, size_t len, uint64_t off,
+		   uint64_t *bad);
+/* The same without the cache (rereading sector by sector). */
+int blk_image_read_uncached(struct blk_image *im, void *buf, size_t len,
+			    uint64_t off, uint64_t *bad);
+/* Close the calling thread's handle (a thread about to end). */
+void blk_image_thread_done(void);
+
+void blk_image_add_meta(struct blk_image *im, const char *key,
+			const char *value);
+
+/* image_*.c: each format's open; -ENOTSUP when not built in. */
+int blk_img_split_open(struct blk_image *im, const char *path);
+int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
+			   uint64_t fsize);
+int blk_img_ewf_open(struct blk_image *im, const char *path);
+int blk_img_aff_open(struct blk_image *im, const char *path);
+int blk_img_qcow_open(struct blk_image *im, const char *path);
+int blk_img_vmdk_open(struct blk_image *im, const char *path);
+int blk_img_vhdi_open(struct blk_image *im, const char *path);
+
+#endif /* BLK_IMAGE_H */
