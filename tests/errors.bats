@@ -111,8 +111,8 @@ refuse() {
 	refute_line --partial 'max_idle_threads'
 	refute_line --partial 'auto_unmount'
 	assert_line --regexp 'max_threads=N +worker threads \(default 4\)'
-	assert_equal "$(grep -c -- '--help' <<<"$output")" 1
-	assert_equal "$(grep -c -- '--version' <<<"$output")" 1
+	assert_equal "$(grep -c -e '-h, --help' <<<"$output")" 1
+	assert_equal "$(grep -c -e '-V, --version' <<<"$output")" 1
 	run "$BLKFUSE" -V
 	assert_success
 	assert_output --regexp '^blkfuse [0-9]+\.[0-9]+\.[0-9]+ '
