@@ -24,6 +24,9 @@ FUSE_LIBS    := $(shell $(PKG_CONFIG) --libs fuse3)
 BLKID_CFLAGS := $(shell $(PKG_CONFIG) --cflags blkid)
 BLKID_LIBS   := $(shell $(PKG_CONFIG) --libs blkid)
 CRYPTO_LIBS  := $(shell $(PKG_CONFIG) --libs libcrypto)
+# --list: tables as partx and lsblk print them, type names as fdisk shows them
+SCOLS_CFLAGS := $(shell $(PKG_CONFIG) --cflags smartcols fdisk)
+SCOLS_LIBS   := $(shell $(PKG_CONFIG) --libs smartcols fdisk)
 
 # Evidence containers: each library is optional, found by pkg-config
 # (HAVE_LIBEWF= on the command line builds without it).  Its define and
@@ -68,16 +71,16 @@ CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 
 # The core knows nothing of FUSE: it is built without fuse3's flags, so
 # that a FUSE header there does not even compile.
-CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS)
+CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS)
 DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
 		   $(FUSE_CFLAGS) $(BLKID_CFLAGS)
-LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
+LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
 	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c probe_mount.c
+	       cuse_ctl.c probe_mount.c opens.c runtime.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a

@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <sys/random.h>
+
 #include "audit.h"
 #include "log.h"
 #include "util.h"
@@ -31,6 +34,9 @@
 
 struct blk_audit {
 	char *path;
+	char *source;			/* for the rotated record */
+	char session[33];		/* random, in start and rotated records */
+	EVP_MD_CTX *chain;		/* sha256 of every byte written so far */
 	int fd;
 	pthread_mutex_t lock;
 	char *buf;
@@ -70,6 +76,8 @@ static void flush_locked(struct blk_audit *a)
 			a->lost++;
 			break;
 		}
+		if (a->chain)
+			EVP_DigestUpdate(a->chain, a->buf + done, n);
 		done += n;
 	}
 	a->len = 0;
@@ -122,9 +130,10 @@ static void comm_of(struct blk_audit *a, uint32_t pid, char *out, bool fresh)
  * requests complete, so concurrent ones can land out of order; "ts" puts
  * them back in order.
  */
-void blk_audit_io(struct blk_audit *a, const struct timespec *when,
-		  const char *ev, const char *file, uint64_t off, uint64_t len,
-		  int64_t ret, int err, const struct blk_audit_who *who)
+static void audit_line(struct blk_audit *a, const struct timespec *when,
+		       const char *ev, const char *file, uint64_t off,
+		       uint64_t len, int64_t ret, int err,
+		       const struct blk_audit_who *who, const char *known_comm)
 {
 	char line[AUDIT_LINE], ts[40], comm[COMM_LEN], name[256];
 	int n;
@@ -132,7 +141,15 @@ void blk_audit_io(struct blk_audit *a, const struct timespec *when,
 	if (!a)
 		return;
 	timestamp(ts, sizeof(ts), when);
-	comm_of(a, who->pid, comm, strcmp(ev, "open") == 0);
+	if (known_comm) {
+		/* an open: what its reads will find in the cache */
+		blk_json_escape(comm, sizeof(comm), known_comm);
+		pthread_mutex_lock(&a->lock);
+		a->comm[who->pid % COMM_CACHE].pid = who->pid;
+		memcpy(a->comm[who->pid % COMM_CACHE].comm, comm, COMM_LEN);
+		pthread_mutex_unlock(&a->lock);
+	} else
+		comm_of(a, who->pid, comm, false);
 	blk_json_escape(name, sizeof(name), file);
 	n = snprintf(line, sizeof(line),
 		     "{\"ts\":\"%s\",\"ev\":\"%s\",\"file\":\"%s\",\"offset\":%llu,\"length\":%llu,\"returned\":%lld,\"errno\":%d,\"pid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":\"%s\"}\n",
@@ -141,6 +158,20 @@ void blk_audit_io(struct blk_audit *a, const struct timespec *when,
 		     who->uid, who->gid, comm);
 	if (n > 0 && n < (int)sizeof(line))
 		append(a, line, n);
+}
+
+void blk_audit_io(struct blk_audit *a, const struct timespec *when,
+		  const char *ev, const char *file, uint64_t off, uint64_t len,
+		  int64_t ret, int err, const struct blk_audit_who *who)
+{
+	audit_line(a, when, ev, file, off, len, ret, err, who, NULL);
+}
+
+void blk_audit_open_release(struct blk_audit *a, const char *ev,
+			    const char *file, const struct blk_audit_who *who,
+			    const char *comm)
+{
+	audit_line(a, NULL, ev, file, 0, 0, 0, 0, who, comm);
 }
 
 /* A start/stop/verify record: "ev" plus the caller's JSON members. */
@@ -164,6 +195,68 @@ void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 	line[n++] = '}';
 	line[n++] = '\n';
 	append(a, line, n);
+}
+
+/* A session id, and the digest that chains the files of a rotation. */
+static void new_session(struct blk_audit *a)
+{
+	unsigned char id[16] = { 0 };
+
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		memset(id, 0, sizeof(id));	/* an all-zero id says so */
+	blk_hex(a->session, id, sizeof(id));
+	a->chain = EVP_MD_CTX_new();
+	if (a->chain && !EVP_DigestInit_ex(a->chain, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(a->chain);
+		a->chain = NULL;
+	}
+}
+
+const char *blk_audit_session(const struct blk_audit *a)
+{
+	return a ? a->session : "";
+}
+
+int blk_audit_set_source(struct blk_audit *a, const char *source)
+{
+	char esc[4096];
+
+	blk_json_escape(esc, sizeof(esc), source);
+	free(a->source);
+	a->source = strdup(esc);
+	return a->source ? 0 : -ENOMEM;
+}
+
+/* "sha256" of everything written so far, without ending the digest. */
+static void chain_hex(struct blk_audit *a, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *copy = a->chain ? EVP_MD_CTX_new() : NULL;
+
+	hex[0] = '\0';
+	if (copy && EVP_MD_CTX_copy_ex(copy, a->chain) &&
+	    EVP_DigestFinal_ex(copy, md, &len))
+		blk_hex(hex, md, len);
+	EVP_MD_CTX_free(copy);
+}
+
+/* The first line of a new file after a rotation; called with the lock held. */
+static void rotated_locked(struct blk_audit *a)
+{
+	char ts[40], hex[2 * EVP_MAX_MD_SIZE + 1];
+	int n;
+
+	timestamp(ts, sizeof(ts), NULL);
+	chain_hex(a, hex);
+	n = snprintf(a->buf, AUDIT_LINE * 5,
+		     "{\"ts\":\"%s\",\"ev\":\"rotated\",\"session\":\"%s\",\"source\":\"%s\",\"lines_before\":%llu,\"sha256_before\":\"%s\"}\n",
+		     ts, a->session, a->source ? a->source : "",
+		     (unsigned long long)a->lines, hex);
+	if (n > 0 && n < AUDIT_LINE * 5) {
+		a->len = n;
+		a->lines++;
+	}
 }
 
 int blk_audit_open(struct blk_audit **ap, const char *path)
@@ -205,6 +298,7 @@ int blk_audit_open(struct blk_audit **ap, const char *path)
 		return err;
 	}
 	pthread_mutex_init(&a->lock, NULL);
+	new_session(a);
 	*ap = a;
 	return 0;
 }
@@ -235,6 +329,8 @@ void blk_audit_reopen(struct blk_audit *a)
 	} else {
 		close(a->fd);
 		a->fd = fd;
+		rotated_locked(a);
+		flush_locked(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 }
@@ -246,6 +342,8 @@ void blk_audit_close(struct blk_audit *a)
 	blk_audit_flush(a);
 	close(a->fd);
 	pthread_mutex_destroy(&a->lock);
+	EVP_MD_CTX_free(a->chain);
+	free(a->source);
 	free(a->path);
 	free(a->buf);
 	free(a);

@@ -31,9 +31,11 @@
 #include "list.h"
 #include "log.h"
 #include "options.h"
+#include "opens.h"
 #include "probe_mount.h"
 #include "read_path.h"
 #include "readahead.h"
+#include "runtime.h"
 #include "throttle.h"
 #include "util.h"
 #include "workers.h"
@@ -169,13 +171,47 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
 #define BLK_SIGNALS { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 }
 
 /*
- * Wait for the end: a signal, or the connection ending (unmount, abort).
- * SIGUSR1 comes from a worker that saw the connection end, SIGUSR2 from
- * the control protocol's abort.
+ * SIGTERM or SIGINT as umount -l: with files open, detach the mount (no
+ * new opens; open files keep working) and end when the last is released
+ * (fs_ops.c sends SIGUSR1).  true: end now.
+ */
+static bool detach_on_signal(struct blk_ctx *ctx, int sig)
+{
+	if (atomic_load(&ctx->detached)) {
+		blk_notice("%s again: ending now; open files get ENOTCONN",
+			   strsignal(sig));
+		if (blk_ctl_abort_now(ctx) == 0)
+			atomic_store(&ctx->aborted, true);
+		return true;
+	}
+	if (blk_opens_count(ctx->opens) == 0) {
+		blk_info("%s: unmounting", strsignal(sig));
+		return true;
+	}
+	if (umount2(ctx->mountpoint, MNT_DETACH) < 0) {
+		blk_err("%s: cannot detach: %s; ending now", ctx->mountpoint,
+			strerror(errno));
+		return true;
+	}
+	atomic_store(&ctx->detached, true);
+	blk_notice("%s: %s: detached; %u files still open, exiting when the last is closed (send it again to end now)",
+		   ctx->mountpoint, strsignal(sig), blk_opens_count(ctx->opens));
+	blk_log_holders(ctx);
+	/* the last release may have come between the count and the flag */
+	return blk_opens_count(ctx->opens) == 0;
+}
+
+/*
+ * Wait for the end: a signal, or the connection ending (unmount, abort,
+ * the last file of a detached mount closed).  SIGUSR1 comes from a worker
+ * that saw the connection end or from that last release, SIGUSR2 from
+ * the control protocol's abort.  While detached, who still holds files is
+ * logged once a minute.
  */
 static void wait_for_end(struct blk_ctx *ctx)
 {
 	static const int sigs[] = BLK_SIGNALS;
+	const struct timespec minute = { 60, 0 };
 	sigset_t set;
 	int sig, err;
 
@@ -183,8 +219,12 @@ static void wait_for_end(struct blk_ctx *ctx)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
 		sigaddset(&set, sigs[i]);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		sig = sigtimedwait(&set, NULL, &minute);
+		if (sig < 0) {
+			if (errno == EAGAIN && atomic_load(&ctx->detached))
+				blk_log_holders(ctx);
 			continue;
+		}
 		switch (sig) {
 		case SIGHUP:
 			if (ctx->audit)
@@ -198,6 +238,11 @@ static void wait_for_end(struct blk_ctx *ctx)
 			continue;	/* the workers' SIGUSR1 follows */
 		case SIGUSR1:
 			return;
+		case SIGINT:
+		case SIGTERM:
+			if (detach_on_signal(ctx, sig))
+				return;
+			continue;
 		default:
 			blk_info("%s: unmounting", strsignal(sig));
 			return;
@@ -256,11 +301,37 @@ static int start_serving(struct blk_ctx *ctx)
 	return 0;
 }
 
+/* The CUSE node stays until --verify-after is done (run() stops it). */
 static void stop_serving(struct blk_ctx *ctx)
 {
-	blk_cuse_stop(ctx);
 	blk_throttle_stop(ctx->throttle);
 	blk_workers_stop(ctx);
+}
+
+/* Mounted and served: say so, once, and leave our name where ctl finds it. */
+static void announce(struct blk_ctx *ctx, const struct blk_cfg *cfg)
+{
+	char target[4200];
+	const char *b = strrchr(cfg->source, '/');
+
+	blk_info("%s mounted on %s: %u files, %u threads, max_reply %u",
+		 ctx->src.path, cfg->mountpoint, (unsigned int)ctx->tree.count - 1,
+		 ctx->threads, ctx->max_reply);
+	if (cfg->rw_from_mount)
+		blk_notice("%s: 'rw' from mount(8) taken as 'ro': blkfuse is read-only",
+			   cfg->mountpoint);
+	if (ctx->ctl_name[0])
+		snprintf(target, sizeof(target), "/dev/%s", ctx->ctl_name);
+	else if (ctx->ctl_file)
+		snprintf(target, sizeof(target), "%s/" BLK_CTL_FILE,
+			 cfg->mountpoint);
+	else
+		return;		/* --ctl=none */
+	if (ctx->ctl_file)
+		blk_notice("no CUSE in this kernel (/dev/cuse): control file %s instead",
+			   target);
+	blk_registry_add(cfg->name ? cfg->name : b ? b + 1 : cfg->source,
+			 target, ctx->reg_name, sizeof(ctx->reg_name));
 }
 
 static int serve(struct blk_ctx *ctx, struct fuse_args *args,
@@ -278,23 +349,27 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		goto out_unmount;
 	if (!cfg->fuse.foreground)
 		blk_log_to_syslog();
+	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
+		goto out_unmount;
 	/* Before any worker runs: they read what this learns. */
 	blk_ctl_mounted(ctx);
 	if (start_serving(ctx) != 0)
 		goto out_stop_serving;
-	blk_info("%s mounted on %s: %u files, %u threads, max_reply %u",
-		 ctx->src.path, cfg->mountpoint, (unsigned int)ctx->tree.count - 1,
-		 ctx->threads, ctx->max_reply);
+	announce(ctx, cfg);
 	notify(cfg->notify_pipe, 's');
 	wait_for_end(ctx);
 	ret = EXIT_SUCCESS;
 
 out_stop_serving:
+	blk_registry_remove(ctx->reg_name);
 	stop_serving(ctx);
 out_unmount:
-	fuse_session_unmount(ctx->se);
+	/* Detached: the mount point may hold someone else's mount by now. */
+	if (!atomic_load(&ctx->detached))
+		fuse_session_unmount(ctx->se);
 	/* After an abort libfuse leaves the dead mount; it must not stay. */
-	if (atomic_load(&ctx->aborted) && umount2(cfg->mountpoint, MNT_DETACH) < 0)
+	if (atomic_load(&ctx->aborted) && !atomic_load(&ctx->detached) &&
+	    umount2(cfg->mountpoint, MNT_DETACH) < 0)
 		blk_warn("%s: %s", cfg->mountpoint, strerror(errno));
 out_destroy_session:
 	fuse_session_destroy(ctx->se);
@@ -308,12 +383,11 @@ static int choose_ctl(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 {
 	ctx->ctl_mode = cfg->ctl_mode ? (int)strtol(cfg->ctl_mode, NULL, 8) : 0600;
 	if (!cfg->ctl || !strcmp(cfg->ctl, "auto")) {
+		/* said once mounted (announce): a failure before needs no note */
 		if (blk_cuse_available())
 			pick_ctl_name(ctx, cfg->name, cfg->source);
-		else
-			blk_notice("no CUSE in this kernel (/dev/cuse): control file %s/" BLK_CTL_FILE " instead",
-				   cfg->mountpoint);
 		tree_opts->ctl_file = !ctx->ctl_name[0];
+		ctx->ctl_file = tree_opts->ctl_file;
 	} else if (!strcmp(cfg->ctl, "cuse")) {
 		if (!blk_cuse_available()) {
 			blk_err("/dev/cuse: %s (the kernel has no CUSE; use --ctl=auto)",
@@ -332,8 +406,22 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	struct blk_tree_opts tree_opts = { .no_free = cfg->no_free };
 	int err;
 
-	if (check_mountpoint(&cfg->mountpoint) != 0)
+	if (check_mountpoint(&cfg->mountpoint) != 0 ||
+	    blk_mountpoint_check(cfg->mountpoint) != 0)
 		return EXIT_FAILURE;
+	/* fuse_daemonize() changes to "/": the pid file's name must not move */
+	if (cfg->pidfile && cfg->pidfile[0] != '/') {
+		char *abs = NULL, *cwd = getcwd(NULL, 0);
+
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, cfg->pidfile) < 0) {
+			free(cwd);
+			blk_err("--pidfile %s: %s", cfg->pidfile, strerror(ENOMEM));
+			return EXIT_FAILURE;
+		}
+		free(cwd);
+		free(cfg->pidfile);
+		cfg->pidfile = abs;
+	}
 	ctx->mountpoint = cfg->mountpoint;
 	/* fuse_daemonize() changes to "/": a relative FIFO must still work. */
 	if (cfg->notify_pipe && cfg->notify_pipe[0] != '/') {
@@ -383,8 +471,14 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
 	if (cfg->list) {
-		blk_list_print(&ctx->src, &ctx->layout, cfg->json);
-		ret = EXIT_SUCCESS;
+		struct blk_list_opts lo = {
+			.columns = cfg->columns, .json = cfg->json,
+			.bytes = cfg->bytes, .noheadings = cfg->noheadings,
+			.raw = cfg->raw, .pairs = cfg->pairs,
+		};
+
+		ret = blk_list_print(&ctx->src, &ctx->layout, &lo) ?
+		      EXIT_FAILURE : EXIT_SUCCESS;
 		goto out_free_layout;
 	}
 	ret = prepare_mount(ctx, cfg, args);
@@ -393,7 +487,9 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		ret = blk_forensic_start(ctx, &fo);
 		if (ret == EXIT_SUCCESS)
 			ret = serve(ctx, args, cfg);
-		blk_forensic_stop(ctx, &fo, ret);
+		ret = blk_forensic_stop(ctx, &fo, ret);
+		blk_cuse_stop(ctx);
+		blk_pidfile_remove(cfg->pidfile);
 	}
 	blk_ra_free(ctx);
 	blk_tree_free(&ctx->tree);
@@ -428,6 +524,8 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	atomic_store(&ctx->tun.source_ra_kb, cfg->source_ra_kb);
 	err = blk_ctl_new(ctx);
 	if (!err)
+		err = blk_opens_new(&ctx->opens);
+	if (!err)
 		err = blk_throttle_new(&ctx->throttle, release_parked, ctx);
 	if (err)
 		blk_err("%s", strerror(-err));
@@ -437,6 +535,7 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 static void fini_ctx(struct blk_ctx *ctx)
 {
 	blk_throttle_free(ctx->throttle);
+	blk_opens_free(ctx->opens);
 	blk_ctl_free(ctx);
 	free(ctx->conn_opts);
 }

@@ -228,6 +228,27 @@ static void render_files(struct blk_ctx *ctx, struct sbuf *b)
 	}
 }
 
+/* "-", "pending", "running 41%", then the result ("sha256:... matches"). */
+static void render_verify_after(struct blk_ctx *ctx, struct sbuf *b)
+{
+	uint64_t done = ld(&ctx->verify_after_done);
+
+	switch (atomic_load(&ctx->verify_after)) {
+	case BLK_VA_PENDING:
+		put(b, "verify_after pending\n");
+		break;
+	case BLK_VA_RUNNING:
+		put(b, "verify_after running %llu%%\n", (unsigned long long)
+		    (ctx->src.size ? done * 100 / ctx->src.size : 100));
+		break;
+	case BLK_VA_DONE:
+		put(b, "verify_after %s\n", ctx->verify_after_result);
+		break;
+	default:
+		put(b, "verify_after -\n");
+	}
+}
+
 static void render(struct blk_ctx *ctx, struct sbuf *b, bool on_mount)
 {
 	struct blkfuse_stats s;
@@ -235,6 +256,7 @@ static void render(struct blk_ctx *ctx, struct sbuf *b, bool on_mount)
 	render_tunables(ctx, b);
 	blk_ctl_get_stats(ctx, &s, on_mount);
 	put(b, "pid %d\n", (int)getpid());
+	render_verify_after(ctx, b);
 	put(b, "uptime_s %.3f\n", s.uptime_ms / 1000.0);
 	put(b, "threads %u\n", s.threads);
 	put(b, "waiting %u\n", s.waiting);

@@ -4,6 +4,7 @@
  * audit trail's start and stop records, --set-ro (core/guard.c does the
  * work) and --verify-after.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "hash.h"
 #include "image_info.h"
 #include "log.h"
+#include "progress.h"
 #include "util.h"
 
 /* --verify, --audit, --set-ro: everything before the mount appears. */
@@ -44,6 +46,10 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 	if (cfg->audit) {
 		if (blk_audit_open(&ctx->audit, cfg->audit) != 0)
 			return EXIT_FAILURE;
+		if (blk_audit_set_source(ctx->audit, ctx->src.path) != 0) {
+			blk_err("%s: %s", cfg->audit, strerror(ENOMEM));
+			return EXIT_FAILURE;
+		}
 		for (int i = 1; i < cfg->argc && used < sizeof(opts) - 1; i++)
 			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
 					 i > 1 ? " " : "", cfg->argv[i]);
@@ -52,8 +58,9 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 		blk_json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
 		container = blk_image_json_string(&ctx->src);
 		blk_audit_record(ctx->audit, "start",
-			"\"version\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
-			BLKFUSE_VERSION, (int)getpid(), src_esc,
+			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
+			BLKFUSE_VERSION, blk_audit_session(ctx->audit),
+			(int)getpid(), src_esc,
 			(unsigned long long)ctx->src.size, ctx->src.sector_size,
 			ctx->src.opened, ctx->layout.pttype, got,
 			mnt_esc, esc, container ? container : "\"format\":\"?\"");
@@ -62,6 +69,8 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 	}
 	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
 		return EXIT_FAILURE;
+	if (cfg->verify_after)
+		atomic_store(&ctx->verify_after, BLK_VA_PENDING);
 	return EXIT_SUCCESS;
 }
 
@@ -70,7 +79,8 @@ static int hash_sha256(const struct blk_source *src, char *got, size_t len)
 {
 	struct blk_hash_range r = { .name = "disk", .size = src->size };
 	char hex[2 * BLK_HASH_MAX_LEN + 1];
-	int err = blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256, false);
+	int err = blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256,
+				  isatty(STDERR_FILENO));
 
 	if (err)
 		return err;
@@ -79,23 +89,46 @@ static int hash_sha256(const struct blk_source *src, char *got, size_t len)
 	return 0;
 }
 
-void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
-		       int ret)
+/*
+ * --verify-after: the same algorithm and hash as --verify, else sha256.
+ * A progress line on a terminal; the bytes done in the control snapshot.
+ * 0 match (or nothing to compare), 1 mismatch, -errno (printed).
+ */
+static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
+			char *got, size_t len)
+{
+	int res;
+
+	atomic_store(&ctx->verify_after, BLK_VA_RUNNING);
+	blk_progress_mirror = &ctx->verify_after_done;
+	if (cfg->verify)
+		res = blk_hash_verify(&ctx->src, cfg->verify, got, len);
+	else
+		res = hash_sha256(&ctx->src, got, len);
+	blk_progress_mirror = NULL;
+	if (res >= 0)
+		blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
+			   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
+	snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
+		 "%s%s", res < 0 ? "error" : got,
+		 res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches");
+	atomic_store(&ctx->verify_after, BLK_VA_DONE);
+	return res;
+}
+
+int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
+		      int ret)
 {
 	char got[256] = "";
 	int res = 0;
 
 	blk_source_restore_ro();
 	if (cfg->verify_after && ret == EXIT_SUCCESS) {	/* it was mounted */
-		/* with --verify, the same algorithm and hash; else sha256 */
-		if (cfg->verify)
-			res = blk_hash_verify(&ctx->src, cfg->verify, got,
-					      sizeof(got));
-		else
-			res = hash_sha256(&ctx->src, got, sizeof(got));
-		if (res >= 0)
-			blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
-				   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
+		res = verify_after(ctx, cfg, got, sizeof(got));
+		if (res > 0)
+			ret = BLK_EXIT_VERIFY;
+		else if (res < 0)
+			ret = EXIT_FAILURE;
 	}
 	if (ctx->audit) {
 		blk_audit_record(ctx->audit, "stop",
@@ -108,5 +141,5 @@ void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 		blk_audit_close(ctx->audit);
 		ctx->audit = NULL;
 	}
+	return ret;
 }
-

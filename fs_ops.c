@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "ctl.h"
@@ -18,6 +20,7 @@
 #include "ctx.h"
 #include "fs_ops.h"
 #include "log.h"
+#include "opens.h"
 
 /* The tree never changes while mounted: let the kernel cache it. */
 #define BLK_TIMEOUT 3600.0
@@ -80,9 +83,10 @@ static void fill_attr(const struct blk_ctx *ctx, uint64_t ino,
 		st->st_size = strlen(n->text);
 		break;
 	case BLK_NODE_CTL:
-		st->st_mode = S_IFREG | 0600;
-		st->st_uid = 0;
-		st->st_gid = 0;
+		/* the daemon's own: root's, or the user's who mounted */
+		st->st_mode = S_IFREG | (ctx->ctl_mode & 0666);
+		st->st_uid = geteuid();
+		st->st_gid = getegid();
 		break;
 	}
 	st->st_blocks = (st->st_size + 511) / 512;
@@ -196,23 +200,26 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(buf);
 }
 
-static void audit(fuse_req_t req, const char *ev, const struct blk_node *n)
+/* The audit record of an open or release, with who opened the file. */
+static void audit(struct blk_ctx *ctx, const char *ev,
+		  const struct blk_open_rec *r)
 {
-	struct blk_ctx *ctx = blk_ctx(req);
-	const struct fuse_ctx *fc = fuse_req_ctx(req);
-	struct blk_audit_who who = { fc->pid, fc->uid, fc->gid };
+	struct blk_audit_who who = { r->pid, r->uid, r->gid };
 	char name[300];
 
-	if (!ctx->audit || n->kind != BLK_NODE_DATA)
+	if (!ctx->audit)
 		return;
-	blk_node_path(&ctx->tree, n, name, sizeof(name));
-	blk_audit_io(ctx->audit, NULL, ev, name, 0, 0, 0, 0, &who);
+	blk_node_path(&ctx->tree, blk_tree_get(&ctx->tree, r->ino), name,
+		      sizeof(name));
+	blk_audit_open_release(ctx->audit, ev, name, &who, r->comm);
 }
 
 static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct blk_ctx *ctx = blk_ctx(req);
 	struct blk_node *n = blk_tree_get(&ctx->tree, ino);
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct blk_open_rec *r;
 
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
@@ -230,25 +237,47 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		blk_ctl_reply_open(req, ctx, fi, true);
 		return;
 	}
-	fi->fh = ino;
+	/* Every other file has a record: the kernel's RELEASE says not who. */
+	r = blk_opens_add(ctx->opens, ino, fc->pid, fc->uid, fc->gid);
+	if (!r) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)r;
 	/* The data cannot change under us: keep the page cache across opens. */
 	fi->keep_cache = 1;
-	audit(req, "open", n);	/* before the reply: it frees req */
-	fuse_reply_open(req, fi);
+	if (n->kind == BLK_NODE_DATA)
+		audit(ctx, "open", r);
+	if (fuse_reply_open(req, fi) != 0)
+		blk_opens_del(ctx->opens, r);	/* the opener is gone */
 }
 
+/*
+ * After a SIGTERM with files open, the mount is detached and the daemon
+ * waits for the last of them (blkfuse.c): this release may be it.
+ */
 static void blk_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
+	struct blk_ctx *ctx = blk_ctx(req);
+	struct blk_node *n = blk_tree_get(&ctx->tree, ino);
+	struct blk_open_rec *r = (struct blk_open_rec *)(uintptr_t)fi->fh;
+	unsigned int left;
 
 	if (n && n->kind == BLK_NODE_CTL) {
 		blk_ctl_reply_release(req, fi);
 		return;
 	}
-	if (n)
-		audit(req, "release", n);
+	if (!r) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (n && n->kind == BLK_NODE_DATA)
+		audit(ctx, "release", r);
+	left = blk_opens_del(ctx->opens, r);
 	fuse_reply_err(req, 0);
+	if (left == 0 && atomic_load(&ctx->detached))
+		kill(getpid(), SIGUSR1);	/* the main thread's end */
 }
 
 static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,

@@ -204,6 +204,19 @@ static int usage_error(const char *what, const char *msg)
 	return EXIT_FAILURE;
 }
 
+/* As the daemon and ctl say it: the option as typed, then where to look. */
+static int option_error(int c, char *argv[])
+{
+	char opt[3] = { '-', (char)optopt, '\0' };
+
+	fprintf(stderr, c == ':' ? "blkfuse: option '%s' needs an argument\n" :
+		"blkfuse: unrecognized option '%s'\n",
+		optopt && strncmp(argv[optind - 1], "--", 2) ? opt :
+		argv[optind - 1]);
+	fprintf(stderr, "Try 'blkfuse hash --help' for more information.\n");
+	return EXIT_FAILURE;
+}
+
 /* A plain decimal power of two from 512 to 65536 (no suffixes). */
 static int parse_sector_size(const char *arg, unsigned int *ss)
 {
@@ -249,15 +262,8 @@ static int parse_options(int argc, char *argv[], struct hash_args *a)
 		case 'h':
 			usage(stdout);
 			return EXIT_SUCCESS;
-		case ':':
-			return usage_error(argv[optind - 1], "needs an argument");
 		default:
-			if (optopt) {
-				char opt[3] = { '-', optopt, '\0' };
-
-				return usage_error(opt, "unknown option");
-			}
-			return usage_error(argv[optind - 1], "unknown option");
+			return option_error(c, argv);
 		}
 	}
 	return -1;

@@ -4,18 +4,21 @@
  * help text, and the checks that run before anything is opened.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <fuse_lowlevel.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "list.h"
 #include "options.h"
 #include "source.h"
 #include "util.h"
 
-enum { KEY_RW, KEY_SINGLE };
+enum { KEY_RW, KEY_SINGLE, KEY_FUSE };
 
 #define BLK_OPT(t, p, v) { t, offsetof(struct blk_cfg, p), v }
 
@@ -43,7 +46,27 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--ctl=%s", ctl, 0),
 	BLK_OPT("--name=%s", name, 0),
 	BLK_OPT("--ctl-mode=%s", ctl_mode, 0),
+	BLK_OPT("--pidfile=%s", pidfile, 0),
 	FUSE_OPT_KEY("rw", KEY_RW),
+	/* what libfuse does for us: passed on, everything else is refused */
+	FUSE_OPT_KEY("-f", KEY_FUSE),
+	FUSE_OPT_KEY("-d", KEY_FUSE),
+	FUSE_OPT_KEY("debug", KEY_FUSE),
+	FUSE_OPT_KEY("-h", KEY_FUSE),
+	FUSE_OPT_KEY("--help", KEY_FUSE),
+	FUSE_OPT_KEY("-V", KEY_FUSE),
+	FUSE_OPT_KEY("--version", KEY_FUSE),
+	FUSE_OPT_KEY("allow_other", KEY_FUSE),
+	FUSE_OPT_KEY("allow_root", KEY_FUSE),
+	FUSE_OPT_KEY("max_readahead=", KEY_FUSE),
+	FUSE_OPT_KEY("nodev", KEY_FUSE),
+	FUSE_OPT_KEY("nosuid", KEY_FUSE),
+	FUSE_OPT_KEY("noexec", KEY_FUSE),
+	FUSE_OPT_KEY("exec", KEY_FUSE),
+	FUSE_OPT_KEY("noatime", KEY_FUSE),
+	FUSE_OPT_KEY("atime", KEY_FUSE),
+	FUSE_OPT_KEY("nodiratime", KEY_FUSE),
+	FUSE_OPT_KEY("diratime", KEY_FUSE),
 	FUSE_OPT_KEY("-s", KEY_SINGLE),
 	/* fstab words that mean nothing to us */
 	FUSE_OPT_KEY("ro", FUSE_OPT_KEY_DISCARD),
@@ -55,17 +78,25 @@ static const struct fuse_opt blk_opts[] = {
 	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+	/* mount.fuse3 adds these as root; files here are never dev nor suid */
+	FUSE_OPT_KEY("dev", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("suid", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("relatime", FUSE_OPT_KEY_DISCARD),
+	FUSE_OPT_KEY("async", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_END
 };
+
+static void usage_forensic(FILE *out);
+static void usage_mount_options(FILE *out);
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage:\n"
 " blkfuse [options] SOURCE MOUNTPOINT\n"
-" blkfuse --list [--json] [--sector-size N] SOURCE\n"
-" blkfuse ctl NAME|PATH [show | get KEY | set KEY=VALUE... | stats [-w S] | reset]\n"
-" blkfuse hash [--algo sha256,sha1,md5] SOURCE [disk] [pN...]\n"
+" blkfuse --list [-J] [-o COLUMNS] [-b] [-n] [-r|-P] [--sector-size N] SOURCE\n"
+" blkfuse ctl NAME|PATH [show | get KEY | set KEY=VALUE... | stats [-w S] [-c N] | reset]\n"
+" blkfuse hash [--algo sha256,sha1,md5] [--tag] [--sector-size N] SOURCE [disk] [pN...]\n"
 "\n"
 "Expose a block device or raw disk image, and each partition on it, as\n"
 "read-only files: MOUNTPOINT/disk is the whole source, MOUNTPOINT/pN is\n"
@@ -74,16 +105,42 @@ static void usage(FILE *out)
 "BSD, Sun, SGI, Atari, ...). The source is opened O_RDONLY and nothing is\n"
 "ever written to it. Reads are spliced from the source into /dev/fuse.\n"
 "\n"
-"Options:\n"
+"Listing (no mount):\n"
 " -l, --list               print the partition table as blkfuse sees it and\n"
-"                          exit: number, start, end, sectors (in units of\n"
-"                          the sector size shown), size, type, name, uuid\n"
-"     --json               with --list: print it as JSON\n"
+"                          exit; header lines say the source, its size, the\n"
+"                          sector size and the table, then the partitions\n"
+"                          and the free ranges\n"
+" -o, --output COLUMNS     with --list: only these columns, comma-separated\n"
+"                          ('+COL,...' adds to the defaults); the table only\n"
+" -b, --bytes              SIZE in bytes, not 8M\n"
+" -n, --noheadings         no header lines nor column headings\n"
+" -r, --raw                raw output (space-separated, escaped)\n"
+" -P, --pairs              KEY=\"value\" pairs\n"
+" -J, --json               without -o: the layout document (as layout.json);\n"
+"                          with -o: the table as JSON\n"
 "     --sector-size N      logical sector size of an image made on a disk\n"
 "                          with N-byte sectors (512, 1024, 2048, 4096);\n"
 "                          default: BLKSSZGET for block devices, else 512\n"
-" -f                       stay in the foreground (log to stderr)\n"
+"Columns:\n");
+	blk_list_columns_help(out);
+	fprintf(out,
 "\n"
+"Mounting:\n"
+" -f                       stay in the foreground (log to stderr)\n"
+" -d                       debug: foreground, log every request\n"
+" -s                       one worker thread (same as -o max_threads=1)\n"
+"     --pidfile FILE       write the daemon's pid to FILE; removed at exit\n"
+"                          (after --verify-after: wait for it to go)\n"
+" -h, --help               print this help and exit\n"
+" -V, --version            print the version and exit\n"
+"\n");
+	usage_forensic(out);
+	usage_mount_options(out);
+}
+
+static void usage_forensic(FILE *out)
+{
+	fprintf(out,
 "Forensic options:\n"
 "     --exclusive          claim the source exclusively (O_EXCL on a block\n"
 "                          device, flock on an image) and refuse to start if\n"
@@ -94,35 +151,43 @@ static void usage(FILE *out)
 "                          state is logged and restored at exit\n"
 "     --verify ALGO:HEX    hash the whole source first (sha256, sha1, md5) and\n"
 "                          refuse to mount on a mismatch (exit status 3)\n"
-"     --verify-after       hash the source again at unmount; the result goes\n"
-"                          to the log and the audit trail\n"
+"     --verify-after       hash the source again after unmount (a progress\n"
+"                          line on a terminal); the result goes to stderr or\n"
+"                          the log, the audit trail, 'verify_after' in the\n"
+"                          control snapshot, and the exit status (3 when it\n"
+"                          differs from --verify's hash)\n"
 "     --audit FILE         append JSON Lines to FILE: start, every open, read\n"
 "                          and release (time, file, offset, length, bytes\n"
 "                          returned, errno, pid, uid, gid, process name),\n"
 "                          stop; SIGHUP flushes and reopens FILE (rotation)\n"
+"                          and starts it with a 'rotated' record\n"
 "     --on-error=eio|zero  a read that hits a bad sector fails with EIO\n"
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
-"     --no-free            hide free/ (unallocated space)\n"
+"     --no-free            hide free/ (unallocated space); also -o nofree\n"
 "     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
 "                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
 "                          build reads); --verify stored checks the hashes\n"
 "                          an E01 or AFF holds\n"
 "\n"
+"Control:\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
 "                          character device /dev/blkfuse-NAME when the kernel\n"
-"                          has CUSE, else the file MOUNTPOINT/.blkfuse-ctl\n"
-"                          (root only; read it, set with 'blkfuse ctl');\n"
+"                          has CUSE, else the file MOUNTPOINT/.blkfuse-ctl;\n"
 "                          'cuse' fails without CUSE; 'none' serves neither\n"
-"     --name NAME          control node name (default: the source's file\n"
-"                          name, made safe and unique); a '/' in NAME makes\n"
-"                          a subdirectory of /dev\n"
-"     --ctl-mode MODE      octal mode of the control node (default 0600)\n"
-" -d                       debug: foreground, log every request\n"
-" -s                       one worker thread (same as -o max_threads=1)\n"
-" -h, --help               print this help and exit\n"
-" -V, --version            print the version and exit\n"
-"\n"
+"     --name NAME          the instance's name (default: the source's file\n"
+"                          name, made safe and unique): /run/blkfuse/NAME\n"
+"                          points at the control node or file, for\n"
+"                          'blkfuse ctl NAME'; a '/' makes a subdirectory of\n"
+"                          /dev for the CUSE node\n"
+"     --ctl-mode MODE      octal mode of the control node or file (default\n"
+"                          0600, owner root)\n"
+"\n");
+}
+
+static void usage_mount_options(FILE *out)
+{
+	fprintf(out,
 "Mount options (-o opt[,opt...]):\n"
 " max_threads=N            worker threads (default %u); readers of different\n"
 "                          partitions never wait on each other's lock\n"
@@ -137,12 +202,20 @@ static void usage(FILE *out)
 "                          sequential reader of a file, up to N KiB ahead\n"
 "                          (default %u; 0: off)\n"
 " nosplice                 start with splice off (pread + copy)\n"
+" nofree                   as --no-free\n"
+" sector_size=N            as --sector-size\n"
 " notify_pipe=PATH         write 's' to the FIFO PATH once mounted, 'f' if\n"
 "                          the mount failed (for scripts and tests)\n"
-" allow_other              let other users read (file modes still apply)\n"
+" allow_other, allow_root  let other users (or root) in; file modes apply\n"
 " max_readahead=BYTES      cap the kernel's readahead for this mount\n"
-" The mount is always 'ro'; 'rw' is refused. fstab words (auto, noauto,\n"
-" user, users, _netdev, nofail, defaults, x-*) are accepted and ignored.\n"
+" debug                    as -d\n"
+" noexec, noatime, nodiratime, nodev, nosuid  as for any mount\n"
+" The mount is always 'ro'. '-o rw' is refused, but a 'rw' that mount(8)\n"
+" adds (blkfuse started by mount.fuse3, from fstab or 'mount -t\n"
+" fuse.blkfuse') is taken as 'ro' with a notice. fstab words (auto,\n"
+" noauto, user, users, nouser, _netdev, nofail, defaults, dev, suid,\n"
+" relatime, async, x-*) are accepted and ignored. Any other option is\n"
+" refused before anything is opened.\n"
 "\n"
 "Control tunables (blkfuse ctl NAME set KEY=VALUE; take effect at once):\n"
 " splice=0|1               splice replies (1) or pread + copy (0)\n"
@@ -159,14 +232,21 @@ static void usage(FILE *out)
 " max_reply is shown but fixed at mount.\n"
 "\n"
 "Mount contents: disk, pN, free/FIRST-LAST (unallocated sectors), by-partuuid/,\n"
-"by-partlabel/, by-uuid/ (links to pN), layout.json (= --list --json).\n"
+"by-partlabel/, by-uuid/, by-label/ (links to pN, or to disk for a file\n"
+"system on the whole disk), layout.json (= --list --json).\n"
+"\n"
+"Signals: SIGTERM or SIGINT unmount at once when no file is open; with files\n"
+"open they detach the mount (as umount -l), open files keep working, and the\n"
+"daemon exits 0 when the last is closed; a second one ends it at once.\n"
+"SIGHUP rotates the --audit file.\n"
 "\n"
 "Exit status: 0 on success and on a clean unmount or SIGINT/SIGTERM,\n"
 "1 on any error (one line on stderr says what and where), 3 when\n"
-"--verify finds a different hash.\n"
+"--verify or --verify-after finds a different hash.\n"
 "\n"
 "Examples:\n"
 " blkfuse --list evidence.dd\n"
+" blkfuse --list -o NR,SIZE,TYPENAME,FSTYPE,LABEL evidence.dd\n"
 " blkfuse evidence.dd /mnt/ev && mount -o ro,noload,loop /mnt/ev/p2 /mnt/fs\n"
 " blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
 " fusermount3 -u /mnt/ev\n"
@@ -209,6 +289,67 @@ static int join_long_opts(int argc, char *argv[], struct fuse_args *args)
 	return 0;
 }
 
+/* The command name of process pid into buf ("" if unknown); its parent's pid. */
+static pid_t comm_and_parent(pid_t pid, char *buf, size_t len)
+{
+	char path[64], stat[512], *p;
+	pid_t ppid = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(stat, sizeof(stat), f)) {
+		char *open = strchr(stat, '('), *close = strrchr(stat, ')');
+
+		if (open && close && close > open) {
+			*close = '\0';
+			snprintf(buf, len, "%s", open + 1);
+			p = close + 2;	/* "S PPID ..." */
+			if (sscanf(p, "%*c %d", &ppid) != 1)
+				ppid = 0;
+		}
+	}
+	fclose(f);
+	return ppid;
+}
+
+/*
+ * mount(8) always hands mount.fuse3 "rw" or "ro", and mount.fuse3 becomes
+ * "/bin/sh -c 'blkfuse ...'": a "rw" is mount(8)'s doing when our parent
+ * is mount.fuse3, or a shell whose parent is mount(8) or mount.fuse3.
+ * Typed by a person (parent: an interactive shell, sudo...) it is not.
+ */
+static bool started_by_mount_helper(void)
+{
+	char comm[32];
+	pid_t pid = comm_and_parent(getppid(), comm, sizeof(comm));
+
+	if (!strncmp(comm, "mount.fuse", 10))
+		return true;
+	if (strcmp(comm, "sh") && strcmp(comm, "dash") && strcmp(comm, "bash"))
+		return false;
+	comm_and_parent(pid, comm, sizeof(comm));
+	return !strcmp(comm, "mount") || !strncmp(comm, "mount.fuse", 10);
+}
+
+/* The first unknown option, for the one line check_cfg prints. */
+static void refuse(struct blk_cfg *cfg, const char *arg)
+{
+	if (cfg->bad_opt)
+		return;
+	if (!strncmp(arg, "--", 2) && takes_value(arg)) {
+		if (asprintf(&cfg->bad_opt, "option '%s' needs an argument",
+			     arg) < 0)
+			cfg->bad_opt = NULL;
+	} else if (asprintf(&cfg->bad_opt, "unrecognized option '%s%s'",
+			    arg[0] == '-' ? "" : "-o ", arg) < 0) {
+		cfg->bad_opt = NULL;
+	}
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -225,9 +366,16 @@ static int opt_proc(void *data, const char *arg, int key,
 		return 0;
 	case FUSE_OPT_KEY_OPT:
 		/* x-systemd.automount and friends are for fstab's readers */
-		return strncmp(arg, "x-", 2) == 0 ? 0 : 1;
+		if (strncmp(arg, "x-", 2) != 0)
+			refuse(cfg, arg);
+		return 0;
+	case KEY_FUSE:
+		return 1;
 	case KEY_RW:
-		cfg->bad_rw = 1;
+		if (started_by_mount_helper())
+			cfg->rw_from_mount = 1;
+		else
+			cfg->bad_rw = 1;
 		return 0;
 	case KEY_SINGLE:
 		cfg->threads = 1;
@@ -256,6 +404,13 @@ static int check_cfg(const struct blk_cfg *cfg)
 {
 	unsigned int ss = cfg->sector_size;
 
+	if (cfg->bad_opt)
+		return usage_error("%s", cfg->bad_opt);
+	if (cfg->json && !cfg->list)
+		return usage_error("%s", "--json needs --list");
+	if (cfg->json && !cfg->columns &&
+	    (cfg->bytes || cfg->noheadings || cfg->raw || cfg->pairs))
+		return usage_error("%s", "--json without -o is the layout document: -b, -n, -r and -P need -o");
 	if (cfg->bad_rw)
 		return usage_error("%s", "'rw' is not possible: blkfuse is read-only");
 	if (!cfg->source)
@@ -294,25 +449,106 @@ static int check_cfg(const struct blk_cfg *cfg)
 }
 
 
+/* Is this the --list command line?  Its -o is columns, not mount options. */
+static bool is_list(int argc, char *argv[])
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "--list"))
+			return true;
+	return false;
+}
+
+/* getopt's complaint, in our words: the option as typed. */
+static int getopt_error(int c, char *argv[])
+{
+	char opt[3] = { '-', (char)optopt, '\0' };
+	const char *what = optopt && strncmp(argv[optind - 1], "--", 2) ?
+			   opt : argv[optind - 1];
+
+	if (c == ':')
+		return usage_error("option '%s' needs an argument", what);
+	return usage_error("unrecognized option '%s'", what);
+}
+
+/* --list [-J] [-o COLS] [-b] [-n] [-r] [-P] [--sector-size N] SOURCE */
+static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
+{
+	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT };
+	static const struct option longopts[] = {
+		{ "list", no_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "noheadings", no_argument, NULL, 'n' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "pairs", no_argument, NULL, 'P' },
+		{ "sector-size", required_argument, NULL, OPT_SS },
+		{ "exclusive", no_argument, NULL, OPT_EXCL },
+		{ "set-ro", no_argument, NULL, OPT_SETRO },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":lJo:bnrPh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': cfg->list = 1; break;
+		case 'J': cfg->json = 1; break;
+		case 'o': cfg->columns = optarg; break;
+		case 'b': cfg->bytes = 1; break;
+		case 'n': cfg->noheadings = 1; break;
+		case 'r': cfg->raw = 1; break;
+		case 'P': cfg->pairs = 1; break;
+		case OPT_EXCL: cfg->exclusive = 1; break;
+		case OPT_SETRO: cfg->set_ro = 1; break;
+		case OPT_FORMAT:
+			free(cfg->format);
+			cfg->format = strdup(optarg);
+			break;
+		case OPT_SS:
+			cfg->sector_size = strtoul(optarg, &end, 10);
+			if (*end || !cfg->sector_size)
+				cfg->sector_size = 1;	/* refused below */
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			return getopt_error(c, argv);
+		}
+	}
+	if (cfg->raw + cfg->pairs + (cfg->json && cfg->columns) > 1)
+		return usage_error("%s", "--raw, --pairs and --json (with -o) exclude each other");
+	for (; optind < argc; optind++)
+		opt_proc(cfg, argv[optind], FUSE_OPT_KEY_NONOPT, NULL);
+	return check_cfg(cfg) ? EXIT_FAILURE : -1;
+}
+
 int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		      struct fuse_args *args)
 {
+	if (is_list(argc, argv))
+		return parse_list(argc, argv, cfg);
 	if (join_long_opts(argc, argv, args) != 0 ||
-	    fuse_opt_parse(args, cfg, blk_opts, opt_proc) != 0 ||
-	    fuse_parse_cmdline(args, &cfg->fuse) != 0)
+	    fuse_opt_parse(args, cfg, blk_opts, opt_proc) != 0)
+		return EXIT_FAILURE;	/* libfuse said why */
+	if (cfg->bad_opt)
+		return check_cfg(cfg) ? EXIT_FAILURE : -1;
+	if (fuse_parse_cmdline(args, &cfg->fuse) != 0)
 		return EXIT_FAILURE;	/* libfuse said why */
 	if (cfg->fuse.show_help) {
 		usage(stdout);
-		printf("FUSE options:\n");
-		fuse_cmdline_help();
-		fuse_lowlevel_help();
 		return EXIT_SUCCESS;
 	}
 	if (cfg->fuse.show_version) {
 		char fmts[256];
 
 		blk_image_built_formats(fmts, sizeof(fmts));
-		printf("blkfuse %s (libfuse %s, libblkid)\nformats: %s\n",
+		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\n",
 		       BLKFUSE_VERSION, fuse_pkgversion(), fmts);
 		return EXIT_SUCCESS;
 	}
@@ -334,4 +570,6 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->notify_pipe);
+	free(cfg->bad_opt);
+	free(cfg->pidfile);
 }

@@ -52,8 +52,9 @@ static bool serve_fast(void *data, struct blk_wire *w,
 	}
 	if (req->opcode != FUSE_READ)
 		return false;
-	node = blk_tree_get(&ctx->tree, req->fh);
-	if (!node || node->kind != BLK_NODE_DATA || req->nodeid != req->fh)
+	/* fi->fh is the open's record (opens.c); the inode says what it is */
+	node = blk_tree_get(&ctx->tree, req->nodeid);
+	if (!node || node->kind != BLK_NODE_DATA)
 		return false;
 	/* -d: libfuse logs the requests it sees; these it does not see */
 	blk_debug("unique: %llu, opcode: READ (15), nodeid: %llu, offset %llu, size %u, pid: %u",

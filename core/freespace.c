@@ -39,6 +39,9 @@ int blk_layout_find_gaps(const struct blk_source *src, struct blk_layout *lo)
 			continue;
 		spans[n++] = (struct span){ p->start, p->start + p->size };
 	}
+	/* A file system on the whole disk allocates all of it. */
+	if (lo->disk_fs.type[0])
+		spans[n++] = (struct span){ 0, src->size };
 	qsort(spans, n, sizeof(*spans), cmp_span);
 
 	/* At most one gap before each span, and one after the last. */

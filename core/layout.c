@@ -144,29 +144,15 @@ static uint64_t probe_off(const struct blk_source *src)
 	return src->img ? src->probe_off : 0;
 }
 
-/* The file system inside a partition, for by-uuid/: libblkid's superblock
- * chain on a window of the source. */
+/* The file system inside a partition, for by-uuid/ and by-label/. */
 static void probe_fs(const struct blk_source *src, struct blk_part *p)
 {
-	blkid_probe pr = blkid_new_probe();
-	const char *val;
+	struct blk_fs fs;
 
-	if (!pr)
-		return;
-	if (blkid_probe_set_device(pr, probe_fd(src), probe_off(src) + p->start,
-				   p->size) == 0) {
-		blkid_probe_enable_partitions(pr, 0);
-		blkid_probe_enable_superblocks(pr, 1);
-		blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_UUID |
-						  BLKID_SUBLKS_TYPE);
-		if (blkid_do_safeprobe(pr) == 0) {
-			if (!blkid_probe_lookup_value(pr, "UUID", &val, NULL))
-				copy_str(p->fs_uuid, sizeof(p->fs_uuid), val);
-			if (!blkid_probe_lookup_value(pr, "TYPE", &val, NULL))
-				copy_str(p->fs_type, sizeof(p->fs_type), val);
-		}
-	}
-	blkid_free_probe(pr);
+	blk_probe_fs(src, p->start, p->size, &fs);
+	copy_str(p->fs_uuid, sizeof(p->fs_uuid), fs.uuid);
+	copy_str(p->fs_type, sizeof(p->fs_type), fs.type);
+	copy_str(p->fs_label, sizeof(p->fs_label), fs.label);
 }
 
 static bool partno_taken(const struct blk_layout *lo, int partno)
@@ -203,7 +189,10 @@ static blkid_probe new_table_probe(const struct blk_source *src)
 static void say_no_table(const struct blk_source *src,
 			 const struct blk_layout *lo)
 {
-	if (lo->pmbr_only)
+	if (lo->disk_fs.type[0])
+		blk_notice("%s: no partition table; the whole disk holds a file system (%s)",
+			   src->given, lo->disk_fs.type);
+	else if (lo->pmbr_only)
 		blk_warn("%s: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'",
 			 src->given);
 	else
@@ -269,6 +258,8 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 	if (ls)
 		tab = blkid_partlist_get_table(ls);
 	if (!tab) {
+		if (!lo->pmbr_only)
+			blk_probe_fs(src, 0, src->size, &lo->disk_fs);
 		say_no_table(src, lo);
 	} else {
 		copy_str(lo->pttype, sizeof(lo->pttype),

@@ -41,6 +41,12 @@ struct blk_part {
 	char invalid[48];		/* why BLK_PART_INVALID, "" otherwise */
 	char fs_uuid[40];		/* file system UUID inside, if any */
 	char fs_type[16];		/* file system type inside, if any */
+	char fs_label[256];		/* file system label inside, if any */
+};
+
+/* A file system found by libblkid in a byte range. */
+struct blk_fs {
+	char type[16], uuid[40], label[256];	/* "" when none */
 };
 
 /* A byte range no data partition covers: the free/ files. */
@@ -54,6 +60,7 @@ struct blk_layout {
 	bool gpt_backup_used;		/* primary GPT header was bad */
 	bool pmbr_only;			/* protective MBR but no valid GPT */
 	bool truncated;			/* more than BLK_MAX_PARTS entries */
+	struct blk_fs disk_fs;		/* no table: a file system on the whole disk */
 	unsigned int nparts;
 	struct blk_part *parts;
 	unsigned int ngaps;
@@ -63,6 +70,10 @@ struct blk_layout {
 /* Probe src into lo (free it with blk_layout_free): 0 or -errno, printed. */
 int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo);
 void blk_layout_free(struct blk_layout *lo);
+
+/* The file system in [start, start + size) of src into fs (zeroed first). */
+void blk_probe_fs(const struct blk_source *src, uint64_t start, uint64_t size,
+		  struct blk_fs *fs);
 
 /* Does p show as a file (pN) of the mount? */
 static inline bool blk_part_exposed(const struct blk_part *p)
@@ -76,7 +87,11 @@ int blk_layout_find_gaps(const struct blk_source *src, struct blk_layout *lo);
 void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
 		  unsigned int ssz);
 
-/* layout_json.c: the layout document, --list --json and layout.json. */
+/*
+ * layout_json.c: the layout document, --list --json and layout.json.
+ * Its "version": 2 added disk_fs, fs_label, and "table": null for none.
+ */
+#define BLK_LAYOUT_VERSION 2
 void blk_layout_json(FILE *f, const struct blk_source *src,
 		     const struct blk_layout *lo);
 /* "clipped,nested": the flags as --list and the JSON spell them. */

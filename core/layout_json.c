@@ -44,7 +44,8 @@ static void member(FILE *f, const char *sep, const char *key, const char *val)
 static void json_source(FILE *f, const struct blk_source *src,
 			const struct blk_layout *lo)
 {
-	fprintf(f, "{\n  \"blkfuse_version\": \"%s\",\n", BLKFUSE_VERSION);
+	fprintf(f, "{\n  \"version\": %d,\n  \"blkfuse_version\": \"%s\",\n",
+		BLK_LAYOUT_VERSION, BLKFUSE_VERSION);
 	member(f, "  ", "source", src->path);
 	fprintf(f, ",\n  \"source_kind\": \"%s\",\n",
 		src->is_blockdev ? "block" : "file");
@@ -54,8 +55,20 @@ static void json_source(FILE *f, const struct blk_source *src,
 	fprintf(f, ",\n  \"size\": %llu,\n  \"sector_size\": %u,\n  \"sector_size_from\": \"%s\",\n",
 		(unsigned long long)src->size, src->sector_size,
 		src->sector_size_from);
-	member(f, "  ", "table", lo->pttype);
+	if (lo->pttype[0])
+		member(f, "  ", "table", lo->pttype);
+	else
+		fprintf(f, "  \"table\": null");
 	member(f, ",\n  ", "table_id", lo->ptuuid);
+	fprintf(f, ",\n  \"disk_fs\": ");
+	if (!lo->disk_fs.type[0]) {
+		fprintf(f, "null");
+	} else {
+		member(f, "{", "fs_type", lo->disk_fs.type);
+		member(f, ", ", "fs_uuid", lo->disk_fs.uuid);
+		member(f, ", ", "fs_label", lo->disk_fs.label);
+		fprintf(f, ", \"file\": \"disk\"}");
+	}
 	fprintf(f, ",\n  \"gpt_header\": \"%s\",\n",
 		strcmp(lo->pttype, "gpt") ? "" :
 		lo->gpt_backup_used ? "backup" : "primary");
@@ -104,6 +117,7 @@ static void json_part(FILE *f, const struct blk_part *p, unsigned int ssz)
 	member(f, ", ", "uuid", p->uuid);
 	member(f, ", ", "fs_type", p->fs_type);
 	member(f, ", ", "fs_uuid", p->fs_uuid);
+	member(f, ", ", "fs_label", p->fs_label);
 	fprintf(f, ", \"attrs\": %llu", p->attrs);
 	member(f, ", ", "flags", flags);
 	if (p->flags & BLK_PART_INVALID)

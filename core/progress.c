@@ -6,6 +6,8 @@
 #include "progress.h"
 #include "util.h"
 
+_Atomic(uint64_t) *blk_progress_mirror;
+
 static void progress_draw(struct blk_progress *pg, double t)
 {
 	char done[16], total[16], eta[24] = "--:--", bar[21];
@@ -50,6 +52,8 @@ void blk_progress_add(struct blk_progress *pg, uint64_t bytes)
 	double t;
 
 	pg->done += bytes;
+	if (blk_progress_mirror)
+		atomic_store(blk_progress_mirror, pg->done);
 	if (!pg->on)
 		return;
 	t = blk_mono_s();

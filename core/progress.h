@@ -7,6 +7,7 @@
 #ifndef BLK_PROGRESS_H
 #define BLK_PROGRESS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,12 @@ struct blk_progress {
 	uint64_t total, done;
 	double started, drawn;	/* seconds, CLOCK_MONOTONIC */
 };
+
+/*
+ * When set, every progress (drawn or not) also stores the bytes done
+ * there: the daemon shows its --verify-after in the control snapshot.
+ */
+extern _Atomic(uint64_t) *blk_progress_mirror;
 
 void blk_progress_start(struct blk_progress *pg, bool on, uint64_t total);
 void blk_progress_add(struct blk_progress *pg, uint64_t bytes);

@@ -4,6 +4,7 @@
  * and never changed afterwards, so lookups need no lock.  Inode N is
  * nodes[N - 1]; directories are small, so a linear scan is enough.
  */
+#include <blkid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,15 +120,35 @@ static int add_text(struct blk_tree *t, const char *name,
 	return 0;
 }
 
-/* by-partuuid/, by-partlabel/, by-uuid/: links to the pN files. */
+/* A file-system label as udev names it in /dev/disk/by-label (libblkid's encoding). */
+static int add_label_link(struct blk_tree *t, uint64_t dir, const char *label,
+			  const char *target)
+{
+	char enc[4 * 256 + 1];
+
+	if (!label[0] || blkid_encode_string(label, enc, sizeof(enc)) != 0)
+		return 0;
+	return add_link(t, dir, enc, target);
+}
+
+/*
+ * by-partuuid/, by-partlabel/, by-uuid/, by-label/: links to the pN files,
+ * and to disk when a file system fills the whole disk.
+ */
 static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 {
-	static const char *const dirs[] = { "by-partuuid", "by-partlabel", "by-uuid" };
-	uint64_t ino[3];
+	static const char *const dirs[] = {
+		"by-partuuid", "by-partlabel", "by-uuid", "by-label",
+	};
+	uint64_t ino[4];
 
-	for (int d = 0; d < 3; d++)
+	for (int d = 0; d < 4; d++)
 		if (tree_add(t, BLK_ROOT_INO, dirs[d], BLK_NODE_DIR, &ino[d]))
 			return -ENOMEM;
+	if (lo->disk_fs.type[0] &&
+	    (add_link(t, ino[2], lo->disk_fs.uuid, "../disk") ||
+	     add_label_link(t, ino[3], lo->disk_fs.label, "../disk")))
+		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
 		char target[32];
@@ -137,7 +158,8 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 		snprintf(target, sizeof(target), "../p%d", p->partno);
 		if (add_link(t, ino[0], p->uuid, target) ||
 		    add_link(t, ino[1], p->name, target) ||
-		    add_link(t, ino[2], p->fs_uuid, target))
+		    add_link(t, ino[2], p->fs_uuid, target) ||
+		    add_label_link(t, ino[3], p->fs_label, target))
 			return -ENOMEM;
 	}
 	return 0;

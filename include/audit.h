@@ -25,11 +25,24 @@ int blk_audit_open(struct blk_audit **ap, const char *path);
 void blk_audit_io(struct blk_audit *a, const struct timespec *when,
 		  const char *ev, const char *file, uint64_t off, uint64_t len,
 		  int64_t ret, int err, const struct blk_audit_who *who);
+/* An open or release: comm is the opener's, read at open (full 15 chars). */
+void blk_audit_open_release(struct blk_audit *a, const char *ev,
+			    const char *file, const struct blk_audit_who *who,
+			    const char *comm);
 /* A start/stop/... record: "ev" plus the caller's JSON members. */
 void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
 void blk_audit_flush(struct blk_audit *a);
-/* SIGHUP: flush, reopen by name (logrotate moved the file). */
+/* The session id (32 hex digits) the start and rotated records carry. */
+const char *blk_audit_session(const struct blk_audit *a);
+/* The source the rotated record names: 0 or -ENOMEM. */
+int blk_audit_set_source(struct blk_audit *a, const char *source);
+/*
+ * SIGHUP: flush, reopen by name (logrotate moved the file) and begin the
+ * new file with a "rotated" record: session, source, lines written so far
+ * and the sha256 of every byte written before it (all earlier files of the
+ * session, concatenated), so the pieces can be checked to follow.
+ */
 void blk_audit_reopen(struct blk_audit *a);
 void blk_audit_close(struct blk_audit *a);
 

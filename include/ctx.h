@@ -22,6 +22,11 @@ struct blk_throttle;
 struct blk_ctl;
 struct blk_audit;
 struct blk_cuse;
+struct blk_opens;
+
+enum blk_verify_after_state {
+	BLK_VA_OFF, BLK_VA_PENDING, BLK_VA_RUNNING, BLK_VA_DONE,
+};
 struct blk_ra;
 
 struct blk_ctx {
@@ -38,8 +43,16 @@ struct blk_ctx {
 	char *mountpoint;		/* absolute */
 	bool on_error_zero;		/* --on-error=zero */
 	char ctl_name[64];		/* CUSE device name, "" without CUSE */
-	int ctl_mode;			/* CUSE node mode */
+	int ctl_mode;			/* --ctl-mode: CUSE node or control file */
+	bool ctl_file;			/* the control file serves the protocol */
+	char reg_name[64];		/* /run/blkfuse/NAME, "" if none */
 	_Atomic bool aborted;		/* abort requested through the control */
+	_Atomic bool detached;		/* SIGTERM with files open: lazily unmounted */
+	struct blk_opens *opens;
+	/* --verify-after, for the snapshot: state, bytes hashed, result */
+	_Atomic int verify_after;	/* enum blk_verify_after_state */
+	_Atomic(uint64_t) verify_after_done;
+	char verify_after_result[160];	/* set before the state says done */	/* opens.c: open files and their openers */
 	struct blk_throttle *throttle;	/* throttle.c */
 	struct blk_ctl *ctl;		/* ctl.c */
 	struct blk_audit *audit;	/* audit.c, NULL without --audit */

@@ -21,8 +21,11 @@ struct blk_forensic_opts {
 
 /* Before the mount: an exit status (EXIT_SUCCESS to go on), printed. */
 int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *o);
-/* After it: ret is the daemon's exit status so far. */
-void blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *o,
+/*
+ * After it: ret is the daemon's exit status so far; the final one comes
+ * back (BLK_EXIT_VERIFY when --verify-after finds another hash).
+ */
+int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *o,
 		       int ret);
 
 #endif /* BLK_FORENSIC_H */

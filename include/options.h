@@ -25,7 +25,10 @@ struct blk_cfg {
 	char *ctl;
 	char *name;
 	char *ctl_mode;
-	int bad_rw;
+	int bad_rw;			/* -o rw typed: refused */
+	int rw_from_mount;		/* rw from mount(8): taken as ro */
+	char *bad_opt;			/* the first unknown option */
+	char *pidfile;
 	int no_free;
 	int exclusive;
 	int set_ro;
@@ -35,6 +38,9 @@ struct blk_cfg {
 	char *on_error;
 	char *format;			/* --format, NULL: auto */
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
+	/* --list's own command line (list_opts in options.c) */
+	const char *columns;		/* -o/--output */
+	int bytes, noheadings, raw, pairs;
 };
 
 /*

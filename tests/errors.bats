@@ -105,7 +105,14 @@ refuse() {
 	assert_success
 	assert_line --partial 'blkfuse [options] SOURCE MOUNTPOINT'
 	assert_line --partial 'max_reply=BYTES'
-	assert_line --partial 'FUSE options:'
+	# only what blkfuse honours, once, with blkfuse's defaults
+	refute_line --partial 'FUSE options:'
+	refute_line --partial 'clone_fd'
+	refute_line --partial 'max_idle_threads'
+	refute_line --partial 'auto_unmount'
+	assert_line --regexp 'max_threads=N +worker threads \(default 4\)'
+	assert_equal "$(grep -c -e '-h, --help' <<<"$output")" 1
+	assert_equal "$(grep -c -e '-V, --version' <<<"$output")" 1
 	run "$BLKFUSE" -V
 	assert_success
 	assert_output --regexp '^blkfuse [0-9]+\.[0-9]+\.[0-9]+ '

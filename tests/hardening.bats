@@ -220,8 +220,17 @@ kill_within_a_second() {
 	kill_within_a_second "${READERS[0]}"
 }
 
-# sigterm_stops: SIGTERM ends the daemon (status 0) and frees the readers.
+detached() {
+	! mountpoint -q "$MNT"
+}
+
+# sigterm_stops: with readers holding files, the first SIGTERM detaches
+# the mount (issue 10: as umount -l); a second ends the daemon (status 0)
+# and frees the readers.
 sigterm_stops() {
+	kill -TERM "$DAEMON_PID"
+	poll "$BOUND" detached || fail "SIGTERM did not detach the mount"
+	kill -0 "$DAEMON_PID"	# readers hold files: it waits for them
 	kill -TERM "$DAEMON_PID"
 	poll "$BOUND" gone "$DAEMON_PID" ||
 		fail "daemon still running ${BOUND}s after SIGTERM with readers waiting (issue 11 #2)"

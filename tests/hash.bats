@@ -200,10 +200,12 @@ digest() {
 	assert_equal "$stderr" "blkfuse: hash: no SOURCE given; see 'blkfuse hash --help'"
 	run --separate-stderr "$BLKFUSE" hash --frobnicate "$IMG"
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: --frobnicate: unknown option; see 'blkfuse hash --help'"
+	assert_equal "$stderr" "blkfuse: unrecognized option '--frobnicate'
+Try 'blkfuse hash --help' for more information."
 	run --separate-stderr "$BLKFUSE" hash "$IMG" --algo
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: --algo: needs an argument; see 'blkfuse hash --help'"
+	assert_equal "$stderr" "blkfuse: option '--algo' needs an argument
+Try 'blkfuse hash --help' for more information."
 	for ss in 1000 256 131072 4k; do
 		run --separate-stderr "$BLKFUSE" hash --sector-size "$ss" "$IMG"
 		assert_failure 1

@@ -173,3 +173,116 @@ teardown() {
 @test "source unchanged after the whole file" {
 	assert_sources_unchanged
 }
+
+# ---- issue 10: libsmartcols columns, names, file systems --------------------
+
+# gpt_with_names IMG: p1 "ÄÖÜäöü" holding ext4 labelled "x/y", p2 "abcdef",
+# p3 a name with a terminal escape in it.
+gpt_with_names() {
+	local fs=$BATS_TEST_TMPDIR/p1fs.img
+	random_image "$1" 16
+	sfdisk -q "$1" <<-EOT
+	label: gpt
+
+	size=4MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="ÄÖÜäöü"
+	size=4MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="abcdef"
+	size=2MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="esc"
+	EOT
+	sgdisk -c 3:$'r\e[31mX' "$1" >/dev/null
+	head -c 4M /dev/zero >"$fs"
+	mkfs.ext4 -q -F -L 'x/y' "$fs"
+	dd if="$fs" of="$1" bs=512 seek=2048 conv=notrunc status=none
+}
+
+@test "--list -o, --bytes, -n, -r, -P, -J: as partx and lsblk take them" {
+	run --separate-stderr "$BLKFUSE" --list -o NR,START,SECTORS -n -r "$DOS"
+	assert_success
+	assert_output "$(partx -g -r -o NR,START,SECTORS "$DOS")"
+	run --separate-stderr "$BLKFUSE" --list -o NR,SIZE --bytes -P "$GPT"
+	assert_success
+	assert_line 'NR="1" SIZE="8388608"'
+	assert_equal "${#lines[@]}" 3
+	run bash -c "'$BLKFUSE' --list -J -o NR,SIZE,NAME --bytes '$GPT' | jq -c '.partitions[1]'"
+	assert_output '{"nr":2,"size":16777216,"name":"swap"}'
+	# -o alone: the table only, with its headings
+	run --separate-stderr "$BLKFUSE" --list -o NR,TYPE "$DOS"
+	assert_equal "${lines[0]}" "NR TYPE"
+	assert_equal "${#lines[@]}" 7
+	# +COL adds to the default columns
+	run --separate-stderr "$BLKFUSE" --list -n -r -o +FSUUID "$DOS"
+	assert_equal "${#lines[@]}" 6
+}
+
+@test "--list type names from libfdisk's tables beside the code" {
+	run --separate-stderr "$BLKFUSE" --list -n -r -o NR,TYPE,TYPENAME "$DOS"
+	assert_line '3 0x5 Extended'
+	assert_line '6 0x82 Linux\x20swap\x20/\x20Solaris'
+	run --separate-stderr "$BLKFUSE" --list -n -P -o NR,TYPENAME "$GPT"
+	assert_line 'NR="1" TYPENAME="Linux filesystem"'
+	assert_line 'NR="3" TYPENAME="Microsoft basic data"'
+	# the default table shows both
+	run --separate-stderr "$BLKFUSE" --list "$DOS"
+	assert_line --regexp '^ *3 +34816 +96255 +61440 +30M dos +0x5 +Extended .* container$'
+}
+
+@test "--list: UTF-8 names keep columns aligned, escapes are escaped" {
+	local img=$BATS_TEST_TMPDIR/names.img
+	gpt_with_names "$img"
+	run --separate-stderr "$BLKFUSE" --list -o NAME,NR "$img"
+	assert_success
+	# every line the same number of characters (not bytes): aligned
+	run python3 -c 'import sys; print(len({len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")}))' <(printf '%s\n' "$output")
+	assert_output 1
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	[[ "$output" != *$'\e'* ]] || fail "a raw escape reached the terminal"
+	assert_line --partial 'r\x1b[31mX'
+	# JSON keeps the real name
+	run bash -c "'$BLKFUSE' --list -J -o NR,NAME '$img' | jq -r '.partitions[2].name'"
+	assert_output $'r\e[31mX'
+}
+
+@test "--list FSTYPE, LABEL, FSUUID: the file system inside each partition" {
+	local img=$BATS_TEST_TMPDIR/names.img
+	gpt_with_names "$img"
+	run --separate-stderr "$BLKFUSE" --list -n -P -o NR,FSTYPE,LABEL,FSUUID "$img"
+	assert_line --regexp '^NR="1" FSTYPE="ext4" LABEL="x/y" FSUUID="[0-9a-f-]{36}"$'
+	assert_line 'NR="2" FSTYPE="" LABEL="" FSUUID=""'
+	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -r '.version, .partitions[0].fs_label'"
+	assert_output $'2\nx/y'
+}
+
+@test "by-label/: file-system labels escaped as udev escapes them" {
+	local img=$BATS_TEST_TMPDIR/names.img enc
+	gpt_with_names "$img"
+	dd if="$img" of="$BATS_TEST_TMPDIR/p1.img" bs=512 skip=2048 count=8192 status=none
+	enc=$(blkid -p -o udev "$BATS_TEST_TMPDIR/p1.img" | sed -n 's/^ID_FS_LABEL_ENC=//p')
+	assert_equal "$enc" 'x\x2fy'
+	start_blkfuse "$img" "$MNT"
+	assert_equal "$(readlink "$MNT/by-label/$enc")" ../p1
+	cmp "$MNT/by-label/$enc" "$MNT/p1"
+	assert_equal "$(ls "$MNT/by-label")" "$enc"
+	stop_blkfuse
+}
+
+@test "a file system on the whole disk: by-uuid/, by-label/, no free/, named in layout.json" {
+	local img=$BATS_TEST_TMPDIR/wholefs.img ID_FS_UUID ID_FS_LABEL_ENC
+	head -c 8M /dev/zero >"$img"
+	mkfs.ext4 -q -F -L 'a/b c' "$img"
+	ID_FS_UUID=$(blkid -p -o udev "$img" | sed -n 's/^ID_FS_UUID=//p')
+	ID_FS_LABEL_ENC=$(blkid -p -o udev "$img" | sed -n 's/^ID_FS_LABEL_ENC=//p')
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_line 'Table:       none'
+	assert_line --regexp '^File system: ext4 on the whole disk'
+	refute_line --partial 'free/'
+	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -c '[.table, .disk_fs.fs_type, .disk_fs.fs_uuid, .disk_fs.fs_label, .disk_fs.file, (.free | length)]'"
+	assert_output "[null,\"ext4\",\"$ID_FS_UUID\",\"a/b c\",\"disk\",0]"
+	start_blkfuse "$img" "$MNT"
+	assert_equal "$(readlink "$MNT/by-uuid/$ID_FS_UUID")" ../disk
+	assert_equal "$(readlink "$MNT/by-label/$ID_FS_LABEL_ENC")" ../disk
+	assert_equal "$ID_FS_LABEL_ENC" 'a\x2fb\x20c'
+	assert_equal "$(ls "$MNT/free" | wc -l)" 0
+	assert_equal "$(jq -r .disk_fs.fs_type "$MNT/layout.json")" ext4
+	stop_blkfuse
+}

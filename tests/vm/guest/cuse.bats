@@ -151,14 +151,20 @@ held_by_pause() {
 	wait_node /dev/blkfuse-case42/ev1
 	run stat -c %a /dev/blkfuse-case42/ev1
 	assert_output 640
-	local first=$DAEMON_PID mnt2=$BATS_TEST_TMPDIR/mnt2
-	mkdir -p "$mnt2"
+	local first=$DAEMON_PID mnt2=$BATS_TEST_TMPDIR/mnt2 mnt3=$BATS_TEST_TMPDIR/mnt3
+	mkdir -p "$mnt2" "$mnt3"
 	"$BLKFUSE" "$IMG" "$mnt2"
 	wait_node /dev/blkfuse-evidence.img
-	"$BLKFUSE" "$IMG" "$MNT/../mnt2" 2>/dev/null || true	# stacked on mnt2
+	# a second blkfuse mount on mnt2 is refused (issue 10); another place is not
+	run "$BLKFUSE" "$IMG" "$MNT/../mnt2"
+	assert_failure
+	"$BLKFUSE" "$IMG" "$mnt3"
 	wait_node /dev/blkfuse-evidence.img-2
+	# both registered by name too, pointing at their nodes
+	assert_equal "$(readlink /run/blkfuse/evidence.img)" /dev/blkfuse-evidence.img
+	assert_equal "$("$BLKFUSE" ctl case42/ev1 get pid)" "$first"
 	fusermount3 -u "$mnt2"
-	fusermount3 -u "$mnt2"
+	fusermount3 -u "$mnt3"
 	wait_node /dev/blkfuse-evidence.img gone
 	wait_node /dev/blkfuse-evidence.img-2 gone
 	DAEMON_PID=$first

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Issue 10, point 11: the man page documents every subcommand, option,
+# file and exit status; the bash completion completes what each word
+# takes; the README names only files a clone has; make demo installs only
+# what the demo needs.
+
+load helpers
+
+setup_file() {
+	export IMG=$BATS_FILE_TMPDIR/dos.img
+	make_dos_image "$IMG"
+}
+
+MAN=$BATS_TEST_DIRNAME/../doc/blkfuse.1
+
+# Text of the man page, rendered, hyphens as typed.
+man_text() {
+	MANWIDTH=200 man -l "$MAN" 2>/dev/null | sed 's/‐/-/g'
+}
+
+@test "man page: every option of blkfuse, blkfuse hash and blkfuse ctl" {
+	local text opt o
+	text=$(man_text)
+	for opt in $({ "$BLKFUSE" --help; "$BLKFUSE" hash --help; "$BLKFUSE" ctl --help; } |
+		grep -oE '(^| )--?[a-zA-Z][a-z-]*' | sort -u); do
+		grep -qF -- "$opt" <<<"$text" || fail "$opt is not in the man page"
+	done
+	# every -o word the help lists
+	for o in $("$BLKFUSE" --help | sed -n '/^Mount options/,/^$/p' | grep -oE '^ [a-z_]+' ); do
+		grep -qw -- "$o" <<<"$text" || fail "-o $o is not in the man page"
+	done
+	[ -z "$(man --warnings -l "$MAN" 2>&1 >/dev/null)" ]
+}
+
+@test "man page: subcommands, control protocol, formats, files, exit statuses" {
+	local text
+	text=$(man_text)
+	local want
+	for want in 'blkfuse ctl NAME|PATH' 'blkfuse hash' 'show' 'get KEY' 'reset' \
+		'stats [-w S]' 'BLKFUSE_IOC_SET_TEXT' 'layout.json' 'rotated' \
+		'/run/blkfuse/NAME' '.blkfuse-ctl' '/etc/fuse.conf' 'verify_after' \
+		'SIGTERM' 'umount -l' 'user_allow_other'; do
+		grep -qF -- "$want" <<<"$text" || fail "'$want' is not in the man page"
+	done
+	local st
+	for st in 0 1 2 3; do
+		sed -n '/^EXIT STATUS/,/^EXAMPLES/p' <<<"$text" | grep -qE "^ +$st\b" ||
+			fail "exit status $st is not documented"
+	done
+}
+
+# complete LINE: the candidates bash completion offers for LINE (cursor at
+# its end), sorted, one a line.
+complete_line() {
+	bash -c '
+		source /usr/share/bash-completion/bash_completion
+		source "$1"
+		COMP_LINE=$2
+		read -ra COMP_WORDS <<<"$2"
+		[[ $2 == *" " ]] && COMP_WORDS+=("")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_POINT=${#COMP_LINE}
+		PATH=$3:$PATH
+		# compopt works only inside a real completion: its complaint is noise
+		_blkfuse blkfuse "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}" 2>/dev/null
+		printf "%s\n" "${COMPREPLY[@]}" | sort' _ \
+		"$BATS_TEST_DIRNAME/../contrib/blkfuse.bash-completion" "$1" "$(dirname "$BLKFUSE")"
+}
+
+@test "bash completion: subcommands, --algo values, partition names, ctl keys" {
+	run complete_line 'blkfuse '
+	assert_line ctl
+	assert_line hash
+	run complete_line 'blkfuse hash --algo '
+	assert_output $'md5\nsha1\nsha256'
+	run complete_line 'blkfuse hash --algo sha256,m'
+	assert_output 'sha256,md5'
+	run complete_line "blkfuse hash $IMG "
+	assert_output "$(printf '%s\n' disk p1 p2 p3 p4 p5 p6 | sort)"
+	run complete_line 'blkfuse hash -'
+	refute_line --partial -- '--list'
+	assert_line -- '--algo'
+	run complete_line 'blkfuse ctl /nonexistent get '
+	assert_line splice
+	assert_line pause
+	run complete_line 'blkfuse ctl /nonexistent set source_io='
+	assert_output $'source_io=buffered\nsource_io=direct'
+	run complete_line 'blkfuse ctl /nonexistent '
+	assert_line stats
+	run complete_line 'blkfuse --list -o TYPEN'
+	assert_output TYPENAME
+	run complete_line 'blkfuse -o nof'
+	assert_output nofree
+}
+
+@test "README names only files a clone has" {
+	local f
+	cd "$BATS_TEST_DIRNAME/.."
+	for f in $(grep -oE '`(contrib|tests|doc|bench|include|core)/[A-Za-z0-9_./@-]+`' README.md | tr -d '`' | sort -u); do
+		# a directory a run makes (git-ignored, named with its '/') is
+		# no promise of content; a file in one would be
+		[[ $f == */ ]] && git check-ignore -q "$f" && continue
+		f=${f%/}
+		# a built helper (tests/faulty_fs) counts by its source
+		git ls-files --error-unmatch "$f" >/dev/null 2>&1 ||
+			git ls-files --error-unmatch "$f.c" >/dev/null 2>&1 ||
+			[ -n "$(git ls-files "$f/")" ] || fail "README names $f, which a clone does not have"
+	done
+	run grep -n 'results/latest' README.md
+	assert_failure
+}
+
+@test "make demo installs only what the demo needs" {
+	cd "$BATS_TEST_DIRNAME/.."
+	grep -qE '^demo:' Makefile
+	sed -n '/^demo:/,/^$/p' Makefile | grep -q 'contrib/install-demo-deps'
+	! sed -n '/^demo:/,/^$/p' Makefile | grep -qE 'install-deps|deps$'
+	local p
+	for p in $(sed -n '/^pkgs=(/,/)/p' contrib/install-demo-deps | tr -d '()' | sed 's/pkgs=//'); do
+		case $p in
+		qemu*|fio|xmount|gnuplot*|bats*|sleuthkit|busybox*) fail "make demo installs $p" ;;
+		esac
+		# and the test set has everything the demo has
+		grep -qw -- "$p" tests/install-deps || fail "$p is not in tests/install-deps"
+	done
+}
