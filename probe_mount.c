@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "wire.h"
 #include "probe_mount.h"
 
 #define DISK_INO 2
@@ -29,6 +30,7 @@ struct probe {
 	pthread_t thread;
 	char dir[64];
 	char *buf;
+	struct blk_wire wire;		/* its request buffer */
 };
 
 static struct probe *probe_of(fuse_req_t req)
@@ -105,12 +107,23 @@ static const struct fuse_lowlevel_ops pm_ops = {
 	.read		= pm_read,
 };
 
+static void thread_done(void *unused)
+{
+	(void)unused;
+	blk_image_thread_done();
+}
+
+/* The daemon's one request loop (splice_io.c): cancellable in its wait. */
 static void *serve(void *arg)
 {
 	struct probe *p = arg;
+	int err;
 
-	fuse_session_loop(p->se);
-	blk_image_thread_done();
+	pthread_cleanup_push(thread_done, NULL);
+	err = blk_wire_serve(p->se, &p->wire, NULL, NULL);
+	if (err)
+		blk_warn("probe mount: %s", strerror(-err));
+	pthread_cleanup_pop(1);
 	return NULL;
 }
 
@@ -147,10 +160,13 @@ static int start(struct probe *p)
 		err = -EIO;
 		goto out_rmdir;
 	}
-	err = -pthread_create(&p->thread, NULL, serve, p);
+	err = blk_wire_init(&p->wire, fuse_session_fd(p->se), 0, 0, 0);
+	if (!err)
+		err = -pthread_create(&p->thread, NULL, serve, p);
 	if (!err)
 		return 0;
 	blk_err("%s", strerror(-err));
+	blk_wire_fini(&p->wire);
 	fuse_session_unmount(p->se);
 out_rmdir:
 	if (p->se)
@@ -160,11 +176,14 @@ out_rmdir:
 	return err;
 }
 
+/* The thread first (it may be replying on the fd), then the mount. */
 static void stop(struct probe *p)
 {
 	fuse_session_exit(p->se);
-	fuse_session_unmount(p->se);	/* the loop's read gets ENODEV */
+	pthread_cancel(p->thread);
 	pthread_join(p->thread, NULL);
+	blk_wire_fini(&p->wire);
+	fuse_session_unmount(p->se);
 	fuse_session_destroy(p->se);
 	rmdir(p->dir);
 }

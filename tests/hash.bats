@@ -131,8 +131,13 @@ digest() {
 	assert_success
 	assert_equal "$(grep -c ': OK$' <<<"$output")" 12
 
-	# and they notice when a byte differs
-	printf 'X' | dd of=p2 bs=1 seek=4096 conv=notrunc status=none
+	# and they notice when a byte differs (from what it was: the image is
+	# random, so a fixed byte would already be there one time in 256)
+	local old
+	old=$(od -An -tu1 -j4096 -N1 p2 | tr -d ' ')
+	printf "\\$(printf %03o $(((old + 1) % 256)))" |
+		dd of=p2 bs=1 seek=4096 conv=notrunc status=none
+	[ "$(od -An -tu1 -j4096 -N1 p2 | tr -d ' ')" -ne "$old" ]
 	run sha256sum -c "$BATS_TEST_TMPDIR/plain"
 	assert_failure
 	assert_line "p2: FAILED"
