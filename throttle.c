@@ -34,7 +34,7 @@
 /* The burst a late or idle reader may catch up on, at the limit. */
 #define IDLE_CREDIT_NS (50 * 1000 * 1000ull)
 /* How often parked reads are checked for a requester killed meanwhile. */
-#define KILL_CHECK_NS (200 * 1000 * 1000ull)
+#define KILL_CHECK_NS (100 * 1000 * 1000ull)
 
 struct parked {
 	struct parked *next;

@@ -54,13 +54,21 @@ teardown() {
 # ---- helpers ----------------------------------------------------------------
 
 # poll SECONDS CMD...: true as soon as CMD is, false after SECONDS.
+# (measured on the monotonic clock: $SECONDS ticks in whole seconds, so
+# "SECONDS + 1" could be over at once)
 poll() {
-	local end=$((SECONDS + $1))
+	local end=$(($(mono_ms) + $1 * 1000))
 	shift
 	while ! "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
+		[ "$(mono_ms)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+mono_ms() {
+	local up
+	read -r up _ </proc/uptime
+	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
 }
 
 # mount_it [blkfuse args...]: start on $IMG at $MNT; remember the connection.
