@@ -42,18 +42,7 @@ struct ewf_handle {
 /* libewf's last (innermost) message, for the one line. */
 static void ewf_msg(libewf_error_t *e, char *buf, size_t len)
 {
-	char full[2048] = "";
-	char *nl;
-
-	snprintf(buf, len, "unknown libewf error");
-	if (!e)
-		return;
-	libewf_error_backtrace_sprint(e, full, sizeof(full));
-	libewf_error_free(&e);
-	while ((nl = strrchr(full, '\n')) && !nl[1])
-		*nl = 0;
-	nl = strrchr(full, '\n');
-	snprintf(buf, len, "%s", nl ? nl + 1 : full);
+	BLK_LIBYAL_MSG(libewf, e, buf, len);
 }
 
 static libewf_handle_t *open_names(char **names, int n, char *msg, size_t len)

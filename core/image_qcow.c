@@ -31,17 +31,7 @@ const bool blk_img_qcow_built = true;
 
 static void qcow_msg(libqcow_error_t *e, char *buf, size_t len)
 {
-	char full[2048] = "", *nl;
-
-	snprintf(buf, len, "unknown libqcow error");
-	if (!e)
-		return;
-	libqcow_error_backtrace_sprint(e, full, sizeof(full));
-	libqcow_error_free(&e);
-	while ((nl = strrchr(full, '\n')) && !nl[1])
-		*nl = 0;
-	nl = strrchr(full, '\n');
-	snprintf(buf, len, "%s", nl ? nl + 1 : full);
+	BLK_LIBYAL_MSG(libqcow, e, buf, len);
 }
 
 static libqcow_file_t *qcow_open_file(const char *path, char *msg, size_t len)

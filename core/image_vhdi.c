@@ -28,17 +28,7 @@ const bool blk_img_vhdi_built = true;
 
 static void vhdi_msg(libvhdi_error_t *e, char *buf, size_t len)
 {
-	char full[2048] = "", *nl;
-
-	snprintf(buf, len, "unknown libvhdi error");
-	if (!e)
-		return;
-	libvhdi_error_backtrace_sprint(e, full, sizeof(full));
-	libvhdi_error_free(&e);
-	while ((nl = strrchr(full, '\n')) && !nl[1])
-		*nl = 0;
-	nl = strrchr(full, '\n');
-	snprintf(buf, len, "%s", nl ? nl + 1 : full);
+	BLK_LIBYAL_MSG(libvhdi, e, buf, len);
 }
 
 static libvhdi_file_t *vhdi_open_file(const char *path, char *msg, size_t len)

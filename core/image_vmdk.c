@@ -29,17 +29,7 @@ const bool blk_img_vmdk_built = true;
 
 static void vmdk_msg(libvmdk_error_t *e, char *buf, size_t len)
 {
-	char full[2048] = "", *nl;
-
-	snprintf(buf, len, "unknown libvmdk error");
-	if (!e)
-		return;
-	libvmdk_error_backtrace_sprint(e, full, sizeof(full));
-	libvmdk_error_free(&e);
-	while ((nl = strrchr(full, '\n')) && !nl[1])
-		*nl = 0;
-	nl = strrchr(full, '\n');
-	snprintf(buf, len, "%s", nl ? nl + 1 : full);
+	BLK_LIBYAL_MSG(libvmdk, e, buf, len);
 }
 
 static libvmdk_handle_t *vmdk_open_handle(const char *path, char *msg,
