@@ -139,6 +139,13 @@ static int open_as(struct blk_image *im, const char *fmt, const char *path,
 
 	if (!strcmp(fmt, "split"))
 		return blk_img_split_open(im, path);
+	/* A flat VMDK is raw extent files: no library needed either. */
+	if (!strcmp(fmt, "vmdk")) {
+		int err = blk_img_vmdk_flat_open(im, path, fd, fsize);
+
+		if (err != -ENOENT)
+			return err;
+	}
 	/* A fixed VHD is the raw disk and a footer: no library needed. */
 	if (!strcmp(fmt, "vhd") && has(tail, "conectix", 8) &&
 	    tail[60] == 0 && tail[61] == 0 && tail[62] == 0 && tail[63] == 2)

@@ -105,6 +105,16 @@ void blk_image_add_meta(struct blk_image *im, const char *key,
 
 /* image_*.c: each format's open; -ENOTSUP when not built in. */
 int blk_img_split_open(struct blk_image *im, const char *path);
+/* A flat VMDK (a descriptor naming raw extents): -ENOENT when it is not
+ * one, so that libvmdk reads it. */
+int blk_img_vmdk_flat_open(struct blk_image *im, const char *path, int fd,
+			   uint64_t fsize);
+/* image_raw.c, for the formats whose bytes sit raw in files: open one
+ * more segment (printed); then map segment i's len[i] media bytes to its
+ * file from byte base[i] (NULL: 0). */
+int blk_img_raw_add_segment(struct blk_image *im, const char *path);
+int blk_img_raw_finish(struct blk_image *im, const uint64_t *len,
+		       const uint64_t *base);
 int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 			   uint64_t fsize);
 int blk_img_ewf_open(struct blk_image *im, const char *path);

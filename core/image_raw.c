@@ -2,8 +2,9 @@
 /*
  * Raw-in-file containers, read without a library and spliced from their
  * own files: split raw sets (NAME.001 NAME.002 ..., NAME.000 ..., NAME.aa
- * NAME.ab ...), found from the first segment, and fixed VHD (the raw disk
- * followed by a 512-byte footer).
+ * NAME.ab ...), found from the first segment, fixed VHD (the raw disk
+ * followed by a 512-byte footer) and flat VMDK (a text descriptor naming
+ * raw extent files).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,9 +21,11 @@
 
 #define MAX_SEGMENTS 100000
 
-/* The start of each segment in the media, and one past the last. */
+/* Where each segment starts in the media (and one past the last), and
+ * where its bytes start in its file. */
 struct raw_priv {
 	uint64_t *start;
+	uint64_t *base;
 };
 
 static int raw_map(const struct blk_image *im, uint64_t off,
@@ -42,7 +45,7 @@ static int raw_map(const struct blk_image *im, uint64_t off,
 			hi = mid;
 	}
 	e->fd = im->seg[lo].fd;
-	e->off = off - rp->start[lo];
+	e->off = rp->base[lo] + off - rp->start[lo];
 	e->len = rp->start[lo + 1] - off;
 	return 0;
 }
@@ -51,8 +54,10 @@ static void raw_free(struct blk_image *im)
 {
 	struct raw_priv *rp = im->priv;
 
-	if (rp)
+	if (rp) {
 		free(rp->start);
+		free(rp->base);
+	}
 	free(rp);
 	im->priv = NULL;
 }
@@ -65,6 +70,12 @@ static const struct blk_image_ops split_ops = {
 
 static const struct blk_image_ops vhd_fixed_ops = {
 	.name		= "vhd",
+	.map		= raw_map,
+	.free_priv	= raw_free,
+};
+
+static const struct blk_image_ops vmdk_flat_ops = {
+	.name		= "vmdk",
 	.map		= raw_map,
 	.free_priv	= raw_free,
 };
@@ -150,7 +161,7 @@ static size_t count_like(const char *path, const struct split_name *sn)
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int add_segment(struct blk_image *im, const char *path)
+int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
@@ -183,7 +194,8 @@ static int add_segment(struct blk_image *im, const char *path)
 	return 0;
 }
 
-static int finish_raw(struct blk_image *im, uint64_t last_len)
+int blk_img_raw_finish(struct blk_image *im, const uint64_t *len,
+		       const uint64_t *base)
 {
 	struct raw_priv *rp = calloc(1, sizeof(*rp));
 	uint64_t at = 0;
@@ -192,15 +204,32 @@ static int finish_raw(struct blk_image *im, uint64_t last_len)
 		return -ENOMEM;
 	im->priv = rp;
 	rp->start = calloc(im->nseg + 1, sizeof(*rp->start));
-	if (!rp->start)
+	rp->base = calloc(im->nseg + 1, sizeof(*rp->base));
+	if (!rp->start || !rp->base)
 		return -ENOMEM;
 	for (unsigned int i = 0; i < im->nseg; i++) {
 		rp->start[i] = at;
-		at += i + 1 == im->nseg ? last_len : im->seg[i].size;
+		rp->base[i] = base ? base[i] : 0;
+		at += len[i];
 	}
 	rp->start[im->nseg] = at;
 	im->size = at;
 	return 0;
+}
+
+/* Every segment whole, but the last: last_len bytes of it. */
+static int finish_raw(struct blk_image *im, uint64_t last_len)
+{
+	uint64_t *len = calloc(im->nseg, sizeof(*len));
+	int err;
+
+	if (!len)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < im->nseg; i++)
+		len[i] = i + 1 == im->nseg ? last_len : im->seg[i].size;
+	err = blk_img_raw_finish(im, len, NULL);
+	free(len);
+	return err;
 }
 
 /* im == NULL: only "is path the first segment of a set of two or more?"
@@ -235,7 +264,7 @@ int blk_img_split_open(struct blk_image *im, const char *path)
 	im->ops = &split_ops;
 	for (i = n; i < n + MAX_SEGMENTS && seg_name(name, sizeof(name), path, &sn, i) &&
 		    exists(name); i++) {
-		err = add_segment(im, i == n ? path : name);
+		err = blk_img_raw_add_segment(im, i == n ? path : name);
 		if (err)
 			return err;
 	}
@@ -283,7 +312,7 @@ int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 			(unsigned long long)(fsize - 512));
 		return -EINVAL;
 	}
-	err = add_segment(im, path);
+	err = blk_img_raw_add_segment(im, path);
 	if (err)
 		return err;
 	memcpy(creator, foot + 28, 4);
@@ -294,4 +323,134 @@ int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 	blk_image_add_meta(im, "creator_application", creator);
 	im->sector_size = 512;
 	return finish_raw(im, media);
+}
+
+/* ---- flat VMDK ------------------------------------------------------------ */
+
+#define VMDK_DESC_MAX (64 * 1024)
+#define VMDK_MAX_EXTENTS 1024
+
+struct vmdk_extent {
+	uint64_t sectors, offset;	/* 512-byte sectors */
+	char file[1024];
+};
+
+/*
+ * One extent line: ACCESS SECTORS TYPE "FILE" [OFFSET].  1: a FLAT (or
+ * VMFS) extent, into x; 0: not an extent line; -1: an extent of another
+ * type (sparse, zero...), which only libvmdk reads.
+ */
+static int parse_extent(const char *line, struct vmdk_extent *x)
+{
+	char access[16], type[16];
+	unsigned long long sectors, offset = 0;
+	int n = 0;
+
+	if (sscanf(line, " %15s %llu %15s \"%1023[^\"]\"%n", access, &sectors,
+		   type, x->file, &n) != 4 || n == 0)
+		return 0;
+	if (strcmp(access, "RW") && strcmp(access, "RDONLY") &&
+	    strcmp(access, "NOACCESS"))
+		return 0;
+	if (strcmp(type, "FLAT") && strcmp(type, "VMFS"))
+		return -1;
+	sscanf(line + n, " %llu", &offset);
+	x->sectors = sectors;
+	x->offset = offset;
+	return 1;
+}
+
+/* The extents of a descriptor: how many, or -ENOENT (not all flat, a
+ * child of another disk, or no extent at all). */
+static int read_descriptor(int fd, uint64_t fsize, struct vmdk_extent *x)
+{
+	char *desc = calloc(1, VMDK_DESC_MAX + 1), *line, *save = NULL;
+	int n = 0, res = 0;
+
+	if (!desc)
+		return -ENOMEM;
+	if (fsize > VMDK_DESC_MAX || pread(fd, desc, fsize, 0) != (ssize_t)fsize)
+		res = -ENOENT;
+	for (line = strtok_r(desc, "\n", &save); !res && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "parentCID", 9) && !strstr(line, "ffffffff"))
+			res = -ENOENT;	/* a delta disk: libvmdk refuses it */
+		else if (n == VMDK_MAX_EXTENTS)
+			res = -ENOENT;
+		else if ((res = parse_extent(line, &x[n])) == 1)
+			n++, res = 0;
+		else if (res < 0)
+			res = -ENOENT;
+	}
+	free(desc);
+	return res ? res : n ? n : -ENOENT;
+}
+
+/* FILE relative to the descriptor's directory. */
+static void extent_path(char *buf, size_t len, const char *desc,
+			const char *file)
+{
+	const char *slash = strrchr(desc, '/');
+
+	if (file[0] == '/' || !slash)
+		snprintf(buf, len, "%s", file);
+	else
+		snprintf(buf, len, "%.*s/%s", (int)(slash - desc), desc, file);
+}
+
+static int vmdk_flat_map(struct blk_image *im, const char *path,
+			 const struct vmdk_extent *x, int n)
+{
+	uint64_t *len = calloc(n + 1, sizeof(*len));
+	uint64_t *base = calloc(n + 1, sizeof(*base));
+	char name[4096 + 1024];
+	int err = len && base ? 0 : -ENOMEM;
+
+	/* The descriptor is segment 0 and holds no media bytes. */
+	for (int i = 0; !err && i < n; i++) {
+		extent_path(name, sizeof(name), path, x[i].file);
+		err = blk_img_raw_add_segment(im, name);
+		if (err)
+			break;
+		len[i + 1] = x[i].sectors * 512;
+		base[i + 1] = x[i].offset * 512;
+		if (base[i + 1] + len[i + 1] > im->seg[i + 1].size) {
+			blk_err("%s: extent of %llu bytes from byte %llu, but the file holds %llu",
+				name, (unsigned long long)len[i + 1],
+				(unsigned long long)base[i + 1],
+				(unsigned long long)im->seg[i + 1].size);
+			err = -EINVAL;
+		}
+	}
+	if (!err)
+		err = blk_img_raw_finish(im, len, base);
+	free(len);
+	free(base);
+	return err;
+}
+
+int blk_img_vmdk_flat_open(struct blk_image *im, const char *path, int fd,
+			   uint64_t fsize)
+{
+	struct vmdk_extent *x = calloc(VMDK_MAX_EXTENTS, sizeof(*x));
+	int n, err;
+
+	if (!x)
+		return -ENOMEM;
+	n = read_descriptor(fd, fsize, x);
+	if (n < 0) {
+		free(x);
+		return n;
+	}
+	im->ops = &vmdk_flat_ops;
+	err = blk_img_raw_add_segment(im, path);
+	if (!err)
+		err = vmdk_flat_map(im, path, x, n);
+	if (!err) {
+		blk_image_add_meta(im, "subformat", n > 1 ? "flat, split extents" :
+				   "monolithic flat");
+		im->sector_size = 512;
+	}
+	free(x);
+	return err;
 }

@@ -136,6 +136,38 @@ check_container() {
 	assert_equal "$(jq -r '.container.segments[1].path' <<<"$output")" "$C/flat-flat.vmdk"
 }
 
+@test "flat VMDK extents are spliced from their own files, one reply across two extents" {
+	local d=$BATS_TEST_TMPDIR/vm sectors=$(($(stat -c %s "$RAW") / 512))
+	mkdir -p "$d"
+	# two extents, the second at byte 4096 of its file: as split flat VMDKs are
+	head -c $((10 << 20)) "$RAW" >"$d/two-f001.vmdk"
+	{ head -c 4096 /dev/zero; tail -c +$(((10 << 20) + 1)) "$RAW"; } >"$d/two-f002.vmdk"
+	cat >"$d/two.vmdk" <<-EOT
+	# Disk DescriptorFile
+	version=1
+	CID=12345678
+	parentCID=ffffffff
+	createType="twoGbMaxExtentFlat"
+	# Extent description
+	RW 20480 FLAT "two-f001.vmdk" 0
+	RW $((sectors - 20480)) FLAT "two-f002.vmdk" 8
+	EOT
+	check_container "$d/two.vmdk" vmdk
+	start_blkfuse "$d/two.vmdk" "$MNT"
+	cmp <(dd if="$MNT/disk" bs=64k skip=$(((10 << 20) / 65536 - 2)) count=4 status=none) \
+		<(dd if="$RAW" bs=64k skip=$(((10 << 20) / 65536 - 2)) count=4 status=none)
+	[ "$(ctl_get spliced_bytes)" -gt 0 ]
+	assert_equal "$(ctl_get copied_bytes)" 0
+	assert_equal "$(ctl_get decoded_bytes)" 0
+	stop_blkfuse
+	# an extent its file cannot hold: one line, exit 1
+	truncate -s $((4 << 20)) "$d/two-f002.vmdk"
+	run --separate-stderr "$BLKFUSE" --list "$d/two.vmdk"
+	assert_failure 1
+	assert_equal "${#stderr_lines[@]}" 1
+	assert_regex "$stderr" "two-f002.vmdk: extent of [0-9]+ bytes from byte 4096, but the file holds 4194304"
+}
+
 @test "VHDX, fixed VHD (spliced) and dynamic VHD: every file equals the raw image" {
 	check_container "$C/d.vhdx" vhdx
 	check_container "$C/fixed.vhd" vhd
