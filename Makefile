@@ -146,7 +146,8 @@ check-tsan: deps
 	BLKFUSE_NO_VM=1 tests/run
 
 # libFuzzer over the table layer and the control text (clang): every saved
-# crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.
+# crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
+# core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
@@ -156,8 +157,8 @@ fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) -o $@ $^ \
-		$(BLKID_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
+		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
 
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl_parse.c core/util.c core/log.c
 	@mkdir -p $(@D)
