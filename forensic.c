@@ -109,9 +109,11 @@ static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg
 	if (res >= 0)
 		blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
 			   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
-	snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
-		 "%s%s", res < 0 ? "error" : got,
-		 res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches");
+	/* "sha256:HEX matches": a digest fits; a longer got is cut, on purpose */
+	if (snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
+		     "%s%s", res < 0 ? "error" : got,
+		     res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches") < 0)
+		ctx->verify_after_result[0] = '\0';
 	atomic_store(&ctx->verify_after, BLK_VA_DONE);
 	return res;
 }
