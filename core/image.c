@@ -257,10 +257,16 @@ static void cache_free(struct tslot *s)
 	s->nblk = 0;
 }
 
+/* Library handles are opened and closed one at a time (see get_slot). */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void slot_release(struct tslot *s)
 {
-	if (s->h)
+	if (s->h) {
+		pthread_mutex_lock(&open_lock);
 		s->ops->handle_close(s->h);
+		pthread_mutex_unlock(&open_lock);
+	}
 	s->h = NULL;
 	s->im = NULL;
 	cache_free(s);
@@ -294,7 +300,14 @@ static struct tslot *get_slot(struct blk_image *im)
 	}
 	if (s->im != im || s->gen != im->gen) {
 		slot_release(s);
+		/*
+		 * One open at a time: opening parses headers, and libewf's date
+		 * conversion goes through tzset(), whose state TSan sees raced
+		 * by two workers opening at once.  It happens once per thread.
+		 */
+		pthread_mutex_lock(&open_lock);
 		s->h = im->ops->handle_open(im);
+		pthread_mutex_unlock(&open_lock);
 		if (!s->h)
 			return NULL;
 		s->ops = im->ops;
