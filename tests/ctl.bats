@@ -206,11 +206,10 @@ except OSError as e:
 }
 
 # held_by_pause PID: the reader PID waits in the kernel for a FUSE reply,
-# the daemon has the request (inflight 1), and one of its threads sleeps on
-# a futex (pause's condition variable; idle workers wait in
-# fuse_dev_do_read, main in sigtimedwait).
+# the daemon has the request (inflight 1) and its throttle holds it
+# (parked 1): a state that only pause=0 ends.
 held_by_pause() {
-	local t state
+	local state
 	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || state=
 	if [ -z "$state" ] || [ "$state" = Z ]; then
 		echo "the reader finished while paused" >&2
@@ -218,10 +217,9 @@ held_by_pause() {
 	fi
 	[[ "$(cat "/proc/$1/wchan")" == fuse_* ]] || return 1
 	[ "$(ctl_get inflight)" = 1 ] || return 1
-	for t in /proc/$DAEMON_PID/task/*; do
-		[[ "$(cat "$t/wchan" 2>/dev/null)" == futex* ]] && return 0
-	done
-	return 1
+	# parked by the throttle: pause holds it, not a worker
+	[ "$(ctl_get parked)" = 1 ] || return 1
+	return 0
 }
 
 @test "pause holds a new read until pause=0 releases it; stats work meanwhile" {

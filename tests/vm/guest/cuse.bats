@@ -100,7 +100,7 @@ val() {
 # daemon has the request (inflight 1), and one of its threads sleeps on a
 # futex (pause's condition variable; idle workers wait in fuse_dev_do_read).
 held_by_pause() {
-	local t state
+	local state
 	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || state=
 	if [ -z "$state" ] || [ "$state" = Z ]; then
 		echo "the reader finished while paused" >&2
@@ -108,10 +108,9 @@ held_by_pause() {
 	fi
 	[[ "$(cat "/proc/$1/wchan")" == @(fuse_*|request_wait_answer) ]] || return 1
 	[ "$(val /dev/blkfuse-ev inflight)" = 1 ] || return 1
-	for t in /proc/$DAEMON_PID/task/*; do
-		[[ "$(cat "$t/wchan" 2>/dev/null)" == futex* ]] && return 0
-	done
-	return 1
+	# parked by the throttle: pause holds it, not a worker
+	[ "$(val /dev/blkfuse-ev parked)" = 1 ] || return 1
+	return 0
 }
 
 @test "pause holds a reader until pause=0 releases it; source_io=direct shows O_DIRECT" {
