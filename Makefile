@@ -38,6 +38,12 @@ HAVE_LIBQCOW ?= $(call have,libqcow)
 HAVE_LIBVMDK ?= $(call have,libvmdk)
 HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
+# FUSE over io_uring (transport=uring), optional likewise.
+HAVE_LIBURING ?= $(call have,liburing)
+ifeq ($(HAVE_LIBURING),1)
+$(OBJ)/uring_io.o: URING_FLAGS := -DHAVE_LIBURING $(shell $(PKG_CONFIG) --cflags liburing)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs liburing)
+endif
 ifeq ($(HAVE_LIBEWF),1)
 $(OBJ)/core/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
@@ -80,7 +86,7 @@ CORE_SRCS := $(wildcard core/*.c)
 DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
 	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c probe_mount.c opens.c runtime.c
+	       cuse_ctl.c probe_mount.c opens.c runtime.c uring_io.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
@@ -101,7 +107,7 @@ $(OBJ)/core/%.o: core/%.c
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(DAEMON_CPPFLAGS) $(URING_FLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
 
 # A FUSE file that returns EIO where told to: the I/O-error source for tests.
 $(O)/tests/faulty_fs: tests/faulty_fs.c

@@ -37,7 +37,9 @@
 #include "readahead.h"
 #include "runtime.h"
 #include "throttle.h"
+#include "uring.h"
 #include "util.h"
+#include "wire.h"
 #include "workers.h"
 
 /*
@@ -268,8 +270,10 @@ static void release_parked(void *data, struct blk_wire *w,
 {
 	struct blk_ctx *ctx = data;
 
+	/* answered where it came from: a worker's clone of /dev/fuse */
+	w->fuse_fd = rd->fuse_fd;
 	if (err)
-		blk_read_fail(ctx, w->fuse_fd, rd, err);
+		blk_read_fail(ctx, rd, err);
 	else
 		blk_read_send(ctx, w, rd);
 }
@@ -304,8 +308,72 @@ static int start_serving(struct blk_ctx *ctx)
 /* The CUSE node stays until --verify-after is done (run() stops it). */
 static void stop_serving(struct blk_ctx *ctx)
 {
-	blk_throttle_stop(ctx->throttle);
+	blk_throttle_stop(ctx->throttle);	/* its replies may need the ring */
+	blk_uring_stop();
 	blk_workers_stop(ctx);
+}
+
+/*
+ * The INIT reply was accepted (on a worker's thread).  With the ring asked
+ * for, every request now waits in the kernel until all its queues are
+ * registered: start them, or end the connection rather than hang.
+ */
+static void init_done(void *data, bool uring)
+{
+	struct blk_ctx *ctx = data;
+	int err;
+
+	if (!uring) {
+		if (ctx->transport == BLK_TRANSPORT_URING)
+			blk_warn("transport=uring: the kernel did not offer FUSE over io_uring at INIT; serving /dev/fuse");
+		blk_uring_stop();
+		return;
+	}
+	err = blk_uring_start();
+	if (!err) {
+		atomic_store(&ctx->on_ring, true);
+		blk_debug("io_uring: %u queues", blk_uring_queues());
+		return;
+	}
+	blk_err("cannot start the io_uring queues: %s", strerror(-err));
+	blk_ctl_abort_now(ctx);
+}
+
+/*
+ * transport: whether to ask for the ring (its rings made now, while a
+ * failure can still fall back).  0, or an exit status.
+ */
+static int choose_transport(struct blk_ctx *ctx)
+{
+	int kernel = blk_uring_kernel(), err;
+	bool must = ctx->transport == BLK_TRANSPORT_URING;
+
+	if (ctx->transport == BLK_TRANSPORT_DEV)
+		return 0;
+	if (must && !blk_uring_built()) {
+		blk_err("transport=uring: this blkfuse was built without liburing");
+		return EXIT_FAILURE;
+	}
+	if (must && kernel < 0) {
+		blk_err("transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)");
+		return EXIT_FAILURE;
+	}
+	if (must && kernel == 0) {
+		blk_err("transport=uring: FUSE over io_uring is switched off (as root: echo Y > /sys/module/fuse/parameters/enable_uring)");
+		return EXIT_FAILURE;
+	}
+	if (kernel != 1 || !blk_uring_built() || (!BLK_AUTO_URING && !must))
+		return 0;
+	err = blk_uring_prepare(ctx, fuse_session_fd(ctx->se));
+	if (!err)
+		return 0;
+	if (must) {
+		blk_err("transport=uring: %s", strerror(-err));
+		return EXIT_FAILURE;
+	}
+	blk_notice("FUSE over io_uring unusable (%s): serving /dev/fuse",
+		   strerror(-err));
+	return 0;
 }
 
 /* Mounted and served: say so, once, and leave our name where ctl finds it. */
@@ -350,6 +418,10 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	if (!cfg->fuse.foreground)
 		blk_log_to_syslog();
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
+		goto out_unmount;
+	/* after the fork: rings belong to the process that uses them */
+	if (choose_transport(ctx) != 0 ||
+	    blk_wire_attach(ctx->se, blk_uring_prepared(), init_done, ctx) != 0)
 		goto out_unmount;
 	/* Before any worker runs: they read what this learns. */
 	blk_ctl_mounted(ctx);
@@ -517,6 +589,10 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 		return -EINVAL;	/* libfuse said why */
 	ctx->max_reply = cfg->max_reply;
 	ctx->threads = cfg->threads;
+	ctx->clone_fd = cfg->clone_fd < 0 ? DEFAULT_CLONE_FD : cfg->clone_fd;
+	ctx->transport = !cfg->transport || !strcmp(cfg->transport, "auto") ?
+		BLK_TRANSPORT_AUTO : !strcmp(cfg->transport, "dev") ?
+		BLK_TRANSPORT_DEV : BLK_TRANSPORT_URING;
 	ctx->pipe_max = read_pipe_max();
 	ctx->stats.started_ns = blk_mono_ns();
 	atomic_store(&ctx->tun.splice, !cfg->nosplice);
@@ -545,7 +621,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct blk_cfg cfg = {
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
-		.source_ra_kb = DEFAULT_SOURCE_RA_KB,
+		.source_ra_kb = DEFAULT_SOURCE_RA_KB, .clone_fd = -1,
 	};
 	static struct blk_ctx ctx;
 	int ret;

@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "throttle.h"
+#include "uring.h"
 #include "util.h"
 
 struct blk_ctl_handle {
@@ -163,6 +164,12 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "splice %u\n", t.splice);
 	put(b, "pipe_size %u\n", t.pipe_size);
 	put(b, "max_reply %u\n", t.max_reply);
+	/* fixed at mount: what serves the requests (not in the ioctl ABI) */
+	if (atomic_load(&ctx->on_ring))
+		put(b, "transport uring %u\n", blk_uring_queues());
+	else
+		put(b, "transport dev\n");
+	put(b, "clone_fd %u\n", ctx->clone_fd);
 	put(b, "readahead_kb %u\n", t.readahead_kb);
 	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");
 	put(b, "source_readahead_kb %u\n", t.source_readahead_kb);

@@ -42,6 +42,9 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("pipe_size=%u", pipe_size, 0),
 	BLK_OPT("source_readahead_kb=%u", source_ra_kb, 0),
 	BLK_OPT("nosplice", nosplice, 1),
+	BLK_OPT("transport=%s", transport, 0),
+	BLK_OPT("clone_fd", clone_fd, 1),
+	BLK_OPT("noclone_fd", clone_fd, 0),
 	BLK_OPT("notify_pipe=%s", notify_pipe, 0),
 	BLK_OPT("--ctl=%s", ctl, 0),
 	BLK_OPT("--name=%s", name, 0),
@@ -202,6 +205,16 @@ static void usage_mount_options(FILE *out)
 "                          sequential reader of a file, up to N KiB ahead\n"
 "                          (default %u; 0: off)\n"
 " nosplice                 start with splice off (pread + copy)\n"
+" transport=auto|dev|uring how requests reach blkfuse: 'dev' reads and\n"
+"                          writes /dev/fuse (replies spliced); 'uring' uses\n"
+"                          FUSE over io_uring (Linux 6.14+, switched on by\n"
+"                          root in /sys/module/fuse/parameters/enable_uring;\n"
+"                          one queue per CPU, no splice: data is copied);\n"
+"                          'auto' (default) picks the measured better one\n"
+"                          that this kernel allows and never changes a\n"
+"                          system setting. See 'transport' in ctl show\n"
+" clone_fd, noclone_fd     each worker reads its own clone of /dev/fuse\n"
+"                          (FUSE_DEV_IOC_CLONE) or all share one\n"
 " nofree                   as --no-free\n"
 " sector_size=N            as --sector-size\n"
 " notify_pipe=PATH         write 's' to the FIFO PATH once mounted, 'f' if\n"
@@ -426,6 +439,10 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
 	if (cfg->source_ra_kb > 1048576)
 		return usage_error("%s", "source_readahead_kb must be 0..1048576");
+	if (cfg->transport && strcmp(cfg->transport, "auto") &&
+	    strcmp(cfg->transport, "dev") && strcmp(cfg->transport, "uring"))
+		return usage_error("transport must be auto, dev or uring, not %s",
+				   cfg->transport);
 	if (cfg->threads < 1 || cfg->threads > 64)
 		return usage_error("%s", "max_threads must be from 1 to 64");
 	if (cfg->ctl && strcmp(cfg->ctl, "auto") && strcmp(cfg->ctl, "cuse") &&

@@ -22,6 +22,7 @@
 #include "read_path.h"
 #include "readahead.h"
 #include "throttle.h"
+#include "uring.h"
 #include "util.h"
 
 #define PAGE 4096u
@@ -129,7 +130,8 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 	struct blk_read rd = {
 		.unique = req->unique, .node = node, .off = req->offset,
 		.size = req->size, .pid = req->pid, .uid = req->uid,
-		.gid = req->gid, .arrived_ns = blk_mono_ns(),
+		.gid = req->gid, .fuse_fd = w->fuse_fd,
+		.ring_ent = req->ring_ent, .arrived_ns = blk_mono_ns(),
 	};
 	int64_t inflight, peak;
 
@@ -147,15 +149,15 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 		blk_read_send(ctx, w, &rd);
 }
 
-void blk_read_fail(struct blk_ctx *ctx, int fuse_fd, const struct blk_read *rd,
-		   int err)
+void blk_read_fail(struct blk_ctx *ctx, const struct blk_read *rd, int err)
 {
 	int res;
 
 	/* before the reader can look */
 	blk_count_error(&ctx->stats, err);
 	blk_count(&rd->node->reads, 1);
-	res = blk_wire_reply_err(fuse_fd, rd->unique, err);
+	res = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, err, 0) :
+			     blk_wire_reply_err(rd->fuse_fd, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-res));
@@ -282,12 +284,10 @@ static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
 	return n;
 }
 
-/* pread the range into the wire's buffer: bytes read, or -errno. */
-static ssize_t read_copy(struct blk_ctx *ctx, struct blk_wire *w,
-			 const struct read_policy *p, const struct blk_read *rd,
-			 uint64_t pos)
+/* pread the range into buf: bytes read, or -errno. */
+static ssize_t read_copy(struct blk_ctx *ctx, const struct read_policy *p,
+			 const struct blk_read *rd, uint64_t pos, char *buf)
 {
-	char *buf = blk_wire_buffer(w, rd->len);
 	size_t got = 0;
 	ssize_t n;
 
@@ -355,6 +355,36 @@ static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
 	return blk_wire_reply_splicev(w, pc, n, rd->unique, &p->why);
 }
 
+/*
+ * A READ that came through io_uring: no splice there, the data is read into
+ * the entry's payload buffer and the kernel copies it from there.
+ */
+static void send_ring(struct blk_ctx *ctx, const struct blk_read *rd,
+		      struct read_policy *p, uint64_t pos)
+{
+	size_t cap;
+	char *buf = blk_uring_payload(rd->ring_ent, &cap);
+	ssize_t got = 0;
+	int err;
+
+	/* counted as copied, not as a fallback: the ring cannot splice */
+	if (rd->len)
+		got = rd->len <= cap ? read_copy(ctx, p, rd, pos, buf) : -EIO;
+	if (got < 0) {
+		blk_warn("%s: read of %u bytes at source offset %llu: %s",
+			 rd->node->name, rd->len, (unsigned long long)pos,
+			 strerror(-got));
+		blk_read_fail(ctx, rd, -got);
+		return;
+	}
+	count_reply(ctx, rd, got, false, 1);
+	err = blk_uring_reply(rd->ring_ent, rd->unique, 0, got);
+	if (err)
+		blk_warn("reply to request %llu refused: %s",
+			 (unsigned long long)rd->unique, strerror(-err));
+	read_done(ctx, rd, got, err);
+}
+
 void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		   const struct blk_read *rd)
 {
@@ -363,11 +393,15 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 	ssize_t got;
 	int err;
 
-	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
-						   memory_order_relaxed));
 	/* O_DIRECT has no cache to fill; a container's reads are its own */
 	if (p.fd == ctx->src.fd && !ctx->src.img)
 		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
+	if (rd->ring_ent) {
+		send_ring(ctx, rd, &p, pos);
+		return;
+	}
+	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
+						   memory_order_relaxed));
 	if (rd->len && p.splice) {
 		count_reply(ctx, rd, rd->len, true, 1);
 		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
@@ -378,12 +412,13 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 	}
 	if (rd->len)
 		blk_count(&ctx->stats.fallback[p.why], 1);
-	got = rd->len ? read_copy(ctx, w, &p, rd, pos) : 0;
+	got = rd->len ? read_copy(ctx, &p, rd, pos,
+				  blk_wire_buffer(w, rd->len)) : 0;
 	if (got < 0) {
 		blk_warn("%s: read of %u bytes at source offset %llu: %s",
 			 rd->node->name, rd->len, (unsigned long long)pos,
 			 strerror(-got));
-		blk_read_fail(ctx, w->fuse_fd, rd, -got);
+		blk_read_fail(ctx, rd, -got);
 		return;
 	}
 	count_reply(ctx, rd, got, false, 1);
@@ -394,7 +429,7 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		blk_warn("reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-err));
 		count_reply(ctx, rd, got, false, -1);
-		blk_read_fail(ctx, w->fuse_fd, rd, EIO);
+		blk_read_fail(ctx, rd, EIO);
 		return;
 	}
 	read_done(ctx, rd, got, 0);

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -121,12 +122,10 @@ int blk_wire_init(struct blk_wire *w, int fuse_fd, uint32_t max_reply,
 
 	memset(w, 0, sizeof(*w));
 	w->fuse_fd = fuse_fd;
+	w->clone_fd = -1;
 	w->max_reply = max_reply;
 	w->pipe_max = pipe_max;
 	w->pipe_rd = w->pipe_wr = -1;
-	w->rbuf = calloc(1, sizeof(struct fuse_buf));
-	if (!w->rbuf)
-		return -ENOMEM;
 	err = pipe_open(w);
 	if (err)
 		return err;
@@ -136,14 +135,30 @@ int blk_wire_init(struct blk_wire *w, int fuse_fd, uint32_t max_reply,
 
 void blk_wire_fini(struct blk_wire *w)
 {
-	struct fuse_buf *fbuf = w->rbuf;
-
 	pipe_close(w);
 	free(w->buf);
-	if (fbuf)
-		free(fbuf->mem);
-	free(fbuf);
+	free(w->rbuf);
 	w->buf = w->rbuf = NULL;
+	if (w->clone_fd >= 0)
+		close(w->clone_fd);
+	w->clone_fd = -1;
+}
+
+int blk_wire_clone(struct blk_wire *w)
+{
+	uint32_t session_fd = w->fuse_fd;
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FUSE_DEV_IOC_CLONE, &session_fd) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	w->fuse_fd = w->clone_fd = fd;
+	return 0;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -272,10 +287,16 @@ int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len)
 
 /* ---- requests ------------------------------------------------------------ */
 
-static bool decode(const struct fuse_buf *fbuf, size_t len,
-		   struct blk_wire_req *req)
+/*
+ * The largest request the kernel may send: a header page plus the largest
+ * READ/WRITE payload it allows (libfuse's own buffer size).  Only the pages
+ * a request fills are ever touched.
+ */
+#define RBUF_SIZE (1024u * 1024 + PAGE)
+
+bool blk_wire_decode(const void *mem, size_t len, struct blk_wire_req *req)
 {
-	const struct fuse_in_header *in = fbuf->mem;
+	const struct fuse_in_header *in = mem;
 
 	if (len < sizeof(*in))
 		return false;
@@ -298,31 +319,166 @@ static bool decode(const struct fuse_buf *fbuf, size_t len,
 		if (len < sizeof(*in) + sizeof(*arg))
 			return false;
 		req->intr_unique = arg->unique;
+	} else if (in->opcode == FUSE_INIT) {
+		const struct fuse_init_in *arg = (const void *)(in + 1);
+
+		/* 7.36+ sends flags2; an older kernel's INIT is shorter */
+		if (len >= sizeof(*in) + offsetof(struct fuse_init_in, unused) &&
+		    (arg->flags & FUSE_INIT_EXT))
+			req->init_flags2 = arg->flags2;
 	}
 	return true;
+}
+
+/*
+ * libfuse's replies.  It writes them through blkfuse's custom I/O
+ * (fuse_session_custom_io), so that each goes where its request came from:
+ * this thread's cloned /dev/fuse descriptor, or the io_uring entry the
+ * request arrived in.  The INIT reply is where blkfuse asks for FUSE over
+ * io_uring, which libfuse 3.14 does not know.
+ */
+struct wire_dest {
+	uint64_t unique;
+	blk_wire_dest_fn fn;
+	void *arg;
+	bool answered;
+};
+
+static __thread struct blk_wire *tl_wire;	/* the thread's own wire */
+static __thread struct wire_dest *tl_dest;	/* a ring request in hand */
+
+static struct {
+	struct fuse_session *se;	/* the mount's session (attached) */
+	_Atomic uint64_t init_unique;	/* the INIT in hand; 0: none */
+	bool want_uring;		/* ask for it when the kernel offers */
+	_Atomic bool uring;		/* asked for and offered */
+	blk_wire_init_fn init_done;
+	void *init_data;
+} wire_se;
+
+static void init_reply_patch(struct iovec *iov, int count,
+			     struct fuse_init_out *copy)
+{
+	if (count < 2 || iov[1].iov_len < offsetof(struct fuse_init_out, unused))
+		return;
+	memcpy(copy, iov[1].iov_base, iov[1].iov_len < sizeof(*copy) ?
+					  iov[1].iov_len : sizeof(*copy));
+	copy->flags |= FUSE_INIT_EXT;
+	copy->flags2 |= BLK_FUSE_OVER_IO_URING >> 32;
+	iov[1].iov_base = copy;
+}
+
+static ssize_t wire_writev(int fd, struct iovec *iov, int count, void *data)
+{
+	const struct fuse_out_header *out = iov[0].iov_base;
+	struct fuse_init_out init_copy;
+	bool init = false;
+	ssize_t res;
+
+	(void)data;
+	if (tl_dest && out->unique == tl_dest->unique) {
+		tl_dest->answered = true;
+		return tl_dest->fn(tl_dest->arg, iov, count);
+	}
+	if (out->unique && out->unique == atomic_load(&wire_se.init_unique)) {
+		init = true;
+		if (atomic_load(&wire_se.uring) && !out->error)
+			init_reply_patch(iov, count, &init_copy);
+	}
+	res = writev(tl_wire ? tl_wire->fuse_fd : fd, iov, count);
+	if (init) {
+		atomic_store(&wire_se.init_unique, 0);
+		if (res >= 0 && !out->error && wire_se.init_done)
+			wire_se.init_done(wire_se.init_data,
+					  atomic_load(&wire_se.uring));
+	}
+	return res;
+}
+
+static ssize_t wire_read(int fd, void *buf, size_t len, void *data)
+{
+	(void)data;
+	return read(fd, buf, len);
+}
+
+int blk_wire_attach(struct fuse_session *se, bool want_uring,
+		    blk_wire_init_fn init_done, void *data)
+{
+	static const struct fuse_custom_io io = {
+		.writev = wire_writev, .read = wire_read,
+	};
+
+	wire_se.se = se;
+	wire_se.want_uring = want_uring;
+	wire_se.init_done = init_done;
+	wire_se.init_data = data;
+	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
+
+bool blk_wire_process(struct fuse_session *se, struct blk_wire *w,
+		      void *mem, size_t len, uint64_t unique,
+		      blk_wire_dest_fn fn, void *arg)
+{
+	struct fuse_buf fbuf = { .mem = mem, .size = len };
+	struct wire_dest dest = { unique, fn, arg, false };
+
+	tl_wire = w;
+	tl_dest = fn ? &dest : NULL;
+	fuse_session_process_buf(se, &fbuf);
+	tl_dest = NULL;
+	return dest.answered;
+}
+
+/* The mount's INIT: its reply is the one to patch and to tell about. */
+static void init_seen(const struct blk_wire_req *req)
+{
+	if (wire_se.want_uring &&
+	    (req->init_flags2 & (BLK_FUSE_OVER_IO_URING >> 32)))
+		atomic_store(&wire_se.uring, true);
+	atomic_store(&wire_se.init_unique, req->unique);
+}
+
+static ssize_t receive(struct blk_wire *w)
+{
+	ssize_t n;
+
+	if (!w->rbuf && !(w->rbuf = malloc(RBUF_SIZE)))
+		return -ENOMEM;
+	n = read(w->fuse_fd, w->rbuf, RBUF_SIZE);
+	return n < 0 ? -errno : n;
 }
 
 int blk_wire_serve(struct fuse_session *se, struct blk_wire *w,
 		   blk_wire_fast_fn fast, void *data)
 {
-	struct fuse_buf *fbuf = w->rbuf;
 	struct blk_wire_req req;
-	int res = 0;
+	ssize_t res = 0;
 
+	tl_wire = w;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	while (!fuse_session_exited(se)) {
 		/* Only the wait for a request may be cancelled (as libfuse). */
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		res = fuse_session_receive_buf(se, fbuf);
+		res = receive(w);
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (res == -EINTR || res == -EAGAIN)
+		/* ENOENT: the request was interrupted before it was read */
+		if (res == -EINTR || res == -EAGAIN || res == -ENOENT)
 			continue;
+		if (res == -ENODEV)
+			fuse_session_exit(se);
 		if (res <= 0)
 			break;
-		if (fast && decode(fbuf, res, &req) && fast(data, w, &req))
+		if (!blk_wire_decode(w->rbuf, res, &req)) {
+			blk_warn("a request of %zd bytes from the kernel is too short: ignored",
+				 res);
 			continue;
-		fuse_session_process_buf(se, fbuf);
+		}
+		if (req.opcode == FUSE_INIT && se == wire_se.se)
+			init_seen(&req);
+		if (fast && fast(data, w, &req))
+			continue;
+		blk_wire_process(se, w, w->rbuf, res, 0, NULL, NULL);
 	}
 	/* ENODEV: the connection ended (unmount, abort); that is no error. */
-	return res < 0 && res != -ENODEV ? res : 0;
+	return res < 0 && res != -ENODEV ? (int)res : 0;
 }

@@ -93,6 +93,10 @@ int blk_workers_start(struct blk_ctx *ctx)
 		w->ctx = ctx;	/* its wire needs fini from here on */
 		if (err)
 			return err;
+		/* the first keeps the session's descriptor (INIT comes there) */
+		if (ctx->clone_fd && i > 0 && (err = blk_wire_clone(&w->wire)))
+			blk_warn("worker %u: cannot clone /dev/fuse (%s): sharing it",
+				 i, strerror(-err));
 		/* Signals are handled by main's sigwait(), never here. */
 		err = pthread_create(&w->thread, NULL, worker_main, w);
 		if (err)

@@ -40,6 +40,9 @@ struct blk_ctx {
 	uint32_t max_reply;		/* largest READ the kernel may send */
 	uint32_t pipe_max;		/* /proc/sys/fs/pipe-max-size at start */
 	unsigned int threads;
+	bool clone_fd;			/* a /dev/fuse clone per worker */
+	int transport;			/* enum blk_transport asked for */
+	_Atomic bool on_ring;		/* requests come through io_uring */
 	char *mountpoint;		/* absolute */
 	bool on_error_zero;		/* --on-error=zero */
 	char ctl_name[64];		/* CUSE device name, "" without CUSE */

@@ -8,6 +8,7 @@
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
 #define DEFAULT_SOURCE_RA_KB 4096
+#define DEFAULT_CLONE_FD 0
 
 struct blk_cfg {
 	char *source;
@@ -21,6 +22,8 @@ struct blk_cfg {
 	unsigned int pipe_size;
 	unsigned int source_ra_kb;
 	int nosplice;
+	char *transport;		/* auto, dev, uring */
+	int clone_fd;			/* 1, 0, or -1: the default */
 	char *notify_pipe;
 	char *ctl;
 	char *name;

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "stats.h"
 
@@ -18,7 +20,8 @@ struct fuse_session;
 
 /* One per thread that receives or replies: never shared. */
 struct blk_wire {
-	int fuse_fd;
+	int fuse_fd;			/* /dev/fuse: the session's, or clone_fd */
+	int clone_fd;			/* our own clone of it, or -1 */
 	int pipe_rd, pipe_wr;		/* the reply is built here to splice */
 	size_t pipe_bytes;		/* its capacity */
 	uint32_t pipe_wanted;		/* the tunable it was sized for */
@@ -26,7 +29,7 @@ struct blk_wire {
 	uint32_t pipe_max;		/* fs.pipe-max-size */
 	void *buf;			/* copy replies, page aligned */
 	size_t buf_size;
-	void *rbuf;			/* libfuse's request buffer (fuse_buf) */
+	void *rbuf;			/* requests are read into it */
 };
 
 /* A request as it arrived, the fields blkfuse looks at decoded. */
@@ -37,12 +40,43 @@ struct blk_wire_req {
 	uint64_t fh, offset;		/* READ */
 	uint32_t size;			/* READ */
 	uint64_t intr_unique;		/* INTERRUPT: the request to end */
+	uint32_t init_flags2;		/* INIT: what the kernel offers (hi) */
+	void *ring_ent;			/* came through io_uring (uring_io.c) */
 };
+
+/* FUSE over io_uring (7.42; Debian 12's headers predate it). */
+#define BLK_FUSE_OVER_IO_URING (1ULL << 41)
 
 /* 0 or -errno.  The pipe is sized for pipe_size (0: for max_reply). */
 int blk_wire_init(struct blk_wire *w, int fuse_fd, uint32_t max_reply,
 		  uint32_t pipe_size, uint32_t pipe_max);
 void blk_wire_fini(struct blk_wire *w);
+/* Serve w from a clone of its /dev/fuse descriptor (FUSE_DEV_IOC_CLONE):
+ * requests read there must be answered there.  0 or -errno. */
+int blk_wire_clone(struct blk_wire *w);
+
+/*
+ * Route libfuse's replies through the wire (its custom I/O): each goes to
+ * the descriptor or io_uring entry its request came from.  want_uring:
+ * ask for FUSE over io_uring in the INIT reply when the kernel offers it.
+ * init_done(data, uring) is called once the INIT reply was accepted.
+ */
+typedef void (*blk_wire_init_fn)(void *data, bool uring);
+int blk_wire_attach(struct fuse_session *se, bool want_uring,
+		    blk_wire_init_fn init_done, void *data);
+
+/* Decode the request at mem (len bytes); false if it is too short. */
+bool blk_wire_decode(const void *mem, size_t len, struct blk_wire_req *req);
+
+/*
+ * Hand one request to libfuse on this thread.  With fn, libfuse's reply to
+ * unique is given to fn (a ring entry) instead of being written; returns
+ * whether it was.  Returns false without fn.
+ */
+typedef ssize_t (*blk_wire_dest_fn)(void *arg, struct iovec *iov, int count);
+bool blk_wire_process(struct fuse_session *se, struct blk_wire *w,
+		      void *mem, size_t len, uint64_t unique,
+		      blk_wire_dest_fn fn, void *arg);
 
 /*
  * Receive requests until the session ends.  Each is first offered to fast
