@@ -165,10 +165,8 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "pipe_size %u\n", t.pipe_size);
 	put(b, "max_reply %u\n", t.max_reply);
 	/* fixed at mount: what serves the requests (not in the ioctl ABI) */
-	if (atomic_load(&ctx->on_ring))
-		put(b, "transport uring %u\n", blk_uring_queues());
-	else
-		put(b, "transport dev\n");
+	put(b, "transport %s\n", atomic_load(&ctx->on_ring) ? "uring" : "dev");
+	put(b, "uring_queues %u\n", blk_uring_queues());
 	put(b, "clone_fd %u\n", ctx->clone_fd);
 	put(b, "readahead_kb %u\n", t.readahead_kb);
 	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");

@@ -215,6 +215,12 @@ static ssize_t take_reply(void *arg, struct iovec *iov, int count)
 		total += iov[i].iov_len;
 	}
 	blk_uring_reply(e, out->unique, -out->error, len);
+	/*
+	 * Sent now, not with the batch: whoever replied may act on the reply
+	 * having gone out (the control's abort=1 is done after its reply).
+	 */
+	if (pthread_equal(pthread_self(), e->q->thread))
+		io_uring_submit(&e->q->ring);
 	return total;
 }
 

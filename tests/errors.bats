@@ -107,7 +107,8 @@ refuse() {
 	assert_line --partial 'max_reply=BYTES'
 	# only what blkfuse honours, once, with blkfuse's defaults
 	refute_line --partial 'FUSE options:'
-	refute_line --partial 'clone_fd'
+	# clone_fd once: blkfuse's own (libfuse's loop option is not used)
+	assert_equal "$(grep -c 'clone_fd' <<<"$output")" 1
 	refute_line --partial 'max_idle_threads'
 	refute_line --partial 'auto_unmount'
 	assert_line --regexp 'max_threads=N +worker threads \(default 4\)'
