@@ -339,30 +339,35 @@ static void init_done(void *data, bool uring)
 	blk_ctl_abort_now(ctx);
 }
 
-/*
- * transport: whether to ask for the ring (its rings made now, while a
- * failure can still fall back).  0, or an exit status.
- */
-static int choose_transport(struct blk_ctx *ctx)
+/* transport=uring where it cannot be: said before anything is mounted. */
+static int check_transport(const struct blk_ctx *ctx)
 {
-	int kernel = blk_uring_kernel(), err;
-	bool must = ctx->transport == BLK_TRANSPORT_URING;
+	int kernel = blk_uring_kernel();
 
-	if (ctx->transport == BLK_TRANSPORT_DEV)
+	if (ctx->transport != BLK_TRANSPORT_URING)
 		return 0;
-	if (must && !blk_uring_built()) {
+	if (!blk_uring_built())
 		blk_err("transport=uring: this blkfuse was built without liburing");
-		return EXIT_FAILURE;
-	}
-	if (must && kernel < 0) {
+	else if (kernel < 0)
 		blk_err("transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)");
-		return EXIT_FAILURE;
-	}
-	if (must && kernel == 0) {
+	else if (kernel == 0)
 		blk_err("transport=uring: FUSE over io_uring is switched off (as root: echo Y > /sys/module/fuse/parameters/enable_uring)");
-		return EXIT_FAILURE;
-	}
-	if (kernel != 1 || !blk_uring_built() || (!BLK_AUTO_URING && !must))
+	else
+		return 0;
+	return EXIT_FAILURE;
+}
+
+/*
+ * Whether to ask for the ring, its rings made now, while a failure can
+ * still fall back to /dev/fuse.  0, or an exit status.
+ */
+static int prepare_transport(struct blk_ctx *ctx)
+{
+	bool must = ctx->transport == BLK_TRANSPORT_URING;
+	int err;
+
+	if (ctx->transport == BLK_TRANSPORT_DEV || !blk_uring_built() ||
+	    blk_uring_kernel() != 1 || (!BLK_AUTO_URING && !must))
 		return 0;
 	err = blk_uring_prepare(ctx, fuse_session_fd(ctx->se));
 	if (!err)
@@ -411,7 +416,8 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	if (!ctx->se)
 		return EXIT_FAILURE;	/* libfuse said why */
 	block_signals();
-	if (fuse_session_mount(ctx->se, cfg->mountpoint) != 0)
+	if (check_transport(ctx) != 0 ||
+	    fuse_session_mount(ctx->se, cfg->mountpoint) != 0)
 		goto out_destroy_session;
 	if (fuse_daemonize(cfg->fuse.foreground) != 0)
 		goto out_unmount;
@@ -420,7 +426,7 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
 		goto out_unmount;
 	/* after the fork: rings belong to the process that uses them */
-	if (choose_transport(ctx) != 0 ||
+	if (prepare_transport(ctx) != 0 ||
 	    blk_wire_attach(ctx->se, blk_uring_prepared(), init_done, ctx) != 0)
 		goto out_unmount;
 	/* Before any worker runs: they read what this learns. */

@@ -105,3 +105,19 @@ wait_for_node() {
 		fail "blkfuse exited with status $rc after the unmount"
 	fi
 }
+
+@test "a kernel without FUSE over io_uring: auto serves /dev/fuse, transport=uring is one line" {
+	[ -x "$BLKFUSE" ] || skip "$BLKFUSE not built"
+	[ ! -e /sys/module/fuse/parameters/enable_uring ] ||
+		skip "this guest kernel has FUSE over io_uring"
+	start "$IMG" "$MNT"
+	run "$BLKFUSE" ctl "$MNT" get transport
+	assert_output dev
+	cmp "$MNT/p3" <(dd if="$IMG" bs=512 skip=36864 count=20480 status=none)
+	fusermount3 -u "$MNT"
+	wait "$DAEMON_PID"
+	DAEMON_PID=
+	run "$BLKFUSE" -f -o transport=uring "$IMG" "$MNT"
+	assert_failure 1
+	assert_output "blkfuse: transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)"
+}
