@@ -111,7 +111,8 @@ wait_for_node() {
 	[ ! -e /sys/module/fuse/parameters/enable_uring ] ||
 		skip "this guest kernel has FUSE over io_uring"
 	start "$IMG" "$MNT"
-	run "$BLKFUSE" ctl "$MNT" get transport
+	# (the control is the CUSE node here, found by the source's name)
+	run "$BLKFUSE" ctl "$(basename "$IMG")" get transport
 	assert_output dev
 	cmp "$MNT/p3" <(dd if="$IMG" bs=512 skip=36864 count=20480 status=none)
 	fusermount3 -u "$MNT"
