@@ -596,6 +596,10 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	ctx->max_reply = cfg->max_reply;
 	ctx->threads = cfg->threads;
 	ctx->clone_fd = cfg->clone_fd < 0 ? DEFAULT_CLONE_FD : cfg->clone_fd;
+	ctx->mount_ra_typed = cfg->readahead_kb != BLK_RA_DEFAULT;
+	ctx->mount_ra_kb = ctx->mount_ra_typed ? cfg->readahead_kb :
+			   cfg->max_readahead_given ? BLK_RA_KEEP :
+			   DEFAULT_READAHEAD_KB;
 	ctx->transport = !cfg->transport || !strcmp(cfg->transport, "auto") ?
 		BLK_TRANSPORT_AUTO : !strcmp(cfg->transport, "dev") ?
 		BLK_TRANSPORT_DEV : BLK_TRANSPORT_URING;
@@ -628,6 +632,7 @@ int main(int argc, char *argv[])
 	struct blk_cfg cfg = {
 		.max_reply = DEFAULT_MAX_REPLY, .threads = DEFAULT_THREADS,
 		.source_ra_kb = DEFAULT_SOURCE_RA_KB, .clone_fd = -1,
+		.readahead_kb = BLK_RA_DEFAULT,
 	};
 	static struct blk_ctx ctx;
 	int ret;

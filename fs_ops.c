@@ -30,6 +30,27 @@ static struct blk_ctx *blk_ctx(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+/*
+ * The mount's readahead (readahead_kb): the bdi is set before the INIT
+ * reply, and the reply's max_readahead says the same, since the kernel
+ * keeps the smaller of the two.
+ */
+static void mount_readahead(struct blk_ctx *ctx, struct fuse_conn_info *conn)
+{
+	int err;
+
+	if (ctx->mount_ra_kb == BLK_RA_KEEP)
+		return;
+	err = blk_ctl_set_readahead(ctx, ctx->mount_ra_kb);
+	if (!err)
+		conn->max_readahead = ctx->mount_ra_kb * 1024;
+	else if (ctx->mount_ra_typed)
+		blk_warn("readahead_kb=%u: %s", ctx->mount_ra_kb, strerror(-err));
+	else
+		blk_debug("readahead_kb=%u: %s (the kernel's stays)",
+			  ctx->mount_ra_kb, strerror(-err));
+}
+
 static void blk_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct blk_ctx *ctx = userdata;
@@ -41,6 +62,7 @@ static void blk_init(void *userdata, struct fuse_conn_info *conn)
 	if (ctx->conn_opts)
 		fuse_apply_conn_info_opts(ctx->conn_opts, conn);
 	conn->max_write = ctx->max_reply;
+	mount_readahead(ctx, conn);
 	/* Our own splice code answers READs; libfuse must not try. */
 	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
 			FUSE_CAP_SPLICE_READ);

@@ -41,6 +41,7 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("max_threads=%u", threads, 0),
 	BLK_OPT("pipe_size=%u", pipe_size, 0),
 	BLK_OPT("source_readahead_kb=%u", source_ra_kb, 0),
+	BLK_OPT("readahead_kb=%u", readahead_kb, 0),
 	BLK_OPT("nosplice", nosplice, 1),
 	BLK_OPT("transport=%s", transport, 0),
 	BLK_OPT("clone_fd", clone_fd, 1),
@@ -201,6 +202,10 @@ static void usage_mount_options(FILE *out)
 "                          default) or replies are copied, not spliced\n"
 " pipe_size=BYTES          pipe size per worker (default: just enough for\n"
 "                          max_reply)\n"
+" readahead_kb=N           the kernel's readahead on this mount's files, in\n"
+"                          KiB (default %u, set once the mount is up, as\n"
+"                          root; the kernel's own default is 128). With\n"
+"                          max_readahead= given, that cap is left alone\n"
 " source_readahead_kb=N    blkfuse's own readahead on the source for each\n"
 "                          sequential reader of a file, up to N KiB ahead\n"
 "                          (default %u; 0: off)\n"
@@ -264,7 +269,8 @@ static void usage_mount_options(FILE *out)
 " blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
 " fusermount3 -u /mnt/ev\n"
 "\n",
-		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_SOURCE_RA_KB);
+		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_READAHEAD_KB,
+		DEFAULT_SOURCE_RA_KB);
 }
 
 /*
@@ -383,6 +389,9 @@ static int opt_proc(void *data, const char *arg, int key,
 			refuse(cfg, arg);
 		return 0;
 	case KEY_FUSE:
+		/* the user's cap on the kernel's readahead: ours stays off it */
+		if (!strncmp(arg, "max_readahead=", 14))
+			cfg->max_readahead_given = 1;
 		return 1;
 	case KEY_RW:
 		if (started_by_mount_helper())
@@ -437,6 +446,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->max_reply % 4096 || cfg->max_reply < 4096 ||
 	    cfg->max_reply > 1024 * 1024)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
+	if (cfg->readahead_kb != BLK_RA_DEFAULT && cfg->readahead_kb > 1048576)
+		return usage_error("%s", "readahead_kb must be 0..1048576");
 	if (cfg->source_ra_kb > 1048576)
 		return usage_error("%s", "source_readahead_kb must be 0..1048576");
 	if (cfg->transport && strcmp(cfg->transport, "auto") &&

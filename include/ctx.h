@@ -29,6 +29,8 @@ enum blk_verify_after_state {
 };
 struct blk_ra;
 
+#define BLK_RA_KEEP UINT32_MAX	/* the kernel's readahead is left alone */
+
 struct blk_ctx {
 	struct blk_source src;
 	struct blk_layout layout;
@@ -41,6 +43,8 @@ struct blk_ctx {
 	uint32_t pipe_max;		/* /proc/sys/fs/pipe-max-size at start */
 	unsigned int threads;
 	bool clone_fd;			/* a /dev/fuse clone per worker */
+	uint32_t mount_ra_kb;		/* readahead_kb at INIT, or BLK_RA_KEEP */
+	bool mount_ra_typed;		/* typed: a failure to set it is said */
 	int transport;			/* enum blk_transport asked for */
 	_Atomic bool on_ring;		/* requests come through io_uring */
 	char *mountpoint;		/* absolute */

@@ -4,11 +4,16 @@
 #define BLK_OPTIONS_H
 
 #include <fuse_lowlevel.h>
+#include <stdint.h>
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
 #define DEFAULT_SOURCE_RA_KB 4096
 #define DEFAULT_CLONE_FD 0
+/* The mount's readahead (bdi read_ahead_kb): 128 KiB, the kernel's
+ * default, halves a first sequential read (bench/NOTES.md). */
+#define DEFAULT_READAHEAD_KB 1024
+#define BLK_RA_DEFAULT UINT32_MAX	/* readahead_kb not typed */
 
 struct blk_cfg {
 	char *source;
@@ -21,6 +26,8 @@ struct blk_cfg {
 	unsigned int threads;
 	unsigned int pipe_size;
 	unsigned int source_ra_kb;
+	unsigned int readahead_kb;	/* BLK_RA_DEFAULT: not typed */
+	int max_readahead_given;	/* -o max_readahead= (libfuse's) */
 	int nosplice;
 	char *transport;		/* auto, dev, uring */
 	int clone_fd;			/* 1, 0, or -1: the default */

@@ -64,6 +64,35 @@ os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$GPT"
 	assert_equal "$(ctl_get ra_bytes)" 0
 }
 
+# bdi_ra: the kernel's readahead of the current mount, in KiB.
+bdi_ra() {
+	cat "/sys/class/bdi/$(mountpoint -d "$MNT")/read_ahead_kb"
+}
+
+@test "the mount's readahead: 1024 KiB by default, -o readahead_kb=N, max_readahead= left alone" {
+	start_blkfuse "$GPT" "$MNT"
+	assert_equal "$(bdi_ra)" 1024
+	assert_equal "$(ctl_get readahead_kb)" 1024
+	cmp <(dd if="$GPT" bs=1M skip=9 count=16 status=none) "$MNT/p2"
+	# 16 MiB in READs of up to 512 KiB (max_reply): the window fills them
+	[ "$(ctl_get req.read)" -le 40 ] || fail "$(ctl_get req.read) READs for 16 MiB"
+	stop_blkfuse
+	start_blkfuse -o readahead_kb=256 "$GPT" "$MNT"
+	assert_equal "$(bdi_ra)" 256
+	stop_blkfuse
+	start_blkfuse -o readahead_kb=0 "$GPT" "$MNT"
+	assert_equal "$(bdi_ra)" 0
+	cmp <(dd if="$GPT" bs=1M skip=1 count=8 status=none) "$MNT/p1"
+	stop_blkfuse
+	# the user's cap on the kernel's readahead stays the cap
+	start_blkfuse -o max_readahead=65536 "$GPT" "$MNT"
+	assert_equal "$(bdi_ra)" 64
+	stop_blkfuse
+	run "$BLKFUSE" -f -o readahead_kb=2000000 "$GPT" "$MNT"
+	assert_failure 1
+	assert_output --partial "readahead_kb must be 0..1048576"
+}
+
 @test "source unchanged after the whole file" {
 	assert_sources_unchanged
 }
