@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stddef.h>
@@ -407,6 +408,13 @@ static void announce(struct blk_ctx *ctx, const struct blk_cfg *cfg)
 			 target, ctx->reg_name, sizeof(ctx->reg_name));
 }
 
+static bool connection_gone(struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se) };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		 const struct blk_cfg *cfg)
 {
@@ -442,8 +450,12 @@ out_stop_serving:
 	blk_registry_remove(ctx->reg_name);
 	stop_serving(ctx);
 out_unmount:
-	/* Detached: the mount point may hold someone else's mount by now. */
-	if (!atomic_load(&ctx->detached))
+	/*
+	 * Detached: the mount point may hold someone else's mount by now.
+	 * libfuse unmounts nothing once the connection is gone (POLLERR),
+	 * and only then is it safe to let it free what it kept.
+	 */
+	if (!atomic_load(&ctx->detached) || connection_gone(ctx->se))
 		fuse_session_unmount(ctx->se);
 	/* After an abort libfuse leaves the dead mount; it must not stay. */
 	if (atomic_load(&ctx->aborted) && !atomic_load(&ctx->detached) &&

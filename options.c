@@ -600,4 +600,5 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->notify_pipe);
 	free(cfg->bad_opt);
 	free(cfg->pidfile);
+	free(cfg->transport);
 }
