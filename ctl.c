@@ -30,6 +30,7 @@ int blk_ctl_new(struct blk_ctx *ctx)
 	if (!c)
 		return -ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->handles_lock, NULL);
 	snprintf(c->last_error, sizeof(c->last_error), "-");
 	ctx->ctl = c;
 	return 0;
@@ -39,6 +40,9 @@ void blk_ctl_free(struct blk_ctx *ctx)
 {
 	if (!ctx->ctl)
 		return;
+	while (ctx->ctl->handles)
+		blk_ctl_release(ctx->ctl->handles);
+	pthread_mutex_destroy(&ctx->ctl->handles_lock);
 	pthread_mutex_destroy(&ctx->ctl->lock);
 	free(ctx->ctl);
 	ctx->ctl = NULL;

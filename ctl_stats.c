@@ -24,6 +24,8 @@ struct blk_ctl_handle {
 	char *text;
 	size_t len, pos;
 	pthread_mutex_t lock;	/* pos: two threads may read one open file */
+	struct blk_ctl *ctl;	/* on its list of open handles */
+	struct blk_ctl_handle *prev, *next;
 };
 
 static uint64_t ld(_Atomic uint64_t *v)
@@ -296,6 +298,13 @@ struct blk_ctl_handle *blk_ctl_open(struct blk_ctx *ctx, bool on_mount)
 	h->text = b.buf;
 	h->len = b.len;
 	pthread_mutex_init(&h->lock, NULL);
+	h->ctl = ctx->ctl;
+	pthread_mutex_lock(&h->ctl->handles_lock);
+	h->next = h->ctl->handles;
+	if (h->next)
+		h->next->prev = h;
+	h->ctl->handles = h;
+	pthread_mutex_unlock(&h->ctl->handles_lock);
 	return h;
 }
 
@@ -315,6 +324,14 @@ void blk_ctl_release(struct blk_ctl_handle *h)
 {
 	if (!h)
 		return;
+	pthread_mutex_lock(&h->ctl->handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		h->ctl->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&h->ctl->handles_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h->text);
 	free(h);

@@ -25,10 +25,14 @@ struct blk_ctl {
 	char last_error[256];		/* under lock */
 	char conn_dev[32];		/* MAJ:MIN of the mount, for sysfs */
 	_Atomic bool abort_pending;	/* abort=1 written; reply not yet sent */
+	/* open handles: an abort or unmount leaves some without RELEASE */
+	pthread_mutex_t handles_lock;
+	struct blk_ctl_handle *handles;
 };
 
 /* 0 or -ENOMEM. */
 int blk_ctl_new(struct blk_ctx *ctx);
+/* Frees the handles no RELEASE came for too. */
 void blk_ctl_free(struct blk_ctx *ctx);
 /* Once mounted: learn the connection's device, make fusectl readable. */
 void blk_ctl_mounted(struct blk_ctx *ctx);
