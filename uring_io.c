@@ -66,7 +66,9 @@ struct uring_cmd_req {		/* in the SQE's 80-byte command area */
 
 /* ---- queues ----------------------------------------------------------------- */
 
-#define DEPTH 8			/* entries per queue */
+#define DEPTH 8			/* entries per queue, to start with */
+#define MAX_ENTS 1024		/* ... and at most, with parked reads */
+#define SQ_SIZE 64		/* submissions per batch (more: submit first) */
 #define EVENT_TAG 1ull		/* user_data of the eventfd poll */
 
 struct ring_ent {
@@ -76,6 +78,7 @@ struct ring_ent {
 	size_t payload_cap;
 	struct iovec iov[2];
 	uint64_t commit_id;
+	_Atomic bool in_hand;		/* holds a request not yet replied to */
 	bool dead;			/* the kernel ended it */
 	struct ring_ent *next;		/* in the mailbox */
 };
@@ -93,7 +96,9 @@ struct ring_queue {
 	unsigned int live;		/* entries the kernel still holds */
 	struct blk_wire wire;		/* libfuse's replies; copy buffer */
 	char *scratch;			/* a request laid out as /dev/fuse's */
-	struct ring_ent ents[DEPTH];
+	size_t payload;			/* each entry's payload buffer */
+	struct ring_ent **ents;		/* MAX_ENTS slots, n in use */
+	unsigned int n;
 };
 
 static struct {
@@ -144,10 +149,19 @@ static void sqe_cmd(struct io_uring_sqe *sqe, struct ring_ent *e, uint32_t op)
 	}
 }
 
-/* An SQE for e; the queue has one per entry plus the poll, never short. */
-static int queue_cmd(struct ring_queue *q, struct ring_ent *e, uint32_t op)
+/* An SQE (the queue's thread only); a full SQ is submitted first. */
+static struct io_uring_sqe *get_sqe(struct ring_queue *q)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+
+	if (!sqe && io_uring_submit(&q->ring) >= 0)
+		sqe = io_uring_get_sqe(&q->ring);
+	return sqe;
+}
+
+static int queue_cmd(struct ring_queue *q, struct ring_ent *e, uint32_t op)
+{
+	struct io_uring_sqe *sqe = get_sqe(q);
 
 	if (!sqe)
 		return -EBUSY;
@@ -157,7 +171,7 @@ static int queue_cmd(struct ring_queue *q, struct ring_ent *e, uint32_t op)
 
 static int arm_event(struct ring_queue *q)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	struct io_uring_sqe *sqe = get_sqe(q);
 
 	if (!sqe)
 		return -EBUSY;
@@ -182,6 +196,7 @@ int blk_uring_reply(void *ent, uint64_t unique, int err, size_t len)
 	struct ring_queue *q = e->q;
 	struct fuse_out_header *out = (void *)e->hdr->in_out;
 
+	atomic_store(&e->in_hand, false);
 	out->len = sizeof(*out) + len;
 	out->error = -err;
 	out->unique = unique;
@@ -224,6 +239,40 @@ static ssize_t take_reply(void *arg, struct iovec *iov, int count)
 	return total;
 }
 
+/* ---- entries ------------------------------------------------------------- */
+
+static struct ring_ent *new_ent(struct ring_queue *q)
+{
+	struct ring_ent *e;
+
+	if (q->n == MAX_ENTS || !(e = calloc(1, sizeof(*e))))
+		return NULL;
+	e->q = q;
+	e->hdr = map_pages(sizeof(*e->hdr));
+	e->payload = map_pages(q->payload);
+	e->payload_cap = q->payload;
+	q->ents[q->n++] = e;	/* freed by queue_fini, mapped or not */
+	if (!e->hdr || !e->payload)
+		return NULL;
+	e->iov[0] = (struct iovec){ e->hdr, sizeof(*e->hdr) };
+	e->iov[1] = (struct iovec){ e->payload, q->payload };
+	return e;
+}
+
+/* One more entry, registered now (the queue's thread). */
+static int add_ent(struct ring_queue *q)
+{
+	struct ring_ent *e = new_ent(q);
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	err = queue_cmd(q, e, URING_CMD_REGISTER);
+	if (!err)
+		q->live++;
+	return err;
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 /* A request in e: a data READ down the read path, the rest to libfuse. */
@@ -254,12 +303,22 @@ static void handle(struct ring_queue *q, struct ring_ent *e)
 		return;
 	}
 	req.ring_ent = e;
+	atomic_store(&e->in_hand, true);
 	if (req.opcode < BLK_OPS_MAX)
 		blk_count(&ctx->stats.ops[req.opcode], 1);
 	if (req.opcode == FUSE_READ &&
 	    (node = blk_tree_get(&ctx->tree, req.nodeid)) &&
 	    node->kind == BLK_NODE_DATA) {
 		blk_read_start(ctx, &q->wire, &req, node);
+		/*
+		 * Parked by the throttle: the entry is held until the read is
+		 * sent.  A new one takes its place, or enough parked reads
+		 * would leave no entry for the control request that resumes
+		 * them (the kernel queues a CPU's requests on its queue only).
+		 */
+		if (atomic_load(&e->in_hand) && add_ent(q) != 0)
+			blk_warn("io_uring queue %u: no entry to add (%u in use): requests may wait for parked reads",
+				 q->qid, q->n);
 		return;
 	}
 	if (!blk_wire_process(ctx->se, &q->wire, q->scratch, len, req.unique,
@@ -329,9 +388,9 @@ static void *queue_main(void *arg)
 	int res;
 
 	pin_to_cpu(q->qid);
-	for (unsigned int i = 0; i < DEPTH; i++)
-		queue_cmd(q, &q->ents[i], URING_CMD_REGISTER);
-	q->live = DEPTH;
+	for (unsigned int i = 0; i < q->n; i++)
+		queue_cmd(q, q->ents[i], URING_CMD_REGISTER);
+	q->live = q->n;
 	arm_event(q);
 	while (q->live && !atomic_load(&R.stopping)) {
 		res = io_uring_submit_and_wait(&q->ring, 1);
@@ -354,11 +413,15 @@ static int queue_init(struct ring_queue *q, unsigned int qid, size_t payload)
 {
 	struct io_uring_params p = {
 		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE,
-		.cq_entries = 2 * (DEPTH + 1),
+		.cq_entries = 4 * SQ_SIZE,
 	};
 	int err;
 
 	q->qid = qid;
+	q->payload = payload;
+	q->ents = calloc(MAX_ENTS, sizeof(*q->ents));
+	if (!q->ents)
+		return -ENOMEM;
 	q->evfd = eventfd(0, EFD_CLOEXEC);
 	if (q->evfd < 0)
 		return -errno;
@@ -370,22 +433,13 @@ static int queue_init(struct ring_queue *q, unsigned int qid, size_t payload)
 	q->scratch = malloc(sizeof(struct fuse_in_header) + 128 + payload);
 	if (!q->scratch)
 		return -ENOMEM;
-	err = io_uring_queue_init_params(DEPTH + 1, &q->ring, &p);
+	err = io_uring_queue_init_params(SQ_SIZE, &q->ring, &p);
 	if (err)
 		return err;
 	q->ring_ok = true;
-	for (unsigned int i = 0; i < DEPTH; i++) {
-		struct ring_ent *e = &q->ents[i];
-
-		e->q = q;
-		e->hdr = map_pages(sizeof(*e->hdr));
-		e->payload = map_pages(payload);
-		if (!e->hdr || !e->payload)
+	for (unsigned int i = 0; i < DEPTH; i++)
+		if (!new_ent(q))
 			return -ENOMEM;
-		e->payload_cap = payload;
-		e->iov[0] = (struct iovec){ e->hdr, sizeof(*e->hdr) };
-		e->iov[1] = (struct iovec){ e->payload, payload };
-	}
 	return 0;
 }
 
@@ -393,12 +447,16 @@ static void queue_fini(struct ring_queue *q)
 {
 	if (q->ring_ok)
 		io_uring_queue_exit(&q->ring);
-	for (unsigned int i = 0; i < DEPTH; i++) {
-		if (q->ents[i].hdr)
-			munmap(q->ents[i].hdr, sizeof(*q->ents[i].hdr));
-		if (q->ents[i].payload)
-			munmap(q->ents[i].payload, q->ents[i].payload_cap);
+	for (unsigned int i = 0; i < q->n; i++) {
+		struct ring_ent *e = q->ents[i];
+
+		if (e->hdr)
+			munmap(e->hdr, sizeof(*e->hdr));
+		if (e->payload)
+			munmap(e->payload, e->payload_cap);
+		free(e);
 	}
+	free(q->ents);
 	if (q->evfd >= 0)
 		close(q->evfd);
 	free(q->scratch);

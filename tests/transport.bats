@@ -143,6 +143,27 @@ paused_read_released() {
 	cmp <(dd if="$IMG" bs=1M skip=1 count=8 status=none) "$MNT/p1"
 }
 
+@test "transport=uring: more parked reads than a queue's entries; the resume is still answered" {
+	uring_on
+	start_blkfuse -o transport=uring "$IMG" "$MNT"
+	# O_DIRECT reads are background requests: room for 20 of them
+	"$BLKFUSE" ctl "$MNT" set pause=1 max_background=30
+	local i
+	# all on CPU 0: the kernel puts them on queue 0 (8 entries to start)
+	for ((i = 0; i < 20; i++)); do
+		taskset -c 0 dd if="$MNT/p2" of="$BATS_TEST_TMPDIR/out.$i" bs=4096 skip=$i count=1 iflag=direct status=none &
+		READERS+=($!)
+	done
+	wait_until "20 reads are parked" parked_is 20
+	run timeout "$BOUND" taskset -c 0 "$BLKFUSE" ctl "$MNT" set pause=0
+	assert_success
+	for i in "${!READERS[@]}"; do
+		wait "${READERS[i]}" || fail "reader $i failed"
+		cmp <(dd if="$IMG" bs=4096 skip=$((9 * 256 + i)) count=1 status=none) "$BATS_TEST_TMPDIR/out.$i"
+	done
+	READERS=()
+}
+
 @test "transport=uring: abort=1 ends the connection; a reader gets ENOTCONN" {
 	uring_on
 	start_blkfuse -o transport=uring "$IMG" "$MNT"
