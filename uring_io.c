@@ -79,6 +79,7 @@ struct ring_ent {
 	struct iovec iov[2];
 	uint64_t commit_id;
 	_Atomic bool in_hand;		/* holds a request not yet replied to */
+	bool parked;			/* ... a read the throttle parked */
 	bool dead;			/* the kernel ended it */
 	struct ring_ent *next;		/* in the mailbox */
 };
@@ -99,6 +100,7 @@ struct ring_queue {
 	size_t payload;			/* each entry's payload buffer */
 	struct ring_ent **ents;		/* MAX_ENTS slots, n in use */
 	unsigned int n;
+	unsigned int parked;		/* entries held by parked reads */
 };
 
 static struct {
@@ -312,11 +314,16 @@ static void handle(struct ring_queue *q, struct ring_ent *e)
 		blk_read_start(ctx, &q->wire, &req, node);
 		/*
 		 * Parked by the throttle: the entry is held until the read is
-		 * sent.  A new one takes its place, or enough parked reads
-		 * would leave no entry for the control request that resumes
-		 * them (the kernel queues a CPU's requests on its queue only).
+		 * sent.  DEPTH entries are kept free for other requests, new
+		 * ones registered as needed, or enough parked reads would leave
+		 * no entry for the control request that resumes them (the
+		 * kernel queues a CPU's requests on its queue only).  Entries
+		 * cannot be taken back: the pool stays at its largest.
 		 */
-		if (atomic_load(&e->in_hand) && add_ent(q) != 0)
+		if (!atomic_load(&e->in_hand))
+			return;
+		e->parked = true;
+		if (q->n - ++q->parked < DEPTH && add_ent(q) != 0)
 			blk_warn("io_uring queue %u: no entry to add (%u in use): requests may wait for parked reads",
 				 q->qid, q->n);
 		return;
@@ -338,8 +345,11 @@ static void drain_mailbox(struct ring_queue *q)
 	e = q->mailbox;
 	q->mailbox = NULL;
 	pthread_mutex_unlock(&q->lock);
-	for (; e; e = e->next)
+	for (; e; e = e->next) {
+		if (e->parked)
+			e->parked = false, q->parked--;
 		queue_cmd(q, e, URING_CMD_COMMIT_AND_FETCH);
+	}
 	if (!atomic_load(&R.stopping))
 		arm_event(q);
 }
