@@ -356,18 +356,21 @@ static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
 }
 
 /*
- * A READ that came through io_uring: no splice there, the data is read into
- * the entry's payload buffer and the kernel copies it from there.
+ * The copy path: the range read into a buffer, then sent.  On /dev/fuse
+ * the buffer is the wire's; a READ that came through io_uring (no splice
+ * there) is read into its entry's payload buffer, which the kernel copies
+ * from.
  */
-static void send_ring(struct blk_ctx *ctx, const struct blk_read *rd,
-		      struct read_policy *p, uint64_t pos)
+static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
+			const struct blk_read *rd, const struct read_policy *p,
+			uint64_t pos)
 {
-	size_t cap;
-	char *buf = blk_uring_payload(rd->ring_ent, &cap);
+	size_t cap = rd->len;
+	char *buf = rd->ring_ent ? blk_uring_payload(rd->ring_ent, &cap) :
+				   blk_wire_buffer(w, rd->len);
 	ssize_t got = 0;
 	int err;
 
-	/* counted as copied, not as a fallback: the ring cannot splice */
 	if (rd->len)
 		got = rd->len <= cap ? read_copy(ctx, p, rd, pos, buf) : -EIO;
 	if (got < 0) {
@@ -378,51 +381,8 @@ static void send_ring(struct blk_ctx *ctx, const struct blk_read *rd,
 		return;
 	}
 	count_reply(ctx, rd, got, false, 1);
-	err = blk_uring_reply(rd->ring_ent, rd->unique, 0, got);
-	if (err)
-		blk_warn("reply to request %llu refused: %s",
-			 (unsigned long long)rd->unique, strerror(-err));
-	read_done(ctx, rd, got, err);
-}
-
-void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
-		   const struct blk_read *rd)
-{
-	uint64_t pos = rd->node->start + rd->off;
-	struct read_policy p = choose(ctx, pos, rd->len);
-	ssize_t got;
-	int err;
-
-	/* O_DIRECT has no cache to fill; a container's reads are its own */
-	if (p.fd == ctx->src.fd && !ctx->src.img)
-		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
-	if (rd->ring_ent) {
-		send_ring(ctx, rd, &p, pos);
-		return;
-	}
-	blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
-						   memory_order_relaxed));
-	if (rd->len && p.splice) {
-		count_reply(ctx, rd, rd->len, true, 1);
-		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
-			read_done(ctx, rd, rd->len, 0);
-			return;
-		}
-		count_reply(ctx, rd, rd->len, true, -1);
-	}
-	if (rd->len)
-		blk_count(&ctx->stats.fallback[p.why], 1);
-	got = rd->len ? read_copy(ctx, &p, rd, pos,
-				  blk_wire_buffer(w, rd->len)) : 0;
-	if (got < 0) {
-		blk_warn("%s: read of %u bytes at source offset %llu: %s",
-			 rd->node->name, rd->len, (unsigned long long)pos,
-			 strerror(-got));
-		blk_read_fail(ctx, rd, -got);
-		return;
-	}
-	count_reply(ctx, rd, got, false, 1);
-	err = blk_wire_reply_buffer(w, rd->unique, got);
+	err = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, 0, got) :
+			     blk_wire_reply_buffer(w, rd->unique, got);
 	if (err) {
 		/* A reply the kernel refused leaves the reader waiting
 		 * forever: answer with an error instead. */
@@ -433,4 +393,29 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		return;
 	}
 	read_done(ctx, rd, got, 0);
+}
+
+void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
+		   const struct blk_read *rd)
+{
+	uint64_t pos = rd->node->start + rd->off;
+	struct read_policy p = choose(ctx, pos, rd->len);
+
+	/* O_DIRECT has no cache to fill; a container's reads are its own */
+	if (p.fd == ctx->src.fd && !ctx->src.img)
+		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
+	/* the ring's copies are counted as copied, not as fallbacks */
+	if (!rd->ring_ent && rd->len && p.splice) {
+		blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
+							   memory_order_relaxed));
+		count_reply(ctx, rd, rd->len, true, 1);
+		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
+			read_done(ctx, rd, rd->len, 0);
+			return;
+		}
+		count_reply(ctx, rd, rd->len, true, -1);
+	}
+	if (!rd->ring_ent && rd->len)
+		blk_count(&ctx->stats.fallback[p.why], 1);
+	send_copied(ctx, w, rd, &p, pos);
 }
