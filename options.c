@@ -16,6 +16,7 @@
 #include "list.h"
 #include "options.h"
 #include "source.h"
+#include "uring.h"
 #include "util.h"
 
 enum { KEY_RW, KEY_SINGLE, KEY_FUSE };
@@ -576,8 +577,9 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		char fmts[256];
 
 		blk_image_built_formats(fmts, sizeof(fmts));
-		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\n",
-		       BLKFUSE_VERSION, fuse_pkgversion(), fmts);
+		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\ntransports: dev%s\n",
+		       BLKFUSE_VERSION, fuse_pkgversion(), fmts,
+		       blk_uring_built() ? " uring" : "");
 		return EXIT_SUCCESS;
 	}
 	if (check_cfg(cfg) != 0)

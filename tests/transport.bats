@@ -34,9 +34,16 @@ teardown() {
 	restore_uring
 }
 
+# kernel_has_uring: the kernel has it and this blkfuse was built with it.
+kernel_has_uring() {
+	[ -w "$URING" ] || skip "this kernel has no FUSE over io_uring ($URING)"
+	"$BLKFUSE" --version | grep -q '^transports:.* uring' ||
+		skip "blkfuse built without liburing"
+}
+
 # uring_on: switch FUSE over io_uring on (restored by teardown), or skip.
 uring_on() {
-	[ -w "$URING" ] || skip "this kernel has no FUSE over io_uring ($URING)"
+	kernel_has_uring
 	echo Y >"$URING"
 }
 
@@ -86,7 +93,7 @@ paused_read_released() {
 }
 
 @test "transport=uring with io_uring switched off: one line, exit 1, nothing mounted" {
-	[ -w "$URING" ] || skip "this kernel has no FUSE over io_uring ($URING)"
+	kernel_has_uring
 	echo N >"$URING"
 	run "$BLKFUSE" -f -o transport=uring "$IMG" "$MNT"
 	assert_failure 1
