@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 			uint64_t t = atomic_load(&slots[i].op_start_ns);
 			char wc[128];
 
-			if (slots[i].done || !t || now - t < hang_ns)
+			/* t > now: a read that began after now was taken */
+			if (slots[i].done || !t || t > now || now - t < hang_ns)
 				continue;
 			fprintf(stderr, "soak_reader: HANG reader %d (pid %d) stuck %.0f s in a read of %s off %"
 				PRIu64 " len %" PRIu64 " (wchan %s)\n", i, slots[i].pid,
