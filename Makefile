@@ -40,8 +40,10 @@ HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
 # FUSE over io_uring (transport=uring), optional likewise.
 HAVE_LIBURING ?= $(call have,liburing)
+URING_SRC := uring_none.c
 ifeq ($(HAVE_LIBURING),1)
-$(OBJ)/uring_io.o: URING_FLAGS := -DHAVE_LIBURING $(shell $(PKG_CONFIG) --cflags liburing)
+URING_SRC := uring_io.c
+$(OBJ)/uring_io.o: URING_FLAGS := $(shell $(PKG_CONFIG) --cflags liburing)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs liburing)
 endif
 ifeq ($(HAVE_LIBEWF),1)
@@ -83,10 +85,10 @@ DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
 LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 CORE_SRCS := $(wildcard core/*.c)
-DAEMON_SRCS := blkfuse.c options.c fs_ops.c workers.c splice_io.c \
+DAEMON_SRCS := blkfuse.c options.c options_help.c fs_ops.c workers.c splice_io.c \
 	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
 	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c probe_mount.c opens.c runtime.c uring_io.c
+	       cuse_ctl.c probe_mount.c opens.c runtime.c transport.c $(URING_SRC)
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a

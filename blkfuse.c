@@ -38,6 +38,7 @@
 #include "readahead.h"
 #include "runtime.h"
 #include "throttle.h"
+#include "transport.h"
 #include "uring.h"
 #include "util.h"
 #include "wire.h"
@@ -68,38 +69,6 @@ static int check_mountpoint(char **path)
 	free(*path);
 	*path = abs;
 	return 0;
-}
-
-static unsigned int read_pipe_max(void)
-{
-	unsigned int val = 0;
-	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
-
-	if (f) {
-		if (fscanf(f, "%u", &val) != 1)
-			val = 0;
-		fclose(f);
-	}
-	return val;
-}
-
-/*
- * Can a worker's pipe hold the largest reply?  Try it, rather than guess
- * at capabilities: root here lacks CAP_SYS_RESOURCE.
- */
-static void check_pipe_fits(const struct blk_ctx *ctx)
-{
-	size_t need = ctx->max_reply + 2 * 4096;
-	int fds[2], res;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return;
-	res = fcntl(fds[1], F_SETPIPE_SZ, need);
-	close(fds[0]);
-	close(fds[1]);
-	if (res < 0)
-		blk_warn("max_reply=%u needs %zu-byte pipes but fs.pipe-max-size is %u: reads that large will be copied, not spliced (lower max_reply or raise fs.pipe-max-size)",
-			 ctx->max_reply, need, ctx->pipe_max);
 }
 
 static void notify(const char *fifo, char c)
@@ -314,74 +283,6 @@ static void stop_serving(struct blk_ctx *ctx)
 	blk_workers_stop(ctx);
 }
 
-/*
- * The INIT reply was accepted (on a worker's thread).  With the ring asked
- * for, every request now waits in the kernel until all its queues are
- * registered: start them, or end the connection rather than hang.
- */
-static void init_done(void *data, bool uring)
-{
-	struct blk_ctx *ctx = data;
-	int err;
-
-	if (!uring) {
-		if (ctx->transport == BLK_TRANSPORT_URING)
-			blk_warn("transport=uring: the kernel did not offer FUSE over io_uring at INIT; serving /dev/fuse");
-		blk_uring_stop();
-		return;
-	}
-	err = blk_uring_start();
-	if (!err) {
-		atomic_store(&ctx->on_ring, true);
-		blk_debug("io_uring: %u queues", blk_uring_queues());
-		return;
-	}
-	blk_err("cannot start the io_uring queues: %s", strerror(-err));
-	blk_ctl_abort_now(ctx);
-}
-
-/* transport=uring where it cannot be: said before anything is mounted. */
-static int check_transport(const struct blk_ctx *ctx)
-{
-	int kernel = blk_uring_kernel();
-
-	if (ctx->transport != BLK_TRANSPORT_URING)
-		return 0;
-	if (!blk_uring_built())
-		blk_err("transport=uring: this blkfuse was built without liburing");
-	else if (kernel < 0)
-		blk_err("transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)");
-	else if (kernel == 0)
-		blk_err("transport=uring: FUSE over io_uring is switched off (as root: echo Y > /sys/module/fuse/parameters/enable_uring)");
-	else
-		return 0;
-	return EXIT_FAILURE;
-}
-
-/*
- * Whether to ask for the ring, its rings made now, while a failure can
- * still fall back to /dev/fuse.  0, or an exit status.
- */
-static int prepare_transport(struct blk_ctx *ctx)
-{
-	bool must = ctx->transport == BLK_TRANSPORT_URING;
-	int err;
-
-	if (ctx->transport == BLK_TRANSPORT_DEV || !blk_uring_built() ||
-	    blk_uring_kernel() != 1 || (!BLK_AUTO_URING && !must))
-		return 0;
-	err = blk_uring_prepare(ctx, fuse_session_fd(ctx->se));
-	if (!err)
-		return 0;
-	if (must) {
-		blk_err("transport=uring: %s", strerror(-err));
-		return EXIT_FAILURE;
-	}
-	blk_notice("FUSE over io_uring unusable (%s): serving /dev/fuse",
-		   strerror(-err));
-	return 0;
-}
-
 /* Mounted and served: say so, once, and leave our name where ctl finds it. */
 static void announce(struct blk_ctx *ctx, const struct blk_cfg *cfg)
 {
@@ -424,7 +325,7 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	if (!ctx->se)
 		return EXIT_FAILURE;	/* libfuse said why */
 	block_signals();
-	if (check_transport(ctx) != 0 ||
+	if (blk_transport_check(ctx) != 0 ||
 	    fuse_session_mount(ctx->se, cfg->mountpoint) != 0)
 		goto out_destroy_session;
 	if (fuse_daemonize(cfg->fuse.foreground) != 0)
@@ -434,8 +335,7 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
 		goto out_unmount;
 	/* after the fork: rings belong to the process that uses them */
-	if (prepare_transport(ctx) != 0 ||
-	    blk_wire_attach(ctx->se, blk_uring_prepared(), init_done, ctx) != 0)
+	if (blk_transport_attach(ctx) != 0)
 		goto out_unmount;
 	/* Before any worker runs: they read what this learns. */
 	blk_ctl_mounted(ctx);
@@ -533,7 +433,7 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_err("%s", strerror(-err));
 		return EXIT_FAILURE;
 	}
-	check_pipe_fits(ctx);
+	blk_wire_check_pipe(ctx->max_reply, ctx->pipe_max);
 	ctx->on_error_zero = cfg->on_error && !strcmp(cfg->on_error, "zero");
 	return 0;
 }
@@ -612,10 +512,8 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	ctx->mount_ra_kb = ctx->mount_ra_typed ? cfg->readahead_kb :
 			   cfg->max_readahead_given ? BLK_RA_KEEP :
 			   DEFAULT_READAHEAD_KB;
-	ctx->transport = !cfg->transport || !strcmp(cfg->transport, "auto") ?
-		BLK_TRANSPORT_AUTO : !strcmp(cfg->transport, "dev") ?
-		BLK_TRANSPORT_DEV : BLK_TRANSPORT_URING;
-	ctx->pipe_max = read_pipe_max();
+	ctx->transport = blk_transport_parse(cfg->transport);
+	ctx->pipe_max = blk_wire_pipe_max();
 	ctx->stats.started_ns = blk_mono_ns();
 	atomic_store(&ctx->tun.splice, !cfg->nosplice);
 	atomic_store(&ctx->tun.pipe_size, cfg->pipe_size);

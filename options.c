@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The command line of the daemon and of --list: one fuse_opt table, the
- * help text, and the checks that run before anything is opened.
+ * The command line of the daemon and of --list: one fuse_opt table and the
+ * checks that run before anything is opened (the help text: options_help.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "list.h"
 #include "options.h"
 #include "source.h"
 #include "uring.h"
@@ -90,189 +89,6 @@ static const struct fuse_opt blk_opts[] = {
 	FUSE_OPT_KEY("async", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_END
 };
-
-static void usage_forensic(FILE *out);
-static void usage_mount_options(FILE *out);
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-"Usage:\n"
-" blkfuse [options] SOURCE MOUNTPOINT\n"
-" blkfuse --list [-J] [-o COLUMNS] [-b] [-n] [-r|-P] [--sector-size N] SOURCE\n"
-" blkfuse ctl NAME|PATH [show | get KEY | set KEY=VALUE... | stats [-w S] [-c N] | reset]\n"
-" blkfuse hash [--algo sha256,sha1,md5] [--tag] [--sector-size N] SOURCE [disk] [pN...]\n"
-"\n"
-"Expose a block device or raw disk image, and each partition on it, as\n"
-"read-only files: MOUNTPOINT/disk is the whole source, MOUNTPOINT/pN is\n"
-"partition N, numbered as the Linux kernel numbers them (DOS logical\n"
-"partitions from p5). Partition tables are read with libblkid (DOS, GPT,\n"
-"BSD, Sun, SGI, Atari, ...). The source is opened O_RDONLY and nothing is\n"
-"ever written to it. Reads are spliced from the source into /dev/fuse.\n"
-"\n"
-"Listing (no mount):\n"
-" -l, --list               print the partition table as blkfuse sees it and\n"
-"                          exit; header lines say the source, its size, the\n"
-"                          sector size and the table, then the partitions\n"
-"                          and the free ranges\n"
-" -o, --output COLUMNS     with --list: only these columns, comma-separated\n"
-"                          ('+COL,...' adds to the defaults); the table only\n"
-" -b, --bytes              SIZE in bytes, not 8M\n"
-" -n, --noheadings         no header lines nor column headings\n"
-" -r, --raw                raw output (space-separated, escaped)\n"
-" -P, --pairs              KEY=\"value\" pairs\n"
-" -J, --json               without -o: the layout document (as layout.json);\n"
-"                          with -o: the table as JSON\n"
-"     --sector-size N      logical sector size of an image made on a disk\n"
-"                          with N-byte sectors (512, 1024, 2048, 4096);\n"
-"                          default: BLKSSZGET for block devices, else 512\n"
-"Columns:\n");
-	blk_list_columns_help(out);
-	fprintf(out,
-"\n"
-"Mounting:\n"
-" -f                       stay in the foreground (log to stderr)\n"
-" -d                       debug: foreground, log every request\n"
-" -s                       one worker thread (same as -o max_threads=1)\n"
-"     --pidfile FILE       write the daemon's pid to FILE; removed at exit\n"
-"                          (after --verify-after: wait for it to go)\n"
-" -h, --help               print this help and exit\n"
-" -V, --version            print the version and exit\n"
-"\n");
-	usage_forensic(out);
-	usage_mount_options(out);
-}
-
-static void usage_forensic(FILE *out)
-{
-	fprintf(out,
-"Forensic options:\n"
-"     --exclusive          claim the source exclusively (O_EXCL on a block\n"
-"                          device, flock on an image) and refuse to start if\n"
-"                          it, a partition of it or a loop device over it is\n"
-"                          mounted read-write anywhere\n"
-"     --set-ro             set the kernel's read-only flag (BLKROSET) on the\n"
-"                          device and its partitions while mounted; the old\n"
-"                          state is logged and restored at exit\n"
-"     --verify ALGO:HEX    hash the whole source first (sha256, sha1, md5) and\n"
-"                          refuse to mount on a mismatch (exit status 3)\n"
-"     --verify-after       hash the source again after unmount (a progress\n"
-"                          line on a terminal); the result goes to stderr or\n"
-"                          the log, the audit trail, 'verify_after' in the\n"
-"                          control snapshot, and the exit status (3 when it\n"
-"                          differs from --verify's hash)\n"
-"     --audit FILE         append JSON Lines to FILE: start, every open, read\n"
-"                          and release (time, file, offset, length, bytes\n"
-"                          returned, errno, pid, uid, gid, process name),\n"
-"                          stop; SIGHUP flushes and reopens FILE (rotation)\n"
-"                          and starts it with a 'rotated' record\n"
-"     --on-error=eio|zero  a read that hits a bad sector fails with EIO\n"
-"                          (default) or gets zeros for the unreadable sectors,\n"
-"                          each logged and audited\n"
-"     --no-free            hide free/ (unallocated space); also -o nofree\n"
-"     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
-"                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
-"                          build reads); --verify stored checks the hashes\n"
-"                          an E01 or AFF holds\n"
-"\n"
-"Control:\n"
-"     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
-"                          character device /dev/blkfuse-NAME when the kernel\n"
-"                          has CUSE, else the file MOUNTPOINT/.blkfuse-ctl;\n"
-"                          'cuse' fails without CUSE; 'none' serves neither\n"
-"     --name NAME          the instance's name (default: the source's file\n"
-"                          name, made safe and unique): /run/blkfuse/NAME\n"
-"                          points at the control node or file, for\n"
-"                          'blkfuse ctl NAME'; a '/' makes a subdirectory of\n"
-"                          /dev for the CUSE node\n"
-"     --ctl-mode MODE      octal mode of the control node or file (default\n"
-"                          0600, owner root)\n"
-"\n");
-}
-
-static void usage_mount_options(FILE *out)
-{
-	fprintf(out,
-"Mount options (-o opt[,opt...]):\n"
-" max_threads=N            worker threads (default %u); readers of different\n"
-"                          partitions never wait on each other's lock\n"
-" max_reply=BYTES          largest READ the kernel may send, a multiple of\n"
-"                          4096 (default %u). A reply must fit one pipe:\n"
-"                          BYTES + 8 KiB, rounded up to a power of two,\n"
-"                          must not exceed fs.pipe-max-size (1 MiB by\n"
-"                          default) or replies are copied, not spliced\n"
-" pipe_size=BYTES          pipe size per worker (default: just enough for\n"
-"                          max_reply)\n"
-" readahead_kb=N           the kernel's readahead on this mount's files, in\n"
-"                          KiB (default %u, set once the mount is up, as\n"
-"                          root; the kernel's own default is 128). With\n"
-"                          max_readahead= given, that cap is left alone\n"
-" source_readahead_kb=N    blkfuse's own readahead on the source for each\n"
-"                          sequential reader of a file, up to N KiB ahead\n"
-"                          (default %u; 0: off)\n"
-" nosplice                 start with splice off (pread + copy)\n"
-" transport=auto|dev|uring how requests reach blkfuse: 'dev' reads and\n"
-"                          writes /dev/fuse (replies spliced); 'uring' uses\n"
-"                          FUSE over io_uring (Linux 6.14+, switched on by\n"
-"                          root in /sys/module/fuse/parameters/enable_uring;\n"
-"                          one queue per CPU, no splice: data is copied);\n"
-"                          'auto' (default) picks the measured better one\n"
-"                          that this kernel allows and never changes a\n"
-"                          system setting. See 'transport' in ctl show\n"
-" clone_fd, noclone_fd     each worker reads its own clone of /dev/fuse\n"
-"                          (FUSE_DEV_IOC_CLONE) or all share one\n"
-" nofree                   as --no-free\n"
-" sector_size=N            as --sector-size\n"
-" notify_pipe=PATH         write 's' to the FIFO PATH once mounted, 'f' if\n"
-"                          the mount failed (for scripts and tests)\n"
-" allow_other, allow_root  let other users (or root) in; file modes apply\n"
-" max_readahead=BYTES      cap the kernel's readahead for this mount\n"
-" debug                    as -d\n"
-" noexec, noatime, nodiratime, nodev, nosuid  as for any mount\n"
-" The mount is always 'ro'. '-o rw' is refused, but a 'rw' that mount(8)\n"
-" adds (blkfuse started by mount.fuse3, from fstab or 'mount -t\n"
-" fuse.blkfuse') is taken as 'ro' with a notice. fstab words (auto,\n"
-" noauto, user, users, nouser, _netdev, nofail, defaults, dev, suid,\n"
-" relatime, async, x-*) are accepted and ignored. Any other option is\n"
-" refused before anything is opened.\n"
-"\n"
-"Control tunables (blkfuse ctl NAME set KEY=VALUE; take effect at once):\n"
-" splice=0|1               splice replies (1) or pread + copy (0)\n"
-" pipe_size=BYTES          per-worker pipe size (0: just enough for max_reply)\n"
-" readahead_kb=N           the mount's readahead (its bdi read_ahead_kb)\n"
-" source_readahead_kb=N    blkfuse's readahead on the source (0: off)\n"
-" source_io=buffered|direct  read the source through the page cache or with\n"
-"                          O_DIRECT (no second cached copy; aligned reads only)\n"
-" rate_limit=BYTES/S       cap on all readers together (0: none; k/m/g ok)\n"
-" pause=0|1                new reads wait until resumed; in-flight ones finish\n"
-" log_level=err|warn|notice|info|debug\n"
-" max_background=N, congestion_threshold=N  the kernel's limits (fusectl)\n"
-" abort=1                  end the connection now: readers get ENOTCONN\n"
-" max_reply is shown but fixed at mount.\n"
-"\n"
-"Mount contents: disk, pN, free/FIRST-LAST (unallocated sectors), by-partuuid/,\n"
-"by-partlabel/, by-uuid/, by-label/ (links to pN, or to disk for a file\n"
-"system on the whole disk), layout.json (= --list --json).\n"
-"\n"
-"Signals: SIGTERM or SIGINT unmount at once when no file is open; with files\n"
-"open they detach the mount (as umount -l), open files keep working, and the\n"
-"daemon exits 0 when the last is closed; a second one ends it at once.\n"
-"SIGHUP rotates the --audit file.\n"
-"\n"
-"Exit status: 0 on success and on a clean unmount or SIGINT/SIGTERM,\n"
-"1 on any error (one line on stderr says what and where), 3 when\n"
-"--verify or --verify-after finds a different hash.\n"
-"\n"
-"Examples:\n"
-" blkfuse --list evidence.dd\n"
-" blkfuse --list -o NR,SIZE,TYPENAME,FSTYPE,LABEL evidence.dd\n"
-" blkfuse evidence.dd /mnt/ev && mount -o ro,noload,loop /mnt/ev/p2 /mnt/fs\n"
-" blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
-" fusermount3 -u /mnt/ev\n"
-"\n",
-		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_READAHEAD_KB,
-		DEFAULT_SOURCE_RA_KB);
-}
 
 /*
  * "--name X" becomes "--name=X": fuse_opt applies every template that
@@ -544,7 +360,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 				cfg->sector_size = 1;	/* refused below */
 			break;
 		case 'h':
-			usage(stdout);
+			blk_options_usage(stdout);
 			return EXIT_SUCCESS;
 		default:
 			return getopt_error(c, argv);
@@ -570,7 +386,7 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 	if (fuse_parse_cmdline(args, &cfg->fuse) != 0)
 		return EXIT_FAILURE;	/* libfuse said why */
 	if (cfg->fuse.show_help) {
-		usage(stdout);
+		blk_options_usage(stdout);
 		return EXIT_SUCCESS;
 	}
 	if (cfg->fuse.show_version) {

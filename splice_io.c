@@ -24,6 +24,7 @@
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -81,6 +82,38 @@ static void pipe_close(struct blk_wire *w)
 		close(w->pipe_wr);
 	w->pipe_rd = w->pipe_wr = -1;
 	w->pipe_bytes = 0;
+}
+
+uint32_t blk_wire_pipe_max(void)
+{
+	unsigned int val = 0;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+
+	if (f) {
+		if (fscanf(f, "%u", &val) != 1)
+			val = 0;
+		fclose(f);
+	}
+	return val;
+}
+
+/*
+ * Can a worker's pipe hold the largest reply?  Tried, rather than guessed
+ * at from capabilities: root here lacks CAP_SYS_RESOURCE.
+ */
+void blk_wire_check_pipe(uint32_t max_reply, uint32_t pipe_max)
+{
+	size_t need = pipe_need(PAGE - 1, max_reply);
+	int fds[2], res;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return;
+	res = fcntl(fds[1], F_SETPIPE_SZ, need);
+	close(fds[0]);
+	close(fds[1]);
+	if (res < 0)
+		blk_warn("max_reply=%u needs %zu-byte pipes but fs.pipe-max-size is %u: reads that large will be copied, not spliced (lower max_reply or raise fs.pipe-max-size)",
+			 max_reply, need, pipe_max);
 }
 
 void blk_wire_tune_pipe(struct blk_wire *w, uint32_t want)
@@ -468,15 +501,13 @@ int blk_wire_serve(struct fuse_session *se, struct blk_wire *w,
 			fuse_session_exit(se);
 		if (res <= 0)
 			break;
-		if (!blk_wire_decode(w->rbuf, res, &req)) {
-			blk_warn("a request of %zd bytes from the kernel is too short: ignored",
-				 res);
-			continue;
+		/* one too short to decode is libfuse's to answer, as before */
+		if (blk_wire_decode(w->rbuf, res, &req)) {
+			if (req.opcode == FUSE_INIT && se == wire_se.se)
+				init_seen(&req);
+			if (fast && fast(data, w, &req))
+				continue;
 		}
-		if (req.opcode == FUSE_INIT && se == wire_se.se)
-			init_seen(&req);
-		if (fast && fast(data, w, &req))
-			continue;
 		blk_wire_process(se, w, w->rbuf, res, 0, NULL, NULL);
 	}
 	/* ENODEV: the connection ended (unmount, abort); that is no error. */

@@ -19,7 +19,6 @@
  * INTERRUPT and FORGET still come through /dev/fuse: the workers stay.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/fuse.h>
 #include <pthread.h>
 #include <sched.h>
@@ -29,15 +28,13 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <liburing.h>
 
 #include "ctx.h"
 #include "log.h"
 #include "read_path.h"
 #include "uring.h"
 #include "wire.h"
-
-#ifdef HAVE_LIBURING
-#include <liburing.h>
 
 /* ---- the kernel's ABI (include/uapi/linux/fuse.h, 7.42) ------------------ */
 
@@ -429,13 +426,13 @@ static int queue_init(struct ring_queue *q, unsigned int qid, size_t payload)
 
 	q->qid = qid;
 	q->payload = payload;
+	pthread_mutex_init(&q->lock, NULL);	/* first: queue_fini destroys it */
 	q->ents = calloc(MAX_ENTS, sizeof(*q->ents));
 	if (!q->ents)
 		return -ENOMEM;
 	q->evfd = eventfd(0, EFD_CLOEXEC);
 	if (q->evfd < 0)
 		return -errno;
-	pthread_mutex_init(&q->lock, NULL);
 	err = blk_wire_init(&q->wire, R.fuse_fd, R.ctx->max_reply, 0,
 			    R.ctx->pipe_max);
 	if (err)
@@ -552,80 +549,4 @@ bool blk_uring_built(void)
 bool blk_uring_prepared(void)
 {
 	return R.q != NULL;
-}
-
-#else	/* !HAVE_LIBURING */
-
-void *blk_uring_payload(void *ent, size_t *cap)
-{
-	(void)ent;
-	*cap = 0;
-	return NULL;
-}
-
-int blk_uring_reply(void *ent, uint64_t unique, int err, size_t len)
-{
-	(void)ent, (void)unique, (void)err, (void)len;
-	return -ENOSYS;
-}
-
-int blk_uring_prepare(struct blk_ctx *ctx, int fuse_fd)
-{
-	(void)ctx, (void)fuse_fd;
-	return -ENOSYS;
-}
-
-int blk_uring_start(void)
-{
-	return -ENOSYS;
-}
-
-void blk_uring_stop(void)
-{
-}
-
-bool blk_uring_built(void)
-{
-	return false;
-}
-
-bool blk_uring_prepared(void)
-{
-	return false;
-}
-
-unsigned int blk_uring_queues(void)
-{
-	return 0;
-}
-
-#endif
-
-/* ---- what the kernel offers ------------------------------------------------ */
-
-#define ENABLE_URING "/sys/module/fuse/parameters/enable_uring"
-
-int blk_uring_kernel(void)
-{
-	char c = 0;
-	int fd = open(ENABLE_URING, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -ENOENT;
-	if (read(fd, &c, 1) != 1)
-		c = 0;
-	close(fd);
-	return c == 'Y' ? 1 : 0;
-}
-
-const char *blk_transport_name(enum blk_transport t)
-{
-	switch (t) {
-	case BLK_TRANSPORT_DEV:
-		return "dev";
-	case BLK_TRANSPORT_URING:
-		return "uring";
-	default:
-		return "auto";
-	}
 }

@@ -5,6 +5,7 @@
 
 #include <fuse_lowlevel.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define DEFAULT_MAX_REPLY (512u * 1024)
 #define DEFAULT_THREADS 4
@@ -61,5 +62,7 @@ struct blk_cfg {
 int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		      struct fuse_args *args);
 void blk_options_free(struct blk_cfg *cfg);
+/* The help text (options_help.c). */
+void blk_options_usage(FILE *out);
 
 #endif /* BLK_OPTIONS_H */

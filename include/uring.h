@@ -19,8 +19,6 @@ enum blk_transport {
 	BLK_TRANSPORT_URING,	/* the ring, or the mount fails */
 };
 
-const char *blk_transport_name(enum blk_transport t);
-
 /*
  * What transport=auto picks when the kernel allows the ring: chosen by
  * measurement on this project's machines (bench/NOTES.md, "Transports").

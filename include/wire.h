@@ -119,6 +119,11 @@ void *blk_wire_buffer(struct blk_wire *w, size_t len);
 /* A data reply of the first len bytes of the copy buffer.  0 or -errno. */
 int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len);
 
+/* /proc/sys/fs/pipe-max-size (0: unknown). */
+uint32_t blk_wire_pipe_max(void);
+/* Warn, once at start, when a max_reply reply cannot fit a pipe. */
+void blk_wire_check_pipe(uint32_t max_reply, uint32_t pipe_max);
+
 /* Resize the pipe when the pipe_size tunable changed (0: for max_reply). */
 void blk_wire_tune_pipe(struct blk_wire *w, uint32_t pipe_size);
 
