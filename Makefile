@@ -40,30 +40,30 @@ HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
 # FUSE over io_uring (transport=uring), optional likewise.
 HAVE_LIBURING ?= $(call have,liburing)
-URING_SRC := uring_none.c
+URING_SRC := serve/uring_none.c
 ifeq ($(HAVE_LIBURING),1)
-URING_SRC := uring_io.c
-$(OBJ)/uring_io.o: URING_FLAGS := $(shell $(PKG_CONFIG) --cflags liburing)
+URING_SRC := serve/uring_io.c
+$(OBJ)/serve/uring_io.o: URING_FLAGS := $(shell $(PKG_CONFIG) --cflags liburing)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs liburing)
 endif
 ifeq ($(HAVE_LIBEWF),1)
-$(OBJ)/core/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
+$(OBJ)/core/image/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
 endif
 ifeq ($(HAVE_AFFLIB),1)
-$(OBJ)/core/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)
+$(OBJ)/core/image/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs afflib)
 endif
 ifeq ($(HAVE_LIBQCOW),1)
-$(OBJ)/core/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG) --cflags libqcow)
+$(OBJ)/core/image/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG) --cflags libqcow)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libqcow)
 endif
 ifeq ($(HAVE_LIBVMDK),1)
-$(OBJ)/core/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
+$(OBJ)/core/image/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvmdk)
 endif
 ifeq ($(HAVE_LIBVHDI),1)
-$(OBJ)/core/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG) --cflags libvhdi)
+$(OBJ)/core/image/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG) --cflags libvhdi)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvhdi)
 endif
 
@@ -80,15 +80,16 @@ CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 # The core knows nothing of FUSE: it is built without fuse3's flags, so
 # that a FUSE header there does not even compile.
 CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS)
-DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -Iinclude -Icore \
+DAEMON_CPPFLAGS := $(CPPFLAGS) -DFUSE_USE_VERSION=314 -I. -Iinclude -Icore \
 		   $(FUSE_CFLAGS) $(BLKID_CFLAGS)
 LDLIBS += $(FUSE_LIBS) $(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
-CORE_SRCS := $(wildcard core/*.c)
-DAEMON_SRCS := blkfuse.c options.c options_help.c fs_ops.c workers.c splice_io.c \
-	       read_path.c readahead.c throttle.c audit.c forensic.c hash_cmd.c ctl_parse.c \
-	       ctl.c ctl_stats.c ctl_kernel.c ctl_fuse.c ctl_client.c \
-	       cuse_ctl.c probe_mount.c opens.c runtime.c transport.c $(URING_SRC)
+# The FUSE-free library, a folder per stage of the pipeline (HACKING.md).
+CORE_SRCS := $(wildcard core/*.c core/*/*.c)
+# The daemon: the design card's three files, then a folder per job.
+DAEMON_SRCS := blkfuse.c splice_io.c cuse_ctl.c \
+	       $(filter-out serve/uring_%.c,$(wildcard serve/*.c)) $(URING_SRC) \
+	       $(wildcard read/*.c ctl/*.c cmd/*.c forensic/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
@@ -99,7 +100,7 @@ $(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(CORE_LIB) $(LDLIBS)
 
 $(CORE_LIB): $(CORE_OBJS)
-	@if grep -n '^#include.*fuse' core/*.[ch]; then \
+	@if grep -rn '^#include.*fuse' core/; then \
 		echo "core/ must not include FUSE headers (see HACKING.md)" >&2; exit 1; fi
 	$(AR) rcs $@ $^
 
@@ -168,9 +169,9 @@ $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl_parse.c core/util.c core/log.c
+$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c core/util.c core/log.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Iinclude -Icore -o $@ $^
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -Iinclude -Icore -o $@ $^
 
 # Readers verifying every byte while the control channel churns (bounded:
 # SOAK_SECONDS, default 600).  tests/soak.

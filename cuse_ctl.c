@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctl_fuse.h"
+#include "ctl/ctl_fuse.h"
 #include "ctx.h"
 #include "cuse_ctl.h"
 #include "log.h"

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "hash.h"
-#include "layout.h"
+#include "volume/layout.h"
 #include "log.h"
 #include "progress.h"
 #include "util.h"

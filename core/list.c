@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image_info.h"
-#include "layout.h"
+#include "image/image_info.h"
+#include "volume/layout.h"
 #include "list.h"
 #include "log.h"
 #include "util.h"

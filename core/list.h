@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "layout.h"
+#include "volume/layout.h"
 
 struct blk_list_opts {
 	const char *columns;	/* -o: "NR,START", "+FSTYPE"; NULL: defaults */

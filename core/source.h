@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "image.h"
+#include "image/image.h"
 
 struct blk_source {
 	char *path;		/* absolute (realpath) */

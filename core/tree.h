@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "layout.h"
+#include "volume/layout.h"
 
 enum blk_node_kind {
 	BLK_NODE_DIR,

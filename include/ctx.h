@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "layout.h"
+#include "volume/layout.h"
 #include "source.h"
 #include "stats.h"
 #include "tree.h"

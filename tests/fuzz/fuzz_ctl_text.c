@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl_parse.h"
+#include "ctl/ctl_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

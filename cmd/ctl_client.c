@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blkfuse ctl: the client side of the control protocol.  It speaks to
+ * /dev/blkfuse-NAME or to MOUNTPOINT/.blkfuse-ctl alike, through the
+ * ioctls of include/blkfuse_ioctl.h and the text snapshot.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blkfuse_ioctl.h"
+#include "cmd/ctl_client.h"
+#include "serve/runtime.h"
+#include "tree.h"
+#include "util.h"
+
+static void ctl_usage(FILE *out)
+{
+	fprintf(out,
+"Usage:\n"
+" blkfuse ctl NAME|PATH [show]            every tunable and statistic\n"
+" blkfuse ctl NAME|PATH get KEY           one value\n"
+" blkfuse ctl NAME|PATH set KEY=VALUE...  set tunables, all or none\n"
+" blkfuse ctl NAME|PATH stats [-w SECONDS] [-c COUNT]\n"
+"                                         rates per interval, like iostat\n"
+" blkfuse ctl NAME|PATH reset             zero the statistics\n"
+"\n"
+"NAME is what the daemon registered in /run/blkfuse/ (--name, else the\n"
+"source's file name; the CUSE node or the control file, whichever serves),\n"
+"or the CUSE node /dev/blkfuse-NAME. PATH (with a '/') is that node, a\n"
+"blkfuse mount point (its .blkfuse-ctl file is used), or the file.\n"
+"stats -w opens the control file for each sample, so it never keeps the\n"
+"mount busy, and ends when the mount goes.\n"
+"Keys are those 'show' prints; 'blkfuse --help' says what each tunable does.\n"
+"Exit status: 0 on success, 1 on error (the daemon's reason is printed).\n");
+}
+
+/* A path as given; a directory (a mount point) means its control file. */
+static char *path_as_given(const char *arg)
+{
+	struct stat st;
+	char *p = NULL;
+
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (asprintf(&p, "%s/" BLK_CTL_FILE, arg) < 0)
+			return NULL;
+		return p;
+	}
+	return strdup(arg);
+}
+
+/*
+ * Resolve NAME|PATH to something to open: an existing path with a '/' (or
+ * a directory) as given; else NAME in the registry (spelled as the daemon
+ * spells it there: characters other than [A-Za-z0-9._-] as '_'), else the
+ * CUSE node /dev/blkfuse-NAME, else a file in the current directory.
+ * NULL with errno ENOENT: nothing by that name.
+ */
+static char *ctl_path(const char *arg)
+{
+	struct stat st;
+	char *p = NULL, safe[64];
+
+	if (stat(arg, &st) == 0 && (strchr(arg, '/') || S_ISDIR(st.st_mode)))
+		return path_as_given(arg);
+	snprintf(safe, sizeof(safe), "%s", arg);
+	for (char *c = safe; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
+			*c = '_';
+	if (blk_run_dir()[0]) {
+		if (asprintf(&p, "%s/%s", blk_run_dir(), safe) < 0)
+			return NULL;
+		if (lstat(p, &st) == 0)
+			return p;
+		free(p);
+	}
+	if (asprintf(&p, "/dev/%s%s",
+		     strncmp(arg, "blkfuse-", 8) ? "blkfuse-" : "", arg) < 0)
+		return NULL;
+	if (stat(p, &st) == 0)
+		return p;
+	free(p);
+	if (strchr(arg, '/') || stat(arg, &st) == 0)
+		return path_as_given(arg);	/* open() will say why */
+	errno = ENOENT;
+	return NULL;
+}
+
+/* Not found: the names that are, so the user need not guess. */
+static void hint_instances(const char *arg)
+{
+	DIR *d = blk_run_dir()[0] ? opendir(blk_run_dir()) : NULL;
+	struct dirent *de;
+	int n = 0;
+
+	fprintf(stderr, "blkfuse: ctl: no blkfuse instance '%s'", arg);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fprintf(stderr, "%s%s", n++ ? ", " : "; running: ", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	fprintf(stderr, n ? "\n" : "; none is running (nothing in %s)\n",
+		blk_run_dir()[0] ? blk_run_dir() : "$XDG_RUNTIME_DIR/blkfuse");
+}
+
+static int show(int fd, const char *key)
+{
+	char buf[65536];
+	size_t len = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	if (n < 0)
+		return -errno;
+	buf[len] = '\0';
+	if (!key) {
+		fputs(buf, stdout);
+		return 0;
+	}
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t klen = strlen(key);
+
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			puts(line + klen + 1);
+			return 0;
+		}
+	}
+	fprintf(stderr, "blkfuse: ctl: no key '%s'\n", key);
+	return 1;
+}
+
+/* Read last_error back, so a failed set says why. */
+static void print_last_error(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[65536], *p;
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	p = strstr(buf, "\nlast_error ");
+	if (p) {
+		p += strlen("\nlast_error ");
+		p[strcspn(p, "\n")] = '\0';
+		fprintf(stderr, "blkfuse: ctl: %s\n", p);
+	}
+}
+
+static int set(int fd, const char *path, int argc, char *argv[])
+{
+	struct blkfuse_set_text st = { .text = "" };
+	size_t used = 0;
+
+	for (int i = 0; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+
+		if (used + len + 2 > sizeof(st.text)) {
+			fprintf(stderr, "blkfuse: ctl: too much to set at once\n");
+			return 1;
+		}
+		memcpy(st.text + used, argv[i], len);
+		used += len;
+		st.text[used++] = ' ';
+	}
+	st.text[used] = '\0';
+	if (ioctl(fd, BLKFUSE_IOC_SET_TEXT, &st) < 0) {
+		int err = errno;
+
+		if (err == EINVAL)
+			print_last_error(path);
+		else
+			fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+static void print_rates(const struct blkfuse_stats *a,
+			const struct blkfuse_stats *b, double dt)
+{
+	uint64_t bytes = b->read_bytes - a->read_bytes;
+	uint64_t reqs = (b->spliced_reqs + b->copied_reqs) -
+			(a->spliced_reqs + a->copied_reqs);
+	uint64_t spl = b->spliced_bytes - a->spliced_bytes;
+
+	if (dt <= 0)
+		dt = 1e-3;
+	printf("%8.1f %8.0f %8.1f%% %8llu %8llu %8lld %8u %7llu\n",
+	       bytes / dt / 1048576, reqs / dt,
+	       bytes ? 100.0 * spl / bytes : 0.0,
+	       (unsigned long long)blk_percentile(b->lat_us, a->lat_us,
+						  BLKFUSE_LAT_BUCKETS, 0.5),
+	       (unsigned long long)blk_percentile(b->lat_us, a->lat_us,
+						  BLKFUSE_LAT_BUCKETS, 0.99),
+	       (long long)b->inflight, b->waiting,
+	       (unsigned long long)(b->errors - a->errors));
+	fflush(stdout);
+}
+
+/* One sample, the file opened for it alone: 0 or -errno. */
+static int sample(const char *path, struct blkfuse_stats *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKFUSE_IOC_GET_STATS, st) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Without -w: one line of averages since start; with it, one per interval.
+ * The control file is opened per sample, never held between them: an open
+ * file would keep the mount busy (umount: target is busy).
+ */
+static int stats(const char *path, double interval, long count)
+{
+	struct blkfuse_stats a = { 0 }, b;
+	double ta, tb;
+	int err = sample(path, &b);
+
+	if (err)
+		goto out_err;
+	tb = blk_mono_s();
+	printf("%8s %8s %9s %8s %8s %8s %8s %7s\n", "MiB/s", "IOPS",
+	       "splice%", "p50_us", "p99_us", "inflight", "waiting", "errors");
+	if (interval <= 0) {
+		print_rates(&a, &b, b.uptime_ms / 1000.0);
+		return 0;
+	}
+	for (long i = 0; count <= 0 || i < count; i++) {
+		a = b;
+		ta = tb;
+		usleep((useconds_t)(interval * 1e6));
+		err = sample(path, &b);
+		if (err == -ENOENT || err == -ENOTCONN)
+			return 0;	/* the mount went: the end of the series */
+		if (err)
+			goto out_err;
+		tb = blk_mono_s();
+		print_rates(&a, &b, tb - ta);
+	}
+	return 0;
+out_err:
+	fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(-err));
+	return 1;
+}
+
+static int ctl_run_stats(const char *arg, double w, long c)
+{
+	char *path = ctl_path(arg);
+	int ret;
+
+	if (!path) {
+		hint_instances(arg);
+		return 1;
+	}
+	ret = stats(path, w, c);
+	free(path);
+	return ret;
+}
+
+static int ctl_usage_error(const char *fmt, const char *what)
+{
+	fprintf(stderr, "blkfuse: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, "\nTry 'blkfuse ctl --help' for more information.\n");
+	return 1;
+}
+
+/* stats [-w S] [-c N]: 0 and the values, or an exit status (printed). */
+static int stats_options(int argc, char *argv[], double *w, long *c)
+{
+	static const struct option longopts[] = {
+		{ "wait", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char opt[3] = "-?", *end;
+	int o;
+
+	opterr = 0;
+	optind = 3;
+	while ((o = getopt_long(argc, argv, ":w:c:", longopts, NULL)) != -1) {
+		const char *typed = argv[optind - 1];
+
+		opt[1] = (char)optopt;
+		if (optopt && strncmp(typed, "--", 2))
+			typed = opt;
+		if (o == ':')
+			return ctl_usage_error("option '%s' needs an argument",
+					       typed);
+		if (o == '?')
+			return ctl_usage_error("unrecognized option '%s'", typed);
+		if (o == 'w')
+			*w = strtod(optarg, &end);
+		else
+			*c = strtol(optarg, &end, 10);
+		if (*end || end == optarg || *w < 0 || *c < 0)
+			return ctl_usage_error("ctl: '%s' is not a number of seconds or samples",
+					       optarg);
+	}
+	if (optind < argc)
+		return ctl_usage_error("ctl: unexpected '%s'", argv[optind]);
+	return 0;
+}
+
+int blk_ctl_main(int argc, char *argv[])
+{
+	const char *cmd = argc > 2 ? argv[2] : "show";
+	double w = 0;
+	long c = 0;
+	char *path;
+	int fd, ret = 1;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		ctl_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	for (int i = 1; i < argc && i < 3; i++)
+		if (argv[i][0] == '-' && argv[i][1])
+			return ctl_usage_error("unrecognized option '%s'", argv[i]);
+	if (!strcmp(cmd, "stats"))
+		return stats_options(argc, argv, &w, &c) ?:
+		       ctl_run_stats(argv[1], w, c);
+	if (!(!strcmp(cmd, "show") && argc <= 3) &&
+	    !(!strcmp(cmd, "get") && argc == 4) &&
+	    !(!strcmp(cmd, "set") && argc >= 4) &&
+	    !(!strcmp(cmd, "reset") && argc == 3))
+		return ctl_usage_error("ctl: bad command '%s'", cmd);
+	path = ctl_path(argv[1]);
+	if (!path) {
+		hint_instances(argv[1]);
+		return 1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(errno));
+		free(path);
+		return 1;
+	}
+	if (!strcmp(cmd, "show")) {
+		ret = show(fd, NULL) ? 1 : 0;
+	} else if (!strcmp(cmd, "get")) {
+		ret = show(fd, argv[3]);
+	} else if (!strcmp(cmd, "set")) {
+		ret = set(fd, path, argc - 3, argv + 3);
+	} else {
+		ret = ioctl(fd, BLKFUSE_IOC_RESET_STATS) < 0;
+		if (ret)
+			fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(errno));
+	}
+	close(fd);
+	free(path);
+	return ret;
+}

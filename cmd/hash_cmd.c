@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blkfuse hash: the command line over the hash engine (core/hash.c).
+ * Names are the files of a mount (disk, pN); output is what sha256sum -c
+ * checks.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "cmd/hash_cmd.h"
+#include "volume/layout.h"
+#include "log.h"
+#include "util.h"
+#include "image/image_info.h"
+#include "serve/probe_mount.h"
+
+#define EXIT_READ	2	/* documented in usage() */
+#define KNOWN_ALGOS "sha256, sha1, md5"
+
+/* ---- blkfuse hash ------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage:\n"
+" blkfuse hash [--algo ALGO[,ALGO...]] [--tag] [--sector-size N]\n"
+"              SOURCE [NAME...]\n"
+"\n"
+"Print digests of a block device or raw disk image and of its partitions,\n"
+"computed in one sequential read of SOURCE (the digests themselves run in\n"
+"parallel, up to one thread per CPU). NAME is 'disk', the whole source\n"
+"(the default when no NAME is given), or 'pN', partition N as\n"
+"'blkfuse --list SOURCE' shows it. Each NAME covers exactly the bytes of\n"
+"MOUNTPOINT/NAME in a blkfuse mount of SOURCE: a partition running past\n"
+"the end is clipped there, a DOS extended partition is its first 1 KiB\n"
+"(or sector, if larger) as the kernel shows it. SOURCE is opened O_RDONLY\n"
+"and nothing is ever written to it.\n"
+"\n"
+"Options:\n"
+" -a, --algo LIST          digests to compute, comma-separated, in the order\n"
+"                          printed: sha256, sha1, md5, in any case (default:\n"
+"                          sha256); may be repeated\n"
+"     --tag                print the BSD tagged format even for one digest\n"
+"     --sector-size N      logical sector size the partition table was\n"
+"                          written for, as for mounting (default: BLKSSZGET\n"
+"                          for block devices, else 512)\n"
+" -h, --help               print this help and exit\n"
+"\n"
+"Output, on stdout: for each ALGO in --algo order, one line per NAME in the\n"
+"order given (a NAME given twice is printed once). With one ALGO a line is\n"
+"'HEX  NAME', as sha256sum prints it; with several, or with --tag, it is\n"
+"'SHA256 (NAME) = HEX', as sha256sum --tag prints it. Both are what\n"
+"'sha256sum -c', 'sha1sum -c' and 'md5sum -c' check, in a directory holding\n"
+"files named NAME such as a blkfuse mount of SOURCE. Given a file with\n"
+"several ALGOs, each of those checks its own lines and warns about the\n"
+"rest; 'cksum -c' (coreutils 9) checks them all.\n"
+"\n"
+"While stderr is a terminal, a progress line shows the bytes read, the\n"
+"rate and the time left, at most four times a second; it is erased at the\n"
+"end. Nothing is drawn when stderr is not a terminal.\n"
+"\n"
+"Exit status:\n"
+" 0  every digest printed\n"
+" 1  usage error, unknown ALGO or NAME, SOURCE cannot be opened, or\n"
+"    stdout cannot be written\n"
+" %d  read error: one line on stderr gives SOURCE and the byte offset of\n"
+"    the first read that failed, narrowed down to one sector; nothing is\n"
+"    printed on stdout, not even for NAMEs read before the error\n"
+"\n"
+"Examples:\n"
+" blkfuse hash -a sha256,md5 /dev/sdb disk p1 p2 > sdb.sums\n"
+" blkfuse hash evidence.dd disk p1 p2 > ~/evidence.sha256\n"
+" blkfuse evidence.dd /mnt/ev && cd /mnt/ev && sha256sum -c ~/evidence.sha256\n"
+"\n", EXIT_READ);
+}
+
+/* Add each name in "sha256,md5" to order[], once; "" is no name. */
+static int parse_algos(char *list, int *order, unsigned int *norder)
+{
+	for (char *tok; (tok = strsep(&list, ","));) {
+		int a = blk_hash_algo_parse(tok);
+		unsigned int i;
+
+		if (a < 0) {
+			blk_err("--algo: unknown algorithm '%s' (known: %s)",
+				tok, KNOWN_ALGOS);
+			return -1;
+		}
+		for (i = 0; i < *norder && order[i] != a; i++)
+			;
+		if (i == *norder)
+			order[(*norder)++] = a;
+	}
+	return 0;
+}
+
+/* "disk" -> 0, "pN" -> N, else -1.  Only the spelling a mount uses. */
+static int parse_name(const char *name)
+{
+	char *end;
+	long n;
+
+	if (strcmp(name, "disk") == 0)
+		return 0;
+	if (name[0] != 'p' || name[1] < '1' || name[1] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(name + 1, &end, 10);
+	if (*end || errno || n > BLK_MAX_PARTS * 16)
+		return -1;
+	return n;
+}
+
+static const struct blk_part *find_part(const struct blk_layout *lo, int nr)
+{
+	for (unsigned int i = 0; i < lo->nparts; i++)
+		if (lo->parts[i].partno == nr)
+			return &lo->parts[i];
+	return NULL;
+}
+
+/* One range per distinct NAME, in the order given. */
+static int make_ranges(const struct blk_source *src,
+		       const struct blk_layout *lo, char **names,
+		       unsigned int nnames, struct blk_hash_range *r,
+		       unsigned int *n)
+{
+	for (unsigned int i = 0; i < nnames; i++) {
+		int nr = parse_name(names[i]);
+		const struct blk_part *part;
+		unsigned int k;
+
+		for (k = 0; k < *n && strcmp(r[k].name, names[i]); k++)
+			;
+		if (k < *n)
+			continue;
+		r[*n].name = names[i];
+		if (nr == 0) {
+			r[*n].start = 0;
+			r[*n].size = src->size;
+			(*n)++;
+			continue;
+		}
+		part = find_part(lo, nr);
+		if (!part) {
+			blk_err("%s: no such partition in %s (see 'blkfuse --list %s')",
+				names[i], src->path, src->path);
+			return -1;
+		}
+		if (!blk_part_exposed(part)) {
+			blk_err("%s: not exposed in %s (past the end or invalid); nothing to hash",
+				names[i], src->path);
+			return -1;
+		}
+		r[*n].start = part->start;
+		r[*n].size = part->size;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int print_sums(const struct blk_hash_range *r, unsigned int n,
+		      const int *order, unsigned int norder, bool tag)
+{
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+
+	for (unsigned int k = 0; k < norder; k++) {
+		int a = order[k];
+
+		for (unsigned int i = 0; i < n; i++) {
+			blk_hash_hex(hex, r[i].md[a], a);
+			if (tag)
+				printf("%s (%s) = %s\n", blk_hash_algo_tag(a),
+				       r[i].name, hex);
+			else
+				printf("%s  %s\n", hex, r[i].name);
+		}
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		blk_err("stdout: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct hash_args {
+	int order[BLK_HASH_NR];		/* algorithms in --algo order */
+	unsigned int norder, mask;
+	unsigned int sector_size;
+	bool tag, need_table;
+	const char *source;
+	char **names;
+	unsigned int nnames;
+};
+
+static int usage_error(const char *what, const char *msg)
+{
+	blk_err("%s: %s; see 'blkfuse hash --help'", what, msg);
+	return EXIT_FAILURE;
+}
+
+/* As the daemon and ctl say it: the option as typed, then where to look. */
+static int option_error(int c, char *argv[])
+{
+	char opt[3] = { '-', (char)optopt, '\0' };
+
+	fprintf(stderr, c == ':' ? "blkfuse: option '%s' needs an argument\n" :
+		"blkfuse: unrecognized option '%s'\n",
+		optopt && strncmp(argv[optind - 1], "--", 2) ? opt :
+		argv[optind - 1]);
+	fprintf(stderr, "Try 'blkfuse hash --help' for more information.\n");
+	return EXIT_FAILURE;
+}
+
+/* A plain decimal power of two from 512 to 65536 (no suffixes). */
+static int parse_sector_size(const char *arg, unsigned int *ss)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || !blk_sector_size_valid(v))
+		return -EINVAL;
+	*ss = v;
+	return 0;
+}
+
+/* The options into a; -1 to go on, else the exit status. */
+static int parse_options(int argc, char *argv[], struct hash_args *a)
+{
+	static const struct option longopts[] = {
+		{ "algo", required_argument, NULL, 'a' },
+		{ "tag", no_argument, NULL, 'T' },
+		{ "sector-size", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (parse_algos(optarg, a->order, &a->norder) != 0)
+				return EXIT_FAILURE;
+			break;
+		case 'T':
+			a->tag = true;
+			break;
+		case 'S':
+			if (parse_sector_size(optarg, &a->sector_size) != 0)
+				return usage_error("--sector-size",
+					"must be a power of two from 512 to 65536");
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			return option_error(c, argv);
+		}
+	}
+	return -1;
+}
+
+/* SOURCE and NAMEs into a; -1 to go on, else the exit status. */
+static int parse_operands(int argc, char *argv[], struct hash_args *a)
+{
+	static char disk[] = "disk";
+	static char *default_names[] = { disk };
+
+	if (optind >= argc)
+		return usage_error("hash", "no SOURCE given");
+	a->source = argv[optind];
+	if (a->norder == 0)
+		a->order[a->norder++] = BLK_HASH_SHA256;
+	for (unsigned int k = 0; k < a->norder; k++)
+		a->mask |= 1u << a->order[k];
+	a->tag = a->tag || a->norder > 1;
+
+	a->names = argv + optind + 1;
+	a->nnames = argc - optind - 1;
+	if (a->nnames == 0) {
+		a->names = default_names;
+		a->nnames = 1;
+	}
+	for (unsigned int i = 0; i < a->nnames; i++) {
+		int n = parse_name(a->names[i]);
+
+		if (n < 0)
+			return usage_error(a->names[i],
+					   "not 'disk' or 'pN' (p1, p2, ...)");
+		a->need_table |= n > 0;
+	}
+	return -1;
+}
+
+static int run(const struct hash_args *a)
+{
+	struct blk_layout lo = { 0 };
+	struct blk_hash_range *r;
+	struct blk_source src;
+	unsigned int nr = 0;
+	int ret = EXIT_FAILURE, res;
+	char stored[256];
+
+	if (blk_source_open(&src, a->source, a->sector_size) != 0)
+		return EXIT_FAILURE;
+	/* 'disk' alone needs no table, nor warnings about one */
+	if (a->need_table && blk_probe_layout(&src, &lo) != 0)
+		goto out_close_source;
+	r = calloc(a->nnames, sizeof(*r));
+	if (!r) {
+		blk_err("%s", strerror(ENOMEM));
+		goto out_free_layout;
+	}
+	if (make_ranges(&src, &lo, a->names, a->nnames, r, &nr) != 0)
+		goto out_free_ranges;
+
+	res = blk_hash_ranges(&src, r, nr, a->mask, isatty(STDERR_FILENO));
+	if (res == BLK_HASH_EREAD)
+		ret = EXIT_READ;
+	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)
+		ret = EXIT_SUCCESS;
+	if (res == 0 && blk_image_stored_spec(&src, stored, sizeof(stored)))
+		fprintf(stderr, "blkfuse: %s: stored in the container: %s\n",
+			src.given, stored);	/* stdout stays sha256sum -c input */
+
+out_free_ranges:
+	free(r);
+out_free_layout:
+	blk_layout_free(&lo);
+out_close_source:
+	blk_source_close(&src);
+	return ret;
+}
+
+int blk_hash_main(int argc, char *argv[])
+{
+	struct hash_args a = { .norder = 0 };
+	int ret;
+
+	ret = parse_options(argc, argv, &a);
+	if (ret < 0)
+		ret = parse_operands(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	/* "no partition table found" is no news here; warnings still are */
+	blk_log_level = BLK_LOG_WARN;
+	return run(&a);
+}

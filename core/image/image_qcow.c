@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * QCOW (1 and 2, compressed clusters too) through libqcow.  Backing files
+ * are not followed: an image that has one is refused, naming the file and
+ * whether it is there (a backing file is another piece of evidence: give
+ * blkfuse a flattened copy, qemu-img convert -O qcow2).  Encrypted images
+ * are refused too.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image/image.h"
+#include "log.h"
+
+#ifndef HAVE_LIBQCOW
+const bool blk_img_qcow_built = false;
+
+int blk_img_qcow_open(struct blk_image *im, const char *path)
+{
+	(void)im, (void)path;
+	return -ENOTSUP;
+}
+#else
+#include <libqcow.h>
+
+const bool blk_img_qcow_built = true;
+
+static void qcow_msg(libqcow_error_t *e, char *buf, size_t len)
+{
+	BLK_LIBYAL_MSG(libqcow, e, buf, len);
+}
+
+static libqcow_file_t *qcow_open_file(const char *path, char *msg, size_t len)
+{
+	libqcow_file_t *f = NULL;
+	libqcow_error_t *e = NULL;
+
+	if (libqcow_file_initialize(&f, &e) != 1) {
+		qcow_msg(e, msg, len);
+		return NULL;
+	}
+	if (libqcow_file_open(f, path, LIBQCOW_OPEN_READ, &e) != 1) {
+		qcow_msg(e, msg, len);
+		libqcow_file_free(&f, NULL);
+		return NULL;
+	}
+	return f;
+}
+
+static void *qcow_handle_open(struct blk_image *im)
+{
+	char msg[256];
+	libqcow_file_t *f = qcow_open_file(im->seg[0].path, msg, sizeof(msg));
+
+	if (!f) {
+		blk_warn("%s: %s", im->seg[0].path, msg);
+		errno = EIO;
+	}
+	return f;
+}
+
+static int qcow_read(void *h, void *buf, size_t len, uint64_t off,
+		     uint64_t *bad)
+{
+	(void)bad;	/* the block asked for: clusters are at least 512 bytes */
+	return libqcow_file_read_buffer_at_offset(h, buf, len, off, NULL) ==
+	       (ssize_t)len ? 0 : -EIO;
+}
+
+static void qcow_handle_close(void *h)
+{
+	libqcow_file_t *f = h;
+
+	libqcow_file_close(f, NULL);
+	libqcow_file_free(&f, NULL);
+}
+
+static const struct blk_image_ops qcow_ops = {
+	.name		= "qcow2",
+	.handle_open	= qcow_handle_open,
+	.handle_read	= qcow_read,
+	.handle_close	= qcow_handle_close,
+};
+
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/* A backing file is refused, named: -ENOTSUP (printed), or 0. */
+static int no_backing_file(FILE *f, const char *path)
+{
+	unsigned char hdr[20];
+	char name[1024] = "";
+	uint64_t off;
+	uint32_t len;
+	struct stat st;
+
+	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+		return 0;	/* libqcow says what is wrong */
+	off = be(hdr + 8, 8);
+	len = be(hdr + 16, 4);
+	if (!off || !len)
+		return 0;
+	if (len >= sizeof(name))
+		len = sizeof(name) - 1;
+	if (fseeko(f, off, SEEK_SET) || fread(name, 1, len, f) != len)
+		snprintf(name, sizeof(name), "(unreadable name)");
+	name[len] = 0;
+	blk_err("%s: QCOW2 image with backing file %s (%s); backing files are not followed: flatten it with qemu-img convert",
+		path, name, stat(name, &st) == 0 ? "present" : "missing");
+	return -ENOTSUP;
+}
+
+int blk_img_qcow_open(struct blk_image *im, const char *path)
+{
+	libqcow_file_t *f;
+	FILE *raw = fopen(path, "rb");
+	size64_t media = 0;
+	uint32_t method = 0;
+	char msg[256];
+	struct stat st;
+	int err;
+
+	im->ops = &qcow_ops;
+	err = raw ? no_backing_file(raw, path) : -errno;
+	if (raw)
+		fclose(raw);
+	if (err == -ENOTSUP)
+		return err;
+	if (err) {
+		blk_err("%s: %s", path, strerror(-err));
+		return err;
+	}
+	f = qcow_open_file(path, msg, sizeof(msg));
+	if (!f) {
+		blk_err("%s: %s", path, msg);
+		return -EINVAL;
+	}
+	libqcow_file_get_media_size(f, &media, NULL);
+	libqcow_file_get_encryption_method(f, &method, NULL);
+	qcow_handle_close(f);
+	if (method != LIBQCOW_ENCRYPTION_METHOD_NONE) {
+		blk_err("%s: encrypted QCOW image; not supported", path);
+		return -ENOTSUP;
+	}
+	im->seg = calloc(1, sizeof(*im->seg));
+	if (!im->seg || !(im->seg[0].path = strdup(path)))
+		return -ENOMEM;
+	im->nseg = 1;
+	im->seg[0].fd = -1;
+	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
+	im->size = media;
+	if (!media) {
+		blk_err("%s: QCOW image of 0 bytes", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+#endif

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Dynamic VHD and VHDX through libvhdi (a fixed VHD is read without it:
+ * image_raw.c).  Differencing disks (a parent) are refused.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image/image.h"
+#include "log.h"
+
+#ifndef HAVE_LIBVHDI
+const bool blk_img_vhdi_built = false;
+
+int blk_img_vhdi_open(struct blk_image *im, const char *path)
+{
+	(void)im, (void)path;
+	return -ENOTSUP;
+}
+#else
+#include <libvhdi.h>
+
+const bool blk_img_vhdi_built = true;
+
+static void vhdi_msg(libvhdi_error_t *e, char *buf, size_t len)
+{
+	BLK_LIBYAL_MSG(libvhdi, e, buf, len);
+}
+
+static libvhdi_file_t *vhdi_open_file(const char *path, char *msg, size_t len)
+{
+	libvhdi_file_t *f = NULL;
+	libvhdi_error_t *e = NULL;
+
+	if (libvhdi_file_initialize(&f, &e) != 1) {
+		vhdi_msg(e, msg, len);
+		return NULL;
+	}
+	if (libvhdi_file_open(f, path, LIBVHDI_OPEN_READ, &e) != 1) {
+		vhdi_msg(e, msg, len);
+		libvhdi_file_free(&f, NULL);
+		return NULL;
+	}
+	return f;
+}
+
+static void *vhdi_handle_open(struct blk_image *im)
+{
+	char msg[256];
+	libvhdi_file_t *f = vhdi_open_file(im->seg[0].path, msg, sizeof(msg));
+
+	if (!f) {
+		blk_warn("%s: %s", im->seg[0].path, msg);
+		errno = EIO;
+	}
+	return f;
+}
+
+static int vhdi_read(void *h, void *buf, size_t len, uint64_t off,
+		     uint64_t *bad)
+{
+	(void)bad;
+	return libvhdi_file_read_buffer_at_offset(h, buf, len, off, NULL) ==
+	       (ssize_t)len ? 0 : -EIO;
+}
+
+static void vhdi_handle_close(void *h)
+{
+	libvhdi_file_t *f = h;
+
+	libvhdi_file_close(f, NULL);
+	libvhdi_file_free(&f, NULL);
+}
+
+static const struct blk_image_ops vhd_ops = {
+	.name		= "vhd",
+	.handle_open	= vhdi_handle_open,
+	.handle_read	= vhdi_read,
+	.handle_close	= vhdi_handle_close,
+};
+
+static const struct blk_image_ops vhdx_ops = {
+	.name		= "vhdx",
+	.handle_open	= vhdi_handle_open,
+	.handle_read	= vhdi_read,
+	.handle_close	= vhdi_handle_close,
+};
+
+int blk_img_vhdi_open(struct blk_image *im, const char *path)
+{
+	uint32_t type = 0, bps = 0;
+	libvhdi_file_t *f;
+	size64_t media = 0;
+	char msg[256], magic[8];
+	struct stat st;
+	bool vhdx;
+	FILE *raw;
+
+	im->ops = &vhd_ops;
+	f = vhdi_open_file(path, msg, sizeof(msg));
+	if (!f) {
+		blk_err("%s: %s", path, msg);
+		return -EINVAL;
+	}
+	libvhdi_file_get_media_size(f, &media, NULL);
+	libvhdi_file_get_disk_type(f, &type, NULL);
+	libvhdi_file_get_bytes_per_sector(f, &bps, NULL);
+	vhdi_handle_close(f);
+	raw = fopen(path, "rb");
+	vhdx = raw && fread(magic, 1, 8, raw) == 8 && !memcmp(magic, "vhdxfile", 8);
+	if (raw)
+		fclose(raw);
+	if (vhdx)
+		im->ops = &vhdx_ops;
+	if (type == LIBVHDI_DISK_TYPE_DIFFERENTIAL) {
+		blk_err("%s: differencing %s disk (it has a parent); not supported",
+			path, vhdx ? "VHDX" : "VHD");
+		return -ENOTSUP;
+	}
+	blk_image_add_meta(im, "subformat", type == LIBVHDI_DISK_TYPE_FIXED ?
+			   "fixed" : "dynamic");
+	im->seg = calloc(1, sizeof(*im->seg));
+	if (!im->seg || !(im->seg[0].path = strdup(path)))
+		return -ENOMEM;
+	im->nseg = 1;
+	im->seg[0].fd = -1;
+	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
+	im->size = media;
+	im->sector_size = bps == 4096 ? 4096 : 0;
+	if (!media) {
+		blk_err("%s: %s image of 0 bytes", path, vhdx ? "VHDX" : "VHD");
+		return -EINVAL;
+	}
+	return 0;
+}
+#endif

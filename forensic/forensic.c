@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What runs before the mount appears and after it is gone: --verify, the
+ * audit trail's start and stop records, --set-ro (core/guard.c does the
+ * work) and --verify-after.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forensic/audit.h"
+#include "ctx.h"
+#include "forensic/forensic.h"
+#include "hash.h"
+#include "image/image_info.h"
+#include "log.h"
+#include "progress.h"
+#include "util.h"
+
+/* --verify, --audit, --set-ro: everything before the mount appears. */
+int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
+{
+	char got[256] = "", opts[2048] = "", esc[4096], want[256];
+	char src_esc[1024], mnt_esc[1024], *container;
+	size_t used = 0;
+
+	if (cfg->verify) {
+		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
+
+		if (res < 0)
+			return EXIT_FAILURE;
+		if (!blk_image_stored_spec(&ctx->src, want, sizeof(want)) ||
+		    strcmp(cfg->verify, "stored"))
+			snprintf(want, sizeof(want), "%s", cfg->verify);
+		if (res > 0) {
+			blk_err("%s: hash mismatch: expected %s%s, found %s; not mounting",
+				ctx->src.path, want,
+				strcmp(cfg->verify, "stored") ? "" :
+				" (stored in the container)", got);
+			return BLK_EXIT_VERIFY;
+		}
+		blk_notice("%s: verified %s", ctx->src.path, got);
+	}
+	if (cfg->audit) {
+		if (blk_audit_open(&ctx->audit, cfg->audit) != 0)
+			return EXIT_FAILURE;
+		if (blk_audit_set_source(ctx->audit, ctx->src.path) != 0) {
+			blk_err("%s: %s", cfg->audit, strerror(ENOMEM));
+			return EXIT_FAILURE;
+		}
+		for (int i = 1; i < cfg->argc && used < sizeof(opts) - 1; i++)
+			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
+					 i > 1 ? " " : "", cfg->argv[i]);
+		blk_json_escape(esc, sizeof(esc), opts);
+		blk_json_escape(src_esc, sizeof(src_esc), ctx->src.path);
+		blk_json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
+		container = blk_image_json_string(&ctx->src);
+		blk_audit_record(ctx->audit, "start",
+			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
+			BLKFUSE_VERSION, blk_audit_session(ctx->audit),
+			(int)getpid(), src_esc,
+			(unsigned long long)ctx->src.size, ctx->src.sector_size,
+			ctx->src.opened, ctx->layout.pttype, got,
+			mnt_esc, esc, container ? container : "\"format\":\"?\"");
+		free(container);
+		blk_audit_flush(ctx->audit);
+	}
+	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
+		return EXIT_FAILURE;
+	if (cfg->verify_after)
+		atomic_store(&ctx->verify_after, BLK_VA_PENDING);
+	return EXIT_SUCCESS;
+}
+
+/* "sha256:HEX" of the whole source into got; 0 or -errno (printed). */
+static int hash_sha256(const struct blk_source *src, char *got, size_t len)
+{
+	struct blk_hash_range r = { .name = "disk", .size = src->size };
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+	int err = blk_hash_ranges(src, &r, 1, 1u << BLK_HASH_SHA256,
+				  isatty(STDERR_FILENO));
+
+	if (err)
+		return err;
+	blk_hash_hex(hex, r.md[BLK_HASH_SHA256], BLK_HASH_SHA256);
+	snprintf(got, len, "sha256:%s", hex);
+	return 0;
+}
+
+/*
+ * --verify-after: the same algorithm and hash as --verify, else sha256.
+ * A progress line on a terminal; the bytes done in the control snapshot.
+ * 0 match (or nothing to compare), 1 mismatch, -errno (printed).
+ */
+static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
+			char *got, size_t len)
+{
+	int res;
+
+	atomic_store(&ctx->verify_after, BLK_VA_RUNNING);
+	blk_progress_mirror = &ctx->verify_after_done;
+	if (cfg->verify)
+		res = blk_hash_verify(&ctx->src, cfg->verify, got, len);
+	else
+		res = hash_sha256(&ctx->src, got, len);
+	blk_progress_mirror = NULL;
+	if (res >= 0)
+		blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
+			   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
+	/* "sha256:HEX matches": a digest fits; a longer got is cut, on purpose */
+	if (snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
+		     "%s%s", res < 0 ? "error" : got,
+		     res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches") < 0)
+		ctx->verify_after_result[0] = '\0';
+	atomic_store(&ctx->verify_after, BLK_VA_DONE);
+	return res;
+}
+
+int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
+		      int ret)
+{
+	char got[256] = "";
+	int res = 0;
+
+	blk_source_restore_ro();
+	if (cfg->verify_after && ret == EXIT_SUCCESS) {	/* it was mounted */
+		res = verify_after(ctx, cfg, got, sizeof(got));
+		if (res > 0)
+			ret = BLK_EXIT_VERIFY;
+		else if (res < 0)
+			ret = EXIT_FAILURE;
+	}
+	if (ctx->audit) {
+		blk_audit_record(ctx->audit, "stop",
+			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
+			ret, (unsigned long long)(atomic_load(&ctx->stats.spliced_reqs) +
+						  atomic_load(&ctx->stats.copied_reqs)),
+			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
+			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
+			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
+		blk_audit_close(ctx->audit);
+		ctx->audit = NULL;
+	}
+	return ret;
+}

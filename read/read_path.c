@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The READ of a data file, top to bottom:
+ *
+ *   blk_read_start   clamp to the file; throttle (may park the read)
+ *   blk_read_send    choose how (policy), send it: splice, else copy
+ *   read_done        count it, audit it
+ *
+ * Every READ is clamped to its file first: a short read must never reach
+ * the kernel as a surprise, and no byte outside the file is ever returned.
+ * There is no lock on this path: the tree is immutable, each thread owns
+ * its wire (pipe and buffer), and the counters are atomics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forensic/audit.h"
+#include "ctx.h"
+#include "log.h"
+#include "read/read_path.h"
+#include "read/readahead.h"
+#include "read/throttle.h"
+#include "serve/uring.h"
+#include "util.h"
+
+#define PAGE 4096u
+#define MAX_PIECES 8	/* segment files one spliced reply may span */
+
+/* How a read goes out; decided in one place from options and tunables. */
+struct read_policy {
+	int fd;			/* buffered, or O_DIRECT when aligned */
+	bool splice;
+	enum blk_fallback why;	/* when !splice */
+	bool zero_on_error;	/* --on-error=zero */
+};
+
+/*
+ * O_DIRECT wants offset and length aligned to the logical block size (of
+ * the file system, for an image file): 4096 covers both here.  Anything
+ * else is read through the buffered fd.
+ */
+static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
+				 size_t len)
+{
+	const struct blk_source *src = &ctx->src;
+	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
+	int fd_direct = atomic_load_explicit(&src->fd_direct,
+					     memory_order_acquire);
+	struct read_policy p = {
+		.fd = src->fd, .splice = true,
+		.zero_on_error = ctx->on_error_zero,
+	};
+
+	if (src->img) {		/* its own files; no O_DIRECT descriptors */
+		if (!src->img->ops->map)
+			p.splice = false, p.why = BLK_FB_DECODE;
+		else if (!atomic_load_explicit(&ctx->tun.splice,
+					       memory_order_relaxed))
+			p.splice = false, p.why = BLK_FB_SPLICE_OFF;
+		else if (len < BLK_SPLICE_MIN)
+			p.splice = false, p.why = BLK_FB_SMALL;
+		return p;
+	}
+	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
+	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
+		p.fd = fd_direct;
+	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
+		p.splice = false, p.why = BLK_FB_SPLICE_OFF;
+	else if (len < BLK_SPLICE_MIN)
+		p.splice = false, p.why = BLK_FB_SMALL;
+	return p;
+}
+
+static void audit_read(struct blk_ctx *ctx, const struct blk_read *rd,
+		       int64_t ret, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+	char name[300];
+
+	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+	blk_audit_io(ctx->audit, &rd->arrived, "read", name, rd->off, rd->size,
+		     ret, err, &who);
+}
+
+/*
+ * The bytes of a reply, counted before it goes out (sign +1), so that a
+ * reader who has them finds them counted; taken back (sign -1) when the
+ * reply could not be sent that way after all.
+ */
+static void count_reply(struct blk_ctx *ctx, const struct blk_read *rd,
+			size_t bytes, bool spliced, int sign)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes;
+	uint64_t one = sign > 0 ? 1 : -1ull;
+
+	blk_count(&rd->node->reads, one);
+	if (!rd->len)
+		return;	/* at or past EOF: neither spliced nor copied */
+	blk_count(&st->read_bytes, n);
+	blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, n);
+	blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, one);
+	blk_count(&rd->node->bytes, n);
+}
+
+/* The one place a finished READ is audited and its latency counted. */
+static void read_done(struct blk_ctx *ctx, const struct blk_read *rd,
+		      size_t sent, int err)
+{
+	struct blk_stats *st = &ctx->stats;
+	uint64_t us = (blk_mono_ns() - rd->arrived_ns) / 1000;
+	unsigned int bucket = 0;
+
+	atomic_fetch_sub(&st->inflight, 1);
+	if (!err && rd->len) {
+		while (bucket < BLK_LAT_BUCKETS - 1 && us >= (1ull << bucket))
+			bucket++;
+		blk_count(&st->lat[bucket], 1);
+	}
+	if (ctx->audit)
+		audit_read(ctx, rd, err ? -1 : (int64_t)sent, err);
+}
+
+void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
+		    const struct blk_wire_req *req, struct blk_node *node)
+{
+	struct blk_stats *st = &ctx->stats;
+	struct blk_read rd = {
+		.unique = req->unique, .node = node, .off = req->offset,
+		.size = req->size, .pid = req->pid, .uid = req->uid,
+		.gid = req->gid, .fuse_fd = w->fuse_fd,
+		.ring_ent = req->ring_ent, .arrived_ns = blk_mono_ns(),
+	};
+	int64_t inflight, peak;
+
+	if (ctx->audit)
+		clock_gettime(CLOCK_REALTIME, &rd.arrived);
+	if (rd.off < node->size)
+		rd.len = node->size - rd.off < rd.size ? node->size - rd.off :
+							 rd.size;
+	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
+	for (peak = atomic_load(&st->inflight_peak); inflight > peak;)
+		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
+						 inflight))
+			break;
+	if (blk_throttle_admit(ctx->throttle, &rd))
+		blk_read_send(ctx, w, &rd);
+}
+
+void blk_read_fail(struct blk_ctx *ctx, const struct blk_read *rd, int err)
+{
+	int res;
+
+	/* before the reader can look */
+	blk_count_error(&ctx->stats, err);
+	blk_count(&rd->node->reads, 1);
+	res = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, err, 0) :
+			     blk_wire_reply_err(rd->fuse_fd, rd->unique, err);
+	if (res)
+		blk_warn("error reply to request %llu refused: %s",
+			 (unsigned long long)rd->unique, strerror(-res));
+	read_done(ctx, rd, 0, err);
+}
+
+/*
+ * --on-error=zero, after a read of [pos, pos + len) failed: read it again
+ * sector by sector, uncached where the source allows O_DIRECT (a buffered
+ * read fails a whole page for one bad sector), and zero only the sectors
+ * that still fail.  Each bad run is logged, counted and audited with the
+ * errno the read got.
+ */
+static void log_zeroed(struct blk_ctx *ctx, const struct blk_read *rd,
+		       uint64_t start, uint64_t len, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+	char name[300];
+
+	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+	blk_warn("%s: %s at source offset %llu, %llu bytes: filled with zeros",
+		 name, strerror(err), (unsigned long long)start,
+		 (unsigned long long)len);
+	blk_count(&ctx->stats.zeroed_bytes, len);
+	blk_audit_io(ctx->audit, NULL, "zeroed", name, start - rd->node->start,
+		     len, 0, err, &who);
+}
+
+/* One sector at byte sec: into bounce; its bytes, or -errno. */
+static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
+{
+	unsigned int ssz = ctx->src.sector_size;
+	int fd = atomic_load(&ctx->src.fd_direct);
+	uint64_t bad;
+	ssize_t n;
+
+	if (ctx->src.img)	/* decoded afresh: a cached block may hold more */
+		return blk_source_pread_uncached(&ctx->src, bounce, ssz, sec,
+						 &bad);
+	do
+		n = pread(fd >= 0 ? fd : ctx->src.fd, bounce, ssz, sec);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EINVAL && fd >= 0)	/* not aligned enough */
+		n = pread(ctx->src.fd, bounce, ssz, sec);
+	return n < 0 ? -errno : n;
+}
+
+static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
+			 char *buf, uint64_t pos, size_t len)
+{
+	unsigned int ssz = ctx->src.sector_size;
+	uint64_t bad_start = 0, bad_len = 0;
+	int bad_err = 0;
+	void *bounce;
+
+	if (!ctx->src.img)
+		blk_source_open_direct(&ctx->src);	/* best effort */
+	if (posix_memalign(&bounce, PAGE, ssz > PAGE ? ssz : PAGE)) {
+		memset(buf, 0, len);
+		log_zeroed(ctx, rd, pos, len, ENOMEM);
+		return;
+	}
+	for (size_t done = 0; done < len;) {
+		uint64_t at = pos + done, sec = at - at % ssz;
+		size_t skip = at - sec, chunk = ssz - skip;
+		ssize_t n = read_sector(ctx, bounce, sec);
+
+		if (chunk > len - done)
+			chunk = len - done;
+		if (n < 0) {
+			if (bad_len && bad_err != -n) {
+				log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+				bad_len = 0;
+			}
+			if (!bad_len)
+				bad_start = at, bad_err = -n;
+			bad_len += chunk;
+			memset(buf + done, 0, chunk);
+		} else {
+			if (bad_len)
+				log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+			bad_len = 0;
+			/* A short sector is the end of the source: zeros past it. */
+			memset(buf + done, 0, chunk);
+			if ((size_t)n > skip)
+				memcpy(buf + done, (char *)bounce + skip,
+				       (size_t)n - skip < chunk ? (size_t)n - skip : chunk);
+		}
+		done += chunk;
+	}
+	if (bad_len)
+		log_zeroed(ctx, rd, bad_start, bad_len, bad_err);
+	free(bounce);
+}
+
+/* A container's corrupt chunk: said and audited at its media offset,
+ * which is also its offset in 'disk'. */
+static void log_corrupt(struct blk_ctx *ctx, const struct blk_read *rd,
+			uint64_t bad, int err)
+{
+	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
+
+	blk_warn("%s: %s: %s in the chunk at media offset %llu",
+		 ctx->src.given, rd->node->name, strerror(err),
+		 (unsigned long long)bad);
+	blk_audit_io(ctx->audit, NULL, "corrupt", "disk", bad, 0, 0, err,
+		     &who);
+}
+
+/* One pread, or the container's media: bytes, or -errno. */
+static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
+			 int fd, void *buf, size_t len, uint64_t pos)
+{
+	uint64_t bad;
+	ssize_t n;
+
+	if (!ctx->src.img) {
+		n = pread(fd, buf, len, pos);
+		return n < 0 ? -errno : n;
+	}
+	n = blk_source_pread(&ctx->src, buf, len, pos, &bad);
+	if (n < 0 && n != -ENOMEM)
+		log_corrupt(ctx, rd, bad, -n);
+	return n;
+}
+
+/* pread the range into buf: bytes read, or -errno. */
+static ssize_t read_copy(struct blk_ctx *ctx, const struct read_policy *p,
+			 const struct blk_read *rd, uint64_t pos, char *buf)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while (got < rd->len) {
+		n = read_some(ctx, rd, p->fd, buf + got, rd->len - got,
+			      pos + got);
+		if (n == -EINTR)
+			continue;
+		if (n < 0 && p->zero_on_error) {
+			read_zeroing(ctx, rd, buf + got, pos + got,
+				     rd->len - got);
+			return rd->len;
+		}
+		if (n < 0)
+			return n;
+		if (n == 0) {
+			/* The file's size is a promise: an end before it is an
+			 * error (a device that went away reads as empty). */
+			blk_warn("%s: the source ends at byte %llu, inside the file; it shrank or went away",
+				 rd->node->name, (unsigned long long)(pos + got));
+			return -EIO;
+		}
+		got += n;
+	}
+	return got;
+}
+
+/* The pieces of a raw-in-file container's range: how many, or 0 when
+ * more than MAX_PIECES segment files (or an error) are in the way. */
+static unsigned int map_pieces(const struct blk_source *src, uint64_t pos,
+			       size_t len, struct blk_wire_piece *pc)
+{
+	unsigned int n = 0;
+
+	while (len) {
+		struct blk_extent e;
+
+		if (n == MAX_PIECES || src->img->ops->map(src->img, pos, &e))
+			return 0;
+		if (e.len > len)
+			e.len = len;
+		pc[n++] = (struct blk_wire_piece){ e.fd, e.off, e.len };
+		pos += e.len, len -= e.len;
+	}
+	return n;
+}
+
+static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
+			struct read_policy *p, const struct blk_read *rd,
+			uint64_t pos)
+{
+	struct blk_wire_piece pc[MAX_PIECES];
+	unsigned int n;
+
+	if (!ctx->src.img)
+		return blk_wire_reply_splice(w, p->fd, rd->unique, pos, rd->len,
+					     &p->why);
+	n = map_pieces(&ctx->src, pos, rd->len, pc);
+	if (!n) {
+		p->why = BLK_FB_SEGMENTS;
+		return -EAGAIN;
+	}
+	return blk_wire_reply_splicev(w, pc, n, rd->unique, &p->why);
+}
+
+/*
+ * The copy path: the range read into a buffer, then sent.  On /dev/fuse
+ * the buffer is the wire's; a READ that came through io_uring (no splice
+ * there) is read into its entry's payload buffer, which the kernel copies
+ * from.
+ */
+static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
+			const struct blk_read *rd, const struct read_policy *p,
+			uint64_t pos)
+{
+	size_t cap = rd->len;
+	char *buf = rd->ring_ent ? blk_uring_payload(rd->ring_ent, &cap) :
+				   blk_wire_buffer(w, rd->len);
+	ssize_t got = 0;
+	int err;
+
+	if (rd->len)
+		got = rd->len <= cap ? read_copy(ctx, p, rd, pos, buf) : -EIO;
+	if (got < 0) {
+		blk_warn("%s: read of %u bytes at source offset %llu: %s",
+			 rd->node->name, rd->len, (unsigned long long)pos,
+			 strerror(-got));
+		blk_read_fail(ctx, rd, -got);
+		return;
+	}
+	count_reply(ctx, rd, got, false, 1);
+	err = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, 0, got) :
+			     blk_wire_reply_buffer(w, rd->unique, got);
+	if (err) {
+		/* A reply the kernel refused leaves the reader waiting
+		 * forever: answer with an error instead. */
+		blk_warn("reply to request %llu refused: %s",
+			 (unsigned long long)rd->unique, strerror(-err));
+		count_reply(ctx, rd, got, false, -1);
+		blk_read_fail(ctx, rd, EIO);
+		return;
+	}
+	read_done(ctx, rd, got, 0);
+}
+
+void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
+		   const struct blk_read *rd)
+{
+	uint64_t pos = rd->node->start + rd->off;
+	struct read_policy p = choose(ctx, pos, rd->len);
+
+	/* O_DIRECT has no cache to fill; a container's reads are its own */
+	if (p.fd == ctx->src.fd && !ctx->src.img)
+		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
+	/* the ring's copies are counted as copied, not as fallbacks */
+	if (!rd->ring_ent && rd->len && p.splice) {
+		blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
+							   memory_order_relaxed));
+		count_reply(ctx, rd, rd->len, true, 1);
+		if (splice_reply(ctx, w, &p, rd, pos) == 0) {
+			read_done(ctx, rd, rd->len, 0);
+			return;
+		}
+		count_reply(ctx, rd, rd->len, true, -1);
+	}
+	if (!rd->ring_ent && rd->len)
+		blk_count(&ctx->stats.fallback[p.why], 1);
+	send_copied(ctx, w, rd, &p, pos);
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What the daemon leaves outside its mount while it runs, and checks
+ * before it mounts: the mount point, --pidfile, /run/blkfuse/NAME.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctx.h"
+#include "log.h"
+#include "serve/opens.h"
+#include "serve/runtime.h"
+#include "util.h"
+
+struct mnt_search {
+	const char *target;
+	char source[512];
+};
+
+static int holds_blkfuse(const struct blk_mount *m, void *data)
+{
+	struct mnt_search *s = data;
+
+	if (strcmp(m->target, s->target) || strcmp(m->fstype, "fuse.blkfuse"))
+		return 0;
+	snprintf(s->source, sizeof(s->source), "%s", m->source);
+	return 1;
+}
+
+const char *blk_run_dir(void)
+{
+	static char dir[4096];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (geteuid() == 0)
+		return BLK_RUN_DIR;
+	if (!xdg || xdg[0] != '/')
+		return "";
+	snprintf(dir, sizeof(dir), "%s/blkfuse", xdg);
+	return dir;
+}
+
+int blk_mountpoint_check(const char *mnt)
+{
+	struct mnt_search s = { .target = mnt };
+	struct dirent *de;
+	DIR *d;
+
+	if (blk_mountinfo_each(holds_blkfuse, &s) == 1) {
+		blk_err("%s: already a blkfuse mount (of %s); unmount it first",
+			mnt, s.source);
+		return -EBUSY;
+	}
+	d = opendir(mnt);
+	if (!d)
+		return 0;	/* the mount itself will say why */
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			blk_warn("%s: mount point is not empty; what it holds is hidden while mounted",
+				   mnt);
+			break;
+		}
+	closedir(d);
+	return 0;
+}
+
+int blk_pidfile_write(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (fd < 0 || write(fd, buf, len) != len) {
+		int err = -errno;
+
+		blk_err("--pidfile %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
+void blk_pidfile_remove(const char *path)
+{
+	if (path && unlink(path) < 0 && errno != ENOENT)
+		blk_warn("--pidfile %s: %s", path, strerror(errno));
+}
+
+/* A registry entry is stale when what it points to is gone. */
+static bool entry_free(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return true;
+	if (stat(path, &st) == 0)
+		return false;
+	unlink(path);
+	return true;
+}
+
+void blk_registry_add(const char *want, const char *target, char *buf,
+		      size_t len)
+{
+	const char *dir = blk_run_dir();
+	char base[49], path[4200];
+
+	buf[0] = '\0';
+	if (!dir[0]) {
+		blk_info("not root and no XDG_RUNTIME_DIR: not registered by name; 'blkfuse ctl MOUNTPOINT' reaches it");
+		return;
+	}
+	snprintf(base, sizeof(base), "%s", want);
+	for (char *p = base; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
+			*p = '_';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		blk_warn("%s: %s; 'blkfuse ctl %s' will not find this mount by name",
+			 dir, strerror(errno), base);
+		return;
+	}
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(buf, len, "%s", base);
+		else
+			snprintf(buf, len, "%s-%d", base, i);
+		snprintf(path, sizeof(path), "%s/%s", dir, buf);
+		if (!entry_free(path))
+			continue;
+		if (symlink(target, path) == 0)
+			return;
+		if (errno != EEXIST)
+			break;
+	}
+	blk_warn("%s/%s: %s; 'blkfuse ctl %s' will not find this mount by name",
+		 dir, buf, strerror(errno), base);
+	buf[0] = '\0';
+}
+
+void blk_registry_remove(const char *name)
+{
+	char path[4200];
+
+	if (!name || !name[0])
+		return;
+	snprintf(path, sizeof(path), "%s/%s", blk_run_dir(), name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		blk_warn("%s: %s", path, strerror(errno));
+}
+
+static void log_holder(const struct blk_open_rec *r, void *data)
+{
+	struct blk_ctx *ctx = data;
+	char name[300];
+
+	blk_node_path(&ctx->tree, blk_tree_get(&ctx->tree, r->ino), name,
+		      sizeof(name));
+	blk_notice("%s: %s still open by pid %u (%s), uid %u", ctx->mountpoint,
+		   name, r->pid, r->comm, r->uid);
+}
+
+void blk_log_holders(struct blk_ctx *ctx)
+{
+	blk_opens_each(ctx->opens, log_holder, ctx);
+}
