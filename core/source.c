@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "layer/layer.h"
 #include "source.h"
 
 static int fail(struct blk_source *src, const char *path, int err,
@@ -132,6 +133,12 @@ int blk_source_open_as(struct blk_source *src, const char *path,
 		src->path = src->given = NULL;
 		return fail(src, path, ENOMEM, NULL);
 	}
+	src->layer = blk_source_layer(src);
+	if (!src->layer) {
+		blk_err("%s: %s", path, strerror(ENOMEM));
+		blk_source_close(src);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -199,6 +206,8 @@ void blk_source_close(struct blk_source *src)
 		close(src->fd);
 	free(src->path);
 	free(src->given);
+	blk_layer_free(src->layer);
+	src->layer = NULL;
 	blk_image_close(src->img);
 	src->img = NULL;
 	src->path = src->given = NULL;

@@ -16,6 +16,8 @@
 
 #include "image/image.h"
 
+struct blk_layer;
+
 struct blk_source {
 	char *path;		/* absolute (realpath) */
 	char *given;		/* as the user typed it, for messages */
@@ -35,6 +37,8 @@ struct blk_source {
 	 * (probe_mount.c); -1: none.  Without a container, fd is used. */
 	int probe_fd;
 	uint64_t probe_off;
+	/* The source as the bottom layer of the stack (layer/layer.h). */
+	struct blk_layer *layer;
 };
 
 /* 0, or -errno with one line printed naming path.  format: a word of
@@ -53,6 +57,8 @@ ssize_t blk_source_pread_uncached(const struct blk_source *src, void *buf,
 /* A second, O_DIRECT descriptor on the same open file: 0 or -errno. */
 int blk_source_open_direct(struct blk_source *src);
 void blk_source_close(struct blk_source *src);
+/* layer/source_layer.c: src as a layer (freed by blk_source_close). */
+struct blk_layer *blk_source_layer(struct blk_source *src);
 
 /* A logical sector size blkfuse takes: a power of two, 512..65536. */
 static inline bool blk_sector_size_valid(uint64_t ss)

@@ -56,14 +56,15 @@ uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
 	return 0;
 }
 
-static int add_data(struct blk_tree *t, uint64_t dir, const char *name,
-		    uint64_t start, uint64_t size)
+int blk_tree_add_data(struct blk_tree *t, uint64_t dir, const char *name,
+		      struct blk_layer *layer, uint64_t start, uint64_t size)
 {
 	uint64_t ino;
 	int err = tree_add(t, dir, name, BLK_NODE_DATA, &ino);
 
 	if (err)
 		return err;
+	t->nodes[ino - 1].layer = layer;
 	t->nodes[ino - 1].start = start;
 	t->nodes[ino - 1].size = size;
 	return 0;
@@ -175,7 +176,7 @@ static int add_free(struct blk_tree *t, const struct blk_source *src,
 		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->ngaps; i++) {
 		blk_gap_name(name, sizeof(name), &lo->gaps[i], src->sector_size);
-		if (add_data(t, dir, name, lo->gaps[i].start, lo->gaps[i].size))
+		if (blk_tree_add_data(t, dir, name, src->layer, lo->gaps[i].start, lo->gaps[i].size))
 			return -ENOMEM;
 	}
 	return 0;
@@ -191,7 +192,7 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 	/* The root is its own parent, as ".." of "/" is "/". */
 	if (tree_add(t, BLK_ROOT_INO, "/", BLK_NODE_DIR, &ino))
 		return -ENOMEM;
-	if (add_data(t, BLK_ROOT_INO, "disk", 0, src->size))
+	if (blk_tree_add_data(t, BLK_ROOT_INO, "disk", src->layer, 0, src->size))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
@@ -199,7 +200,7 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		if (!blk_part_exposed(p))
 			continue;
 		snprintf(name, sizeof(name), "p%d", p->partno);
-		if (add_data(t, BLK_ROOT_INO, name, p->start, p->size))
+		if (blk_tree_add_data(t, BLK_ROOT_INO, name, src->layer, p->start, p->size))
 			return -ENOMEM;
 	}
 	if (!o->no_free && add_free(t, src, lo))

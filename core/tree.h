@@ -13,6 +13,8 @@
 
 #include "volume/layout.h"
 
+struct blk_layer;
+
 enum blk_node_kind {
 	BLK_NODE_DIR,
 	BLK_NODE_DATA,		/* a byte range of the source */
@@ -25,7 +27,8 @@ struct blk_node {
 	uint64_t parent;		/* inode number of the parent */
 	char *name;
 	enum blk_node_kind kind;
-	uint64_t start;			/* DATA: offset in the source */
+	struct blk_layer *layer;	/* DATA: what it reads (not owned) */
+	uint64_t start;			/* DATA: offset in layer */
 	uint64_t size;			/* DATA and TEXT: bytes */
 	char *text;
 	_Atomic uint64_t reads;		/* READ requests answered */
@@ -51,6 +54,10 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 		   const struct blk_layout *lo, const struct blk_tree_opts *o);
 void blk_tree_free(struct blk_tree *t);
 
+/* A data file name in dir: bytes [start, start + size) of layer.  0 or
+ * -ENOMEM.  For the stages that add files below the partitions. */
+int blk_tree_add_data(struct blk_tree *t, uint64_t dir, const char *name,
+		      struct blk_layer *layer, uint64_t start, uint64_t size);
 /* NULL when ino is not a node. */
 struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
 /* The child of parent called name: its inode, or 0. */
