@@ -122,11 +122,8 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
 	const char *b = strrchr(source, '/');
 	struct stat st;
 
-	snprintf(base, sizeof(base), "%s", name ? name : b ? b + 1 : source);
-	for (char *p = base; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("._-", *p) &&
-		    !(name && *p == '/'))
-			*p = '_';
+	blk_name_mangle(base, sizeof(base), name ? name : b ? b + 1 : source,
+			name != NULL);
 	for (int i = 1; i < 100; i++) {
 		if (i == 1)
 			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
@@ -232,20 +229,6 @@ static void block_signals(void)
 		sigaddset(&set, sigs[i]);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-/* The read path's callback for reads the throttle parked. */
-static void release_parked(void *data, struct blk_wire *w,
-			   const struct blk_read *rd, int err)
-{
-	struct blk_ctx *ctx = data;
-
-	/* answered where it came from: a worker's clone of /dev/fuse */
-	w->fuse_fd = rd->fuse_fd;
-	if (err)
-		blk_read_fail(ctx, rd, err);
-	else
-		blk_read_send(ctx, w, rd);
 }
 
 /* Mounted: everything that serves it, in the order it is stopped. */
@@ -522,7 +505,7 @@ static int init_ctx(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	if (!err)
 		err = blk_opens_new(&ctx->opens);
 	if (!err)
-		err = blk_throttle_new(&ctx->throttle, release_parked, ctx);
+		err = blk_read_throttle_new(ctx);
 	if (err)
 		blk_err("%s", strerror(-err));
 	return err;

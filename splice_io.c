@@ -31,10 +31,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "log.h"
 #include "wire.h"
 
-#define PAGE 4096u
+#define PAGE blk_page_size()
 
 const char *blk_fallback_name(enum blk_fallback fb)
 {
@@ -318,6 +319,50 @@ int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len)
 	return 0;
 }
 
+/*
+ * The sink of a request read from fuse_fd.  A parked read is sent later by
+ * another thread (the throttle's) through that thread's own wire: the
+ * reply must still go to the descriptor the request came from (a worker's
+ * clone of /dev/fuse), so the wire is pointed there first.
+ */
+static int sink_splice(const struct blk_sink *s, struct blk_wire *w,
+		       const struct blk_wire_piece *pc, unsigned int n,
+		       uint64_t unique, enum blk_fallback *why)
+{
+	w->fuse_fd = s->fuse_fd;
+	return blk_wire_reply_splicev(w, pc, n, unique, why);
+}
+
+static void *sink_buffer(const struct blk_sink *s, struct blk_wire *w,
+			 size_t len, size_t *cap)
+{
+	(void)s;
+	*cap = len;
+	return blk_wire_buffer(w, len);
+}
+
+static int sink_send(const struct blk_sink *s, struct blk_wire *w,
+		     uint64_t unique, size_t len)
+{
+	w->fuse_fd = s->fuse_fd;
+	return blk_wire_reply_buffer(w, unique, len);
+}
+
+static int sink_error(const struct blk_sink *s, uint64_t unique, int err)
+{
+	return blk_wire_reply_err(s->fuse_fd, unique, err);
+}
+
+static const struct blk_sink_ops devfuse_sink = {
+	.splice = sink_splice, .buffer = sink_buffer, .send = sink_send,
+	.error = sink_error,
+};
+
+struct blk_sink blk_wire_sink(int fuse_fd)
+{
+	return (struct blk_sink){ .ops = &devfuse_sink, .fuse_fd = fuse_fd };
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 /*
@@ -503,6 +548,7 @@ int blk_wire_serve(struct fuse_session *se, struct blk_wire *w,
 			break;
 		/* one too short to decode is libfuse's to answer, as before */
 		if (blk_wire_decode(w->rbuf, res, &req)) {
+			req.sink = blk_wire_sink(w->fuse_fd);
 			if (req.opcode == FUSE_INIT && se == wire_se.se)
 				init_seen(&req);
 			if (fast && fast(data, w, &req))

@@ -72,10 +72,7 @@ static char *ctl_path(const char *arg)
 
 	if (stat(arg, &st) == 0 && (strchr(arg, '/') || S_ISDIR(st.st_mode)))
 		return path_as_given(arg);
-	snprintf(safe, sizeof(safe), "%s", arg);
-	for (char *c = safe; *c; c++)
-		if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
-			*c = '_';
+	blk_name_mangle(safe, sizeof(safe), arg, false);
 	if (blk_run_dir()[0]) {
 		if (asprintf(&p, "%s/%s", blk_run_dir(), safe) < 0)
 			return NULL;

@@ -72,8 +72,7 @@ unsigned int blk_hash_algo_len(enum blk_hash_algo algo)
 
 void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo)
 {
-	for (unsigned int i = 0; i < algos[algo].len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	blk_hex(out, md, algos[algo].len);
 }
 
 /* ---- reading ------------------------------------------------------------ */

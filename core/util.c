@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -290,4 +291,25 @@ bool blk_has_option(const char *list, const char *opt)
 		if (!strncmp(p, opt, n) && (p[n] == ',' || p[n] == '\0'))
 			return true;
 	return false;
+}
+
+void blk_name_mangle(char *dst, size_t len, const char *name, bool keep_slash)
+{
+	snprintf(dst, len, "%s", name);
+	for (char *p = dst; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._-", *p) &&
+		    !(keep_slash && *p == '/'))
+			*p = '_';
+}
+
+size_t blk_page_size(void)
+{
+	static size_t page;
+	long n;
+
+	if (!page) {
+		n = sysconf(_SC_PAGESIZE);
+		page = n > 0 ? (size_t)n : 4096;
+	}
+	return page;
 }

@@ -51,6 +51,41 @@ bool blk_json_invalid(const char *s);
 void blk_hex(char *out, const void *data, size_t len);
 
 /*
+ * A name safe for /dev and /run/blkfuse: every byte but [A-Za-z0-9._-]
+ * (and '/' when keep_slash: a CUSE subdirectory) becomes '_'; cut to fit
+ * len.  The one rule 'blkfuse ctl NAME' and the daemon both apply.
+ */
+void blk_name_mangle(char *dst, size_t len, const char *name, bool keep_slash);
+
+/* The kernel's page size (pipe buffers are counted in pages). */
+size_t blk_page_size(void);
+
+/* Integers stored big- or little-endian in on-disk structures. */
+static inline uint64_t blk_get_be(const void *p, unsigned int bytes)
+{
+	const unsigned char *b = p;
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+static inline uint64_t blk_get_le(const void *p, unsigned int bytes)
+{
+	const unsigned char *b = p;
+	uint64_t v = 0;
+
+	for (unsigned int i = bytes; i-- > 0;)
+		v = v << 8 | b[i];
+	return v;
+}
+#define blk_be32(p) ((uint32_t)blk_get_be((p), 4))
+#define blk_be64(p) blk_get_be((p), 8)
+#define blk_le16(p) ((uint16_t)blk_get_le((p), 2))
+#define blk_le32(p) ((uint32_t)blk_get_le((p), 4))
+#define blk_le64(p) blk_get_le((p), 8)
+
+/*
  * Text for a terminal: control characters and invalid UTF-8 bytes as \xNN,
  * so a partition name cannot move the cursor or change colours.
  */

@@ -259,6 +259,36 @@ static void rotated_locked(struct blk_audit *a)
 	}
 }
 
+/*
+ * Recursive: a message logged while the lock is held (a failed write)
+ * comes back through the log sink as a record of its own.
+ */
+static void init_lock(struct blk_audit *a)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&a->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
+/* Every notice, warning and error as a "log" record, with its level. */
+static void log_sink(void *data, int level, const char *msg)
+{
+	char esc[2048];
+
+	blk_json_escape(esc, sizeof(esc), msg);
+	blk_audit_record(data, "log", "\"level\":\"%s\",\"message\":\"%s\"",
+			 blk_log_level_word(level), esc);
+}
+
+void blk_audit_keep_log(struct blk_audit *a)
+{
+	if (a)
+		blk_log_set_sink(log_sink, a);
+}
+
 int blk_audit_open(struct blk_audit **ap, const char *path)
 {
 	struct blk_audit *a = calloc(1, sizeof(*a));
@@ -297,7 +327,7 @@ int blk_audit_open(struct blk_audit **ap, const char *path)
 		free(a);
 		return err;
 	}
-	pthread_mutex_init(&a->lock, NULL);
+	init_lock(a);
 	new_session(a);
 	*ap = a;
 	return 0;
@@ -339,6 +369,7 @@ void blk_audit_close(struct blk_audit *a)
 {
 	if (!a)
 		return;
+	blk_log_set_sink(NULL, NULL);
 	blk_audit_flush(a);
 	close(a->fd);
 	pthread_mutex_destroy(&a->lock);

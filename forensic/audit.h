@@ -33,6 +33,9 @@ void blk_audit_open_release(struct blk_audit *a, const char *ev,
 void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
 void blk_audit_flush(struct blk_audit *a);
+/* From now on every notice, warning and error is a "log" record too
+ * (after the start record, which stays the first). */
+void blk_audit_keep_log(struct blk_audit *a);
 /* The session id (32 hex digits) the start and rotated records carry. */
 const char *blk_audit_session(const struct blk_audit *a);
 /* The source the rotated record names: 0 or -ENOMEM. */

@@ -66,6 +66,7 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 			mnt_esc, esc, container ? container : "\"format\":\"?\"");
 		free(container);
 		blk_audit_flush(ctx->audit);
+		blk_audit_keep_log(ctx->audit);
 	}
 	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
 		return EXIT_FAILURE;

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "reply.h"
 #include "stats.h"
 
 struct fuse_session;
@@ -42,6 +43,7 @@ struct blk_wire_req {
 	uint64_t intr_unique;		/* INTERRUPT: the request to end */
 	uint32_t init_flags2;		/* INIT: what the kernel offers (hi) */
 	void *ring_ent;			/* came through io_uring (uring_io.c) */
+	struct blk_sink sink;		/* where its reply goes (reply.h) */
 };
 
 /* FUSE over io_uring (7.42; Debian 12's headers predate it). */
@@ -116,6 +118,9 @@ int blk_wire_reply_splicev(struct blk_wire *w, const struct blk_wire_piece *pc,
 
 /* The copy buffer, at least len bytes (kept between replies); NULL: ENOMEM. */
 void *blk_wire_buffer(struct blk_wire *w, size_t len);
+/* The sink of a request that came through fuse_fd (reply.h). */
+struct blk_sink blk_wire_sink(int fuse_fd);
+
 /* A data reply of the first len bytes of the copy buffer.  0 or -errno. */
 int blk_wire_reply_buffer(struct blk_wire *w, uint64_t unique, size_t len);
 

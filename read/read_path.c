@@ -22,10 +22,9 @@
 #include "read/read_path.h"
 #include "read/readahead.h"
 #include "read/throttle.h"
-#include "serve/uring.h"
+#include "layer/layer.h"
 #include "util.h"
 
-#define PAGE 4096u
 #define MAX_PIECES 8	/* segment files one spliced reply may span */
 
 /* How a read goes out; decided in one place from options and tunables. */
@@ -36,16 +35,26 @@ struct read_policy {
 	bool zero_on_error;	/* --on-error=zero */
 };
 
+/* The source itself, read with pread on its own descriptors (O_DIRECT,
+ * readahead and sector rereads apply only there). */
+static bool on_raw_source(const struct blk_ctx *ctx,
+			  const struct blk_layer *l)
+{
+	return l == ctx->src.layer && !ctx->src.img;
+}
+
 /*
  * O_DIRECT wants offset and length aligned to the logical block size (of
- * the file system, for an image file): 4096 covers both here.  Anything
+ * the file system, for an image file): a page covers both here.  Anything
  * else is read through the buffered fd.
  */
-static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
+static struct read_policy choose(struct blk_ctx *ctx,
+				 const struct blk_layer *l, uint64_t pos,
 				 size_t len)
 {
 	const struct blk_source *src = &ctx->src;
-	uint64_t mask = (src->sector_size > PAGE ? src->sector_size : PAGE) - 1;
+	size_t page = blk_page_size();
+	uint64_t mask = (src->sector_size > page ? src->sector_size : page) - 1;
 	int fd_direct = atomic_load_explicit(&src->fd_direct,
 					     memory_order_acquire);
 	struct read_policy p = {
@@ -53,23 +62,16 @@ static struct read_policy choose(struct blk_ctx *ctx, uint64_t pos,
 		.zero_on_error = ctx->on_error_zero,
 	};
 
-	if (src->img) {		/* its own files; no O_DIRECT descriptors */
-		if (!src->img->ops->map)
-			p.splice = false, p.why = BLK_FB_DECODE;
-		else if (!atomic_load_explicit(&ctx->tun.splice,
-					       memory_order_relaxed))
-			p.splice = false, p.why = BLK_FB_SPLICE_OFF;
-		else if (len < BLK_SPLICE_MIN)
-			p.splice = false, p.why = BLK_FB_SMALL;
-		return p;
-	}
-	if (atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
-	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
-		p.fd = fd_direct;
-	if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
+	if (!blk_layer_maps(l))
+		p.splice = false, p.why = BLK_FB_DECODE;
+	else if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
 		p.splice = false, p.why = BLK_FB_SPLICE_OFF;
 	else if (len < BLK_SPLICE_MIN)
 		p.splice = false, p.why = BLK_FB_SMALL;
+	if (on_raw_source(ctx, l) &&
+	    atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
+	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
+		p.fd = fd_direct;
 	return p;
 }
 
@@ -130,8 +132,8 @@ void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
 	struct blk_read rd = {
 		.unique = req->unique, .node = node, .off = req->offset,
 		.size = req->size, .pid = req->pid, .uid = req->uid,
-		.gid = req->gid, .fuse_fd = w->fuse_fd,
-		.ring_ent = req->ring_ent, .arrived_ns = blk_mono_ns(),
+		.gid = req->gid, .sink = req->sink,
+		.arrived_ns = blk_mono_ns(),
 	};
 	int64_t inflight, peak;
 
@@ -156,8 +158,7 @@ void blk_read_fail(struct blk_ctx *ctx, const struct blk_read *rd, int err)
 	/* before the reader can look */
 	blk_count_error(&ctx->stats, err);
 	blk_count(&rd->node->reads, 1);
-	res = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, err, 0) :
-			     blk_wire_reply_err(rd->fuse_fd, rd->unique, err);
+	res = rd->sink.ops->error(&rd->sink, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
 			 (unsigned long long)rd->unique, strerror(-res));
@@ -186,17 +187,27 @@ static void log_zeroed(struct blk_ctx *ctx, const struct blk_read *rd,
 		     len, 0, err, &who);
 }
 
-/* One sector at byte sec: into bounce; its bytes, or -errno. */
-static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
+/* One sector at byte sec of l: into bounce; its bytes, or -errno. */
+static ssize_t read_sector(struct blk_ctx *ctx, const struct blk_layer *l,
+			   void *bounce, uint64_t sec)
 {
-	unsigned int ssz = ctx->src.sector_size;
+	unsigned int ssz = l->sector_size;
 	int fd = atomic_load(&ctx->src.fd_direct);
 	uint64_t bad;
 	ssize_t n;
+	int err;
 
-	if (ctx->src.img)	/* decoded afresh: a cached block may hold more */
+	if (l == ctx->src.layer && ctx->src.img)
+		/* decoded afresh: a cached block may hold more */
 		return blk_source_pread_uncached(&ctx->src, bounce, ssz, sec,
 						 &bad);
+	if (!on_raw_source(ctx, l)) {
+		if (sec >= l->size)
+			return 0;
+		n = l->size - sec < ssz ? l->size - sec : ssz;
+		err = blk_layer_read((struct blk_layer *)l, bounce, n, sec, &bad);
+		return err ? err : n;
+	}
 	do
 		n = pread(fd >= 0 ? fd : ctx->src.fd, bounce, ssz, sec);
 	while (n < 0 && errno == EINTR);
@@ -208,14 +219,16 @@ static ssize_t read_sector(struct blk_ctx *ctx, void *bounce, uint64_t sec)
 static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 			 char *buf, uint64_t pos, size_t len)
 {
-	unsigned int ssz = ctx->src.sector_size;
+	const struct blk_layer *l = rd->node->layer;
+	unsigned int ssz = l->sector_size;
+	size_t page = blk_page_size();
 	uint64_t bad_start = 0, bad_len = 0;
 	int bad_err = 0;
 	void *bounce;
 
-	if (!ctx->src.img)
+	if (on_raw_source(ctx, l))
 		blk_source_open_direct(&ctx->src);	/* best effort */
-	if (posix_memalign(&bounce, PAGE, ssz > PAGE ? ssz : PAGE)) {
+	if (posix_memalign(&bounce, page, ssz > page ? ssz : page)) {
 		memset(buf, 0, len);
 		log_zeroed(ctx, rd, pos, len, ENOMEM);
 		return;
@@ -223,7 +236,7 @@ static void read_zeroing(struct blk_ctx *ctx, const struct blk_read *rd,
 	for (size_t done = 0; done < len;) {
 		uint64_t at = pos + done, sec = at - at % ssz;
 		size_t skip = at - sec, chunk = ssz - skip;
-		ssize_t n = read_sector(ctx, bounce, sec);
+		ssize_t n = read_sector(ctx, l, bounce, sec);
 
 		if (chunk > len - done)
 			chunk = len - done;
@@ -267,18 +280,28 @@ static void log_corrupt(struct blk_ctx *ctx, const struct blk_read *rd,
 		     &who);
 }
 
-/* One pread, or the container's media: bytes, or -errno. */
+/* One pread of the source, or the node's layer: bytes, or -errno. */
 static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
 			 int fd, void *buf, size_t len, uint64_t pos)
 {
+	struct blk_layer *l = rd->node->layer;
 	uint64_t bad;
 	ssize_t n;
+	int err;
 
-	if (!ctx->src.img) {
+	if (on_raw_source(ctx, l)) {
 		n = pread(fd, buf, len, pos);
 		return n < 0 ? -errno : n;
 	}
-	n = blk_source_pread(&ctx->src, buf, len, pos, &bad);
+	if (l == ctx->src.layer) {
+		n = blk_source_pread(&ctx->src, buf, len, pos, &bad);
+	} else {
+		if (pos >= l->size)
+			return 0;
+		n = l->size - pos < len ? l->size - pos : len;
+		err = blk_layer_read(l, buf, n, pos, &bad);
+		n = err ? err : n;
+	}
 	if (n < 0 && n != -ENOMEM)
 		log_corrupt(ctx, rd, bad, -n);
 	return n;
@@ -317,9 +340,12 @@ static ssize_t read_copy(struct blk_ctx *ctx, const struct read_policy *p,
 	return got;
 }
 
-/* The pieces of a raw-in-file container's range: how many, or 0 when
- * more than MAX_PIECES segment files (or an error) are in the way. */
-static unsigned int map_pieces(const struct blk_source *src, uint64_t pos,
+/* The pieces of the range in the files under the node's layer: how many,
+ * or 0 when more than MAX_PIECES are in the way (or an error).  Pieces
+ * of the source's own descriptor go through the policy's (O_DIRECT). */
+static unsigned int map_pieces(const struct blk_ctx *ctx,
+			       const struct read_policy *p,
+			       const struct blk_layer *l, uint64_t pos,
 			       size_t len, struct blk_wire_piece *pc)
 {
 	unsigned int n = 0;
@@ -327,10 +353,12 @@ static unsigned int map_pieces(const struct blk_source *src, uint64_t pos,
 	while (len) {
 		struct blk_extent e;
 
-		if (n == MAX_PIECES || src->img->ops->map(src->img, pos, &e))
+		if (n == MAX_PIECES || blk_layer_map(l, pos, &e) || !e.len)
 			return 0;
 		if (e.len > len)
 			e.len = len;
+		if (e.fd == ctx->src.fd)
+			e.fd = p->fd;
 		pc[n++] = (struct blk_wire_piece){ e.fd, e.off, e.len };
 		pos += e.len, len -= e.len;
 	}
@@ -342,32 +370,26 @@ static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
 			uint64_t pos)
 {
 	struct blk_wire_piece pc[MAX_PIECES];
-	unsigned int n;
+	unsigned int n = map_pieces(ctx, p, rd->node->layer, pos, rd->len, pc);
 
-	if (!ctx->src.img)
-		return blk_wire_reply_splice(w, p->fd, rd->unique, pos, rd->len,
-					     &p->why);
-	n = map_pieces(&ctx->src, pos, rd->len, pc);
 	if (!n) {
 		p->why = BLK_FB_SEGMENTS;
 		return -EAGAIN;
 	}
-	return blk_wire_reply_splicev(w, pc, n, rd->unique, &p->why);
+	return rd->sink.ops->splice(&rd->sink, w, pc, n, rd->unique, &p->why);
 }
 
 /*
- * The copy path: the range read into a buffer, then sent.  On /dev/fuse
- * the buffer is the wire's; a READ that came through io_uring (no splice
- * there) is read into its entry's payload buffer, which the kernel copies
- * from.
+ * The copy path: the range read into the sink's buffer, then sent (on
+ * /dev/fuse the wire's buffer; through io_uring the entry's payload, which
+ * the kernel copies from).
  */
 static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 			const struct blk_read *rd, const struct read_policy *p,
 			uint64_t pos)
 {
 	size_t cap = rd->len;
-	char *buf = rd->ring_ent ? blk_uring_payload(rd->ring_ent, &cap) :
-				   blk_wire_buffer(w, rd->len);
+	char *buf = rd->sink.ops->buffer(&rd->sink, w, rd->len, &cap);
 	ssize_t got = 0;
 	int err;
 
@@ -381,8 +403,7 @@ static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 		return;
 	}
 	count_reply(ctx, rd, got, false, 1);
-	err = rd->ring_ent ? blk_uring_reply(rd->ring_ent, rd->unique, 0, got) :
-			     blk_wire_reply_buffer(w, rd->unique, got);
+	err = rd->sink.ops->send(&rd->sink, w, rd->unique, got);
 	if (err) {
 		/* A reply the kernel refused leaves the reader waiting
 		 * forever: answer with an error instead. */
@@ -398,14 +419,17 @@ static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		   const struct blk_read *rd)
 {
+	struct blk_layer *l = rd->node->layer;
 	uint64_t pos = rd->node->start + rd->off;
-	struct read_policy p = choose(ctx, pos, rd->len);
+	struct read_policy p = choose(ctx, l, pos, rd->len);
+	bool can_splice = rd->sink.ops->splice != NULL;
 
 	/* O_DIRECT has no cache to fill; a container's reads are its own */
-	if (p.fd == ctx->src.fd && !ctx->src.img)
+	if (p.fd == ctx->src.fd && on_raw_source(ctx, l))
 		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
-	/* the ring's copies are counted as copied, not as fallbacks */
-	if (!rd->ring_ent && rd->len && p.splice) {
+	/* a transport without splice copies: counted as copied, not as
+	 * a fallback */
+	if (can_splice && rd->len && p.splice) {
 		blk_wire_tune_pipe(w, atomic_load_explicit(&ctx->tun.pipe_size,
 							   memory_order_relaxed));
 		count_reply(ctx, rd, rd->len, true, 1);
@@ -415,7 +439,24 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		}
 		count_reply(ctx, rd, rd->len, true, -1);
 	}
-	if (!rd->ring_ent && rd->len)
+	if (can_splice && rd->len)
 		blk_count(&ctx->stats.fallback[p.why], 1);
 	send_copied(ctx, w, rd, &p, pos);
+}
+
+/* The throttle's thread sends or ends the reads it parked. */
+static void release_parked(void *data, struct blk_wire *w,
+			   const struct blk_read *rd, int err)
+{
+	struct blk_ctx *ctx = data;
+
+	if (err)
+		blk_read_fail(ctx, rd, err);
+	else
+		blk_read_send(ctx, w, rd);
+}
+
+int blk_read_throttle_new(struct blk_ctx *ctx)
+{
+	return blk_throttle_new(&ctx->throttle, release_parked, ctx);
 }

@@ -23,8 +23,7 @@ struct blk_read {
 	uint32_t size;			/* asked for */
 	uint32_t len;			/* clamped to the file */
 	uint32_t pid, uid, gid;
-	int fuse_fd;			/* the /dev/fuse (clone) it came from */
-	void *ring_ent;			/* or the io_uring entry (uring_io.c) */
+	struct blk_sink sink;		/* where the reply goes (reply.h) */
 	uint64_t arrived_ns;		/* CLOCK_MONOTONIC, for latency */
 	struct timespec arrived;	/* CLOCK_REALTIME, for the audit */
 };
@@ -38,5 +37,7 @@ void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		   const struct blk_read *rd);
 /* End a read with an error reply (err > 0) and finish it. */
 void blk_read_fail(struct blk_ctx *ctx, const struct blk_read *rd, int err);
+/* ctx->throttle, its parked reads released into this path: 0 or -errno. */
+int blk_read_throttle_new(struct blk_ctx *ctx);
 
 #endif /* BLK_READ_PATH_H */

@@ -119,10 +119,7 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 		blk_info("not root and no XDG_RUNTIME_DIR: not registered by name; 'blkfuse ctl MOUNTPOINT' reaches it");
 		return;
 	}
-	snprintf(base, sizeof(base), "%s", want);
-	for (char *p = base; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("._-", *p))
-			*p = '_';
+	blk_name_mangle(base, sizeof(base), want, false);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		blk_warn("%s: %s; 'blkfuse ctl %s' will not find this mount by name",
 			 dir, strerror(errno), base);

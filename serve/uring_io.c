@@ -181,6 +181,30 @@ static int arm_event(struct ring_queue *q)
 
 /* ---- replies ------------------------------------------------------------- */
 
+/* A READ's sink (reply.h): the entry's payload buffer; no splice here. */
+static void *ring_buffer(const struct blk_sink *s, struct blk_wire *w,
+			 size_t len, size_t *cap)
+{
+	(void)w, (void)len;
+	return blk_uring_payload(s->ent, cap);
+}
+
+static int ring_send(const struct blk_sink *s, struct blk_wire *w,
+		     uint64_t unique, size_t len)
+{
+	(void)w;
+	return blk_uring_reply(s->ent, unique, 0, len);
+}
+
+static int ring_error(const struct blk_sink *s, uint64_t unique, int err)
+{
+	return blk_uring_reply(s->ent, unique, err, 0);
+}
+
+static const struct blk_sink_ops ring_sink = {
+	.buffer = ring_buffer, .send = ring_send, .error = ring_error,
+};
+
 void *blk_uring_payload(void *ent, size_t *cap)
 {
 	struct ring_ent *e = ent;
@@ -302,6 +326,7 @@ static void handle(struct ring_queue *q, struct ring_ent *e)
 		return;
 	}
 	req.ring_ent = e;
+	req.sink = (struct blk_sink){ .ops = &ring_sink, .ent = e };
 	atomic_store(&e->in_hand, true);
 	if (req.opcode < BLK_OPS_MAX)
 		blk_count(&ctx->stats.ops[req.opcode], 1);

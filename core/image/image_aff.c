@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util.h"
 #include "image/image.h"
 #include "log.h"
 
@@ -86,8 +87,7 @@ static void aff_seg(struct blk_image *im, const char *name,
 		if (!strcmp(name, h[i].seg) && len == h[i].len) {
 			char *out = (char *)im + h[i].off;
 
-			for (size_t j = 0; j < len; j++)
-				sprintf(out + 2 * j, "%02x", data[j]);
+			blk_hex(out, data, len);
 			return;
 		}
 	if (!strncmp(name, "page", 4) || !strcmp(name, "badflag") ||

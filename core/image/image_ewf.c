@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util.h"
 #include "image/image.h"
 #include "log.h"
 
@@ -161,12 +162,6 @@ static void ewf_meta(struct blk_image *im, libewf_handle_t *h)
 	}
 }
 
-static void hex(char *out, const uint8_t *md, unsigned int len)
-{
-	for (unsigned int i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
-}
-
 /* MD5, SHA1 and SHA256 as stored in the image, when they are. */
 static void ewf_hashes(struct blk_image *im, libewf_handle_t *h)
 {
@@ -177,9 +172,9 @@ static void ewf_hashes(struct blk_image *im, libewf_handle_t *h)
 	char *dst[] = { im->md5, im->sha1, im->sha256 };
 
 	if (libewf_handle_get_md5_hash(h, md, 16, NULL) == 1)
-		hex(im->md5, md, 16);
+		blk_hex(im->md5, md, 16);
 	if (libewf_handle_get_sha1_hash(h, md, 20, NULL) == 1)
-		hex(im->sha1, md, 20);
+		blk_hex(im->sha1, md, 20);
 	for (size_t i = 0; i < 3; i++) {
 		if (dst[i][0] || libewf_handle_get_utf8_hash_value(h,
 				(const uint8_t *)ids[i].id, strlen(ids[i].id),

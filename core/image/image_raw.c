@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "image/image.h"
 #include "log.h"
 
@@ -283,15 +284,6 @@ int blk_img_split_open(struct blk_image *im, const char *path)
 	return finish_raw(im, im->seg[im->nseg - 1].size);
 }
 
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 			   uint64_t fsize)
 {
@@ -305,7 +297,7 @@ int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 		blk_err("%s: fixed VHD too short for its footer", path);
 		return -EINVAL;
 	}
-	media = be64(foot + 48);	/* current size */
+	media = blk_be64(foot + 48);	/* current size */
 	if (media == 0 || media > fsize - 512) {
 		blk_err("%s: fixed VHD footer says %llu bytes, the file holds %llu",
 			path, (unsigned long long)media,
