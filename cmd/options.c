@@ -225,18 +225,26 @@ static int opt_proc(void *data, const char *arg, int key,
 
 static int usage_error(const char *fmt, const char *what)
 {
-	fprintf(stderr, "blkfuse: ");
+	fprintf(stderr, "blkfuse: error: ");
 	fprintf(stderr, fmt, what);
 	fprintf(stderr, "\nTry 'blkfuse --help' for more information.\n");
 	return EXIT_FAILURE;
 }
 
-static bool blk_format_valid(const char *f)
+/* "--format must be auto, raw, ... or vhdx, not X" from the table. */
+static int bad_format(const char *given)
 {
-	for (const char *const *w = blk_image_formats; *w; w++)
-		if (!strcmp(*w, f))
-			return true;
-	return false;
+	char words[256], *last;
+
+	blk_image_format_words(words, sizeof(words), ", ");
+	last = strrchr(words, ',');
+	if (!last)
+		return usage_error("--format must be %s", words);
+	*last = '\0';
+	fprintf(stderr, "blkfuse: error: --format must be %s or %s, not %s\n"
+		"Try 'blkfuse --help' for more information.\n", words,
+		last + 2, given);
+	return EXIT_FAILURE;
 }
 
 static int check_cfg(const struct blk_cfg *cfg)
@@ -282,9 +290,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 	if (cfg->verify && !strchr(cfg->verify, ':') &&
 	    strcmp(cfg->verify, "stored"))
 		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0..., or 'stored'");
-	if (cfg->format && !blk_format_valid(cfg->format))
-		return usage_error("--format must be auto, raw, ewf, split, aff, qcow2, vmdk, vhd or vhdx, not %s",
-				   cfg->format);
+	if (cfg->format && !blk_image_format_known(cfg->format))
+		return bad_format(cfg->format);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||

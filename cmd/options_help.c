@@ -5,12 +5,33 @@
  * checks that each mount option here is there too.
  */
 #include <stdio.h>
+#include <string.h>
 
+#include "image/image.h"
 #include "list.h"
 #include "cmd/options.h"
 
 static void usage_forensic(FILE *out);
 static void usage_mount_options(FILE *out);
+
+/* The --format entry, its words from the driver table (image/driver.h). */
+static void format_help(FILE *out)
+{
+	char words[256], *w, *save = NULL;
+	int col;
+
+	blk_image_format_words(words, sizeof(words), " ");
+	col = fprintf(out, "     --format=FMT         one of");
+	for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (col + 1 + (int)strlen(w) + 1 > 79)
+			col = fprintf(out, "\n%26s", "") - 1;
+		col += fprintf(out, " %s", w);
+	}
+	fprintf(out, "\n"
+"                          (auto, the default: by content; --version: what\n"
+"                          this build reads); --verify stored checks the\n"
+"                          hashes an E01 or AFF holds\n");
+}
 
 void blk_options_usage(FILE *out)
 {
@@ -88,10 +109,9 @@ static void usage_forensic(FILE *out)
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
 "     --no-free            hide free/ (unallocated space); also -o nofree\n"
-"     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
-"                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
-"                          build reads); --verify stored checks the hashes\n"
-"                          an E01 or AFF holds\n"
+	);
+	format_help(out);
+	fprintf(out,
 "\n"
 "Control:\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"

@@ -124,3 +124,32 @@ complete_line() {
 		grep -qw -- "$p" tests/install-deps || fail "$p is not in tests/install-deps"
 	done
 }
+
+# The container formats of the driver table (core/image/drivers.c), each
+# descriptor's .name, in table order.
+table_formats() {
+	local repo=$BATS_TEST_DIRNAME/.. d
+	for d in $(sed -n '/blk_image_drivers\[\] = {/,/};/p' "$repo/core/image/drivers.c" |
+		grep -o '&blk_image_[a-z0-9]*' | tr -d '&'); do
+		grep -h -A1 "^const struct blk_image_driver $d = {" "$repo"/core/image/*.c |
+			grep -o '\.name = "[^"]*"' | cut -d'"' -f2
+	done
+}
+
+@test "--help, --version and the man page list exactly the driver table's formats" {
+	local want
+	want=$(printf 'auto raw %s' "$(table_formats | xargs)")
+	[ "$(wc -w <<<"$want")" -ge 9 ] || fail "table not found: $want"
+	run "$BLKFUSE" --help
+	assert_equal "$(sed -n '/--format=FMT/,/(auto, the default/p' <<<"$output" |
+		sed -e 's/.*--format=FMT *one of//' -e '/(auto, the default/d' | xargs)" "$want"
+	# a full build (CI's) reads every format: --version lists them all
+	run "$BLKFUSE" --version
+	assert_equal "$(sed -n 's/^formats: //p' <<<"$output")" "${want#auto }"
+	run man_text
+	assert_equal "$(grep -A2 -e '--format=FMT' <<<"$output" | tr '\n' ' ' |
+		tr -s ' ' | grep -o 'One of [^;]*;' | sed -e 's/One of //' -e 's/[,;]//g' -e 's/ or / /' | xargs)" "$want"
+	run "$BLKFUSE" --list --format=nosuch "$IMG"
+	assert_failure
+	assert_line --index 0 "blkfuse: error: --format must be $(sed -e 's/ /, /g' -e 's/, \([^,]*\)$/ or \1/' <<<"$want"), not nosuch"
+}

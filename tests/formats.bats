@@ -84,7 +84,7 @@ check_container() {
 @test "--version lists the formats this build reads" {
 	run "$BLKFUSE" --version
 	assert_success
-	assert_line --regexp '^formats: raw split vhd\(fixed\) ewf aff qcow2 vmdk vhdx vhd\(dynamic\)$'
+	assert_line 'formats: raw split ewf aff qcow2 vmdk vhd vhdx'
 }
 
 @test "the containers themselves are right (ewfverify, qemu-img compare)" {

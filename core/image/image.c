@@ -14,47 +14,47 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
 #define CBLK (64u << 10)
 #define BIG_READ (1u << 20)	/* past any FUSE read: not cached */
 
-const char *const blk_image_formats[] = {
-	"auto", "raw", "ewf", "split", "aff", "qcow2", "vmdk", "vhd", "vhdx",
-	NULL
-};
+bool blk_image_format_known(const char *word)
+{
+	if (!strcmp(word, "auto") || !strcmp(word, "raw"))
+		return true;
+	for (const struct blk_image_driver *const *d = blk_image_drivers; *d; d++)
+		if (!strcmp((*d)->name, word))
+			return true;
+	return false;
+}
 
-extern const bool blk_img_ewf_built, blk_img_aff_built, blk_img_qcow_built,
-	blk_img_vmdk_built, blk_img_vhdi_built;
+void blk_image_format_words(char *buf, size_t len, const char *sep)
+{
+	size_t used = snprintf(buf, len, "auto%sraw", sep);
 
-struct format {
-	const char *name;	/* --format word */
-	const char *what;	/* in messages */
-	const char *lib, *pkg;	/* the library it needs, and its package */
-	const bool *built;
-};
-
-static const struct format formats[] = {
-	{ "ewf", "EWF (E01)", "libewf", "libewf-dev", &blk_img_ewf_built },
-	{ "aff", "AFF", "afflib", "libafflib-dev", &blk_img_aff_built },
-	{ "qcow2", "QCOW2", "libqcow", "libqcow-dev", &blk_img_qcow_built },
-	{ "vmdk", "VMDK", "libvmdk", "libvmdk-dev", &blk_img_vmdk_built },
-	{ "vhd", "dynamic VHD", "libvhdi", "libvhdi-dev", &blk_img_vhdi_built },
-	{ "vhdx", "VHDX", "libvhdi", "libvhdi-dev", &blk_img_vhdi_built },
-};
+	for (const struct blk_image_driver *const *d = blk_image_drivers;
+	     *d && used < len; d++)
+		used += snprintf(buf + used, len - used, "%s%s", sep,
+				 (*d)->name);
+}
 
 void blk_image_built_formats(char *buf, size_t len)
 {
-	size_t used = snprintf(buf, len, "raw split vhd(fixed)");
+	size_t used = snprintf(buf, len, "raw");
 
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (*formats[i].built && used < len &&
-		    strcmp(formats[i].name, "vhd"))
-			used += snprintf(buf + used, len - used, " %s",
-					 formats[i].name);
-	if (blk_img_vhdi_built && used < len)
-		snprintf(buf + used, len - used, " vhd(dynamic)");
+	for (const struct blk_image_driver *const *d = blk_image_drivers;
+	     *d && used < len; d++) {
+		const struct blk_image_driver *f = *d;
+
+		if (f->built)
+			used += snprintf(buf + used, len - used, " %s", f->name);
+		else if (f->partial)
+			used += snprintf(buf + used, len - used, " %s(%s)",
+					 f->name, f->partial);
+	}
 }
 
 void blk_image_add_meta(struct blk_image *im, const char *key,
@@ -74,41 +74,23 @@ void blk_image_add_meta(struct blk_image *im, const char *key,
 
 /* ---- detection ---------------------------------------------------------- */
 
-static bool has(const unsigned char *b, const char *magic, size_t n)
-{
-	return memcmp(b, magic, n) == 0;
-}
-
-/* The format word for what the first and last 512 bytes say; "raw" if
- * nothing; *unsupported names a container blkfuse knows but cannot read. */
-static const char *sniff(const unsigned char *head, const unsigned char *tail,
-			 const char **unsupported)
+/* The driver the first and last 512 bytes name; NULL for raw, and
+ * *unsupported when they name a container blkfuse does not read. */
+static const struct blk_image_driver *sniff(const unsigned char *head,
+					    const unsigned char *tail,
+					    const char **unsupported)
 {
 	*unsupported = NULL;
-	if (has(head, "EVF\x09\x0d\x0a\xff\x00", 8))
-		return "ewf";
-	if (has(head, "EVF2\x0d\x0a\x81\x00", 8))
-		*unsupported = "EWF2 (Ex01) image";
-	else if (has(head, "LVF\x09\x0d\x0a\xff\x00", 8))
-		*unsupported = "EWF logical evidence (L01) file, not a disk image";
-	else if (has(head, "LUKS\xba\xbe", 6))
-		*unsupported = "LUKS encrypted volume";
-	else if (has(head + 0x40, "\x7f\x10\xda\xbe", 4))
-		*unsupported = "VirtualBox VDI image";
-	if (*unsupported)
-		return NULL;
-	if (has(head, "AFF10\r\n", 8))
-		return "aff";
-	if (has(head, "QFI\xfb", 4))
-		return "qcow2";
-	if (has(head, "KDMV", 4) || has(head, "COWD", 4) ||
-	    has(head, "# Disk DescriptorFile", 21))
-		return "vmdk";
-	if (has(head, "vhdxfile", 8))
-		return "vhdx";
-	if (has(head, "conectix", 8) || has(tail, "conectix", 8))
-		return "vhd";
-	return "raw";
+	for (const struct blk_image_unsupported *u = blk_image_unsupported;
+	     u->magic; u++)
+		if (blk_magic(head + u->off, u->magic, u->len)) {
+			*unsupported = u->what;
+			return NULL;
+		}
+	for (const struct blk_image_driver *const *d = blk_image_drivers; *d; d++)
+		if ((*d)->probe && (*d)->probe(head, tail))
+			return *d;
+	return NULL;
 }
 
 static int read_ends(int fd, uint64_t fsize, unsigned char *head,
@@ -123,50 +105,70 @@ static int read_ends(int fd, uint64_t fsize, unsigned char *head,
 	return 0;
 }
 
-static const struct format *find_format(const char *name)
+static const struct blk_image_driver *find_driver(const char *name)
 {
-	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (!strcmp(formats[i].name, name))
-			return &formats[i];
+	for (const struct blk_image_driver *const *d = blk_image_drivers; *d; d++)
+		if (!strcmp((*d)->name, name))
+			return *d;
 	return NULL;
 }
 
-/* The format's open; a format this build lacks is one line. */
-static int open_as(struct blk_image *im, const char *fmt, const char *path,
-		   int fd, uint64_t fsize, const unsigned char *tail)
+/* Raw content that a driver claims by name (split raw): it, or NULL;
+ * -errno in *err when the name says so but the set is bad (printed). */
+static const struct blk_image_driver *by_name(const char *path, int *err)
 {
-	const struct format *f;
-
-	if (!strcmp(fmt, "split"))
-		return blk_img_split_open(im, path);
-	/* A flat VMDK is raw extent files: no library needed either. */
-	if (!strcmp(fmt, "vmdk")) {
-		int err = blk_img_vmdk_flat_open(im, path, fd, fsize);
-
-		if (err != -ENOENT)
-			return err;
+	for (const struct blk_image_driver *const *d = blk_image_drivers; *d; d++) {
+		if (!(*d)->by_name)
+			continue;
+		*err = (*d)->by_name(path);
+		if (*err != -ENOENT)
+			return *err ? NULL : *d;
 	}
-	/* A fixed VHD is the raw disk and a footer: no library needed. */
-	if (!strcmp(fmt, "vhd") && has(tail, "conectix", 8) &&
-	    tail[60] == 0 && tail[61] == 0 && tail[62] == 0 && tail[63] == 2)
-		return blk_img_vhd_fixed_open(im, path, fd, fsize);
-	f = find_format(fmt);
-	if (!f)
-		return -EINVAL;
-	if (!*f->built) {
+	*err = 0;
+	return NULL;
+}
+
+/* The driver's open; a format this build lacks is one line. */
+static int open_as(struct blk_image *im, const struct blk_image_driver *d,
+		   const char *path, int fd, uint64_t fsize,
+		   const unsigned char *tail)
+{
+	int err = d->open ? d->open(im, path, fd, fsize, tail) : -ENOTSUP;
+
+	if (err == -ENOTSUP && !d->built)
 		blk_err("%s: %s, but this blkfuse was built without %s (Debian package %s)",
-			path, f->what, f->lib, f->pkg);
-		return -ENOTSUP;
+			path, d->what, d->lib, d->pkg);
+	return err;
+}
+
+/* The driver for format (a --format word) and this content: 0 with *dp
+ * (NULL: raw), or -errno printed. */
+static int pick_driver(const char *path, const char *format,
+		       const unsigned char *head, const unsigned char *tail,
+		       const struct blk_image_driver **dp)
+{
+	const char *unsupported;
+	const struct blk_image_driver *content = sniff(head, tail, &unsupported);
+	int err = 0;
+
+	*dp = NULL;
+	if (!strcmp(format, "auto")) {
+		if (unsupported) {
+			blk_err("%s: %s; not supported", path, unsupported);
+			return -ENOTSUP;
+		}
+		*dp = content ? content : by_name(path, &err);
+		return err;
 	}
-	if (!strcmp(fmt, "ewf"))
-		return blk_img_ewf_open(im, path);
-	if (!strcmp(fmt, "aff"))
-		return blk_img_aff_open(im, path);
-	if (!strcmp(fmt, "qcow2"))
-		return blk_img_qcow_open(im, path);
-	if (!strcmp(fmt, "vmdk"))
-		return blk_img_vmdk_open(im, path);
-	return blk_img_vhdi_open(im, path);
+	*dp = find_driver(format);
+	if (!*dp)
+		return -EINVAL;
+	if (!(*dp)->probe || content == *dp)
+		return 0;
+	blk_err("%s: not a%s %s image (--format=%s); its content says %s",
+		path, strchr("aeiou", format[0]) ? "n" : "", format, format,
+		content ? content->name : unsupported ? unsupported : "raw");
+	return -EINVAL;
 }
 
 int blk_image_open(struct blk_image **imp, const char *path, int fd,
@@ -174,7 +176,7 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 {
 	static _Atomic unsigned int gens;
 	unsigned char head[512], tail[512];
-	const char *fmt = format, *unsupported = NULL;
+	const struct blk_image_driver *d;
 	struct blk_image *im;
 	char *abs;
 	int err;
@@ -187,30 +189,9 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		blk_err("%s: %s", path, strerror(-err));
 		return err;
 	}
-	fmt = sniff(head, tail, &unsupported);
-	if (strcmp(format, "auto") && strcmp(format, "split") &&
-	    (!fmt || strcmp(fmt, format))) {
-		blk_err("%s: not a%s %s image (--format=%s); its content says %s",
-			path, strchr("aeiou", format[0]) ? "n" : "", format,
-			format, fmt ? fmt : unsupported);
-		return -EINVAL;
-	}
-	fmt = format;
-	if (!strcmp(format, "auto")) {
-		fmt = sniff(head, tail, &unsupported);
-		if (unsupported) {
-			blk_err("%s: %s; not supported", path, unsupported);
-			return -ENOTSUP;
-		}
-		err = strcmp(fmt, "raw") ? -ENOENT :
-					   blk_img_split_open(NULL, path);
-		if (err == -EINVAL)
-			return err;
-		if (!err)
-			fmt = "split";
-		if (!strcmp(fmt, "raw"))
-			return 0;
-	}
+	err = pick_driver(path, format, head, tail, &d);
+	if (err || !d)
+		return err;
 	im = calloc(1, sizeof(*im));
 	if (!im)
 		return -ENOMEM;
@@ -218,7 +199,7 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 	im->gen = atomic_fetch_add(&gens, 1) + 1;
 	/* Absolute: handles are opened again after the daemon's chdir("/") */
 	abs = realpath(path, NULL);
-	err = open_as(im, fmt, abs ? abs : path, fd, fsize, tail);
+	err = open_as(im, d, abs ? abs : path, fd, fsize, tail);
 	free(abs);
 	if (err) {
 		blk_image_close(im);

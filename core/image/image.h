@@ -71,8 +71,10 @@ struct blk_image {
 	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
 };
 
-/* The --format words, "auto" first; NULL-terminated. */
-extern const char *const blk_image_formats[];
+/* Is word one of the --format words (auto, raw, and the drivers')? */
+bool blk_image_format_known(const char *word);
+/* "auto, raw, split, ewf, ...": every --format word, sep between. */
+void blk_image_format_words(char *buf, size_t len, const char *sep);
 /* "ewf qcow2 ...": what this build reads, for --version. */
 void blk_image_built_formats(char *buf, size_t len);
 
@@ -103,7 +105,7 @@ void blk_image_thread_done(void);
 void blk_image_add_meta(struct blk_image *im, const char *key,
 			const char *value);
 
-/* image_*.c: each format's open; -ENOTSUP when not built in. */
+/* image_raw.c: a split raw set (im NULL: is path one, by name?). */
 int blk_img_split_open(struct blk_image *im, const char *path);
 /* A flat VMDK (a descriptor naming raw extents): -ENOENT when it is not
  * one, so that libvmdk reads it. */
@@ -117,11 +119,6 @@ int blk_img_raw_finish(struct blk_image *im, const uint64_t *len,
 		       const uint64_t *base);
 int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 			   uint64_t fsize);
-int blk_img_ewf_open(struct blk_image *im, const char *path);
-int blk_img_aff_open(struct blk_image *im, const char *path);
-int blk_img_qcow_open(struct blk_image *im, const char *path);
-int blk_img_vmdk_open(struct blk_image *im, const char *path);
-int blk_img_vhdi_open(struct blk_image *im, const char *path);
 
 /*
  * libewf, libqcow, libvmdk and libvhdi (the libyal family) report errors

@@ -14,22 +14,13 @@
 #include <sys/stat.h>
 
 #include "util.h"
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
-#ifndef HAVE_AFFLIB
-const bool blk_img_aff_built = false;
-
-int blk_img_aff_open(struct blk_image *im, const char *path)
-{
-	(void)im, (void)path;
-	return -ENOTSUP;
-}
-#else
+#ifdef HAVE_AFFLIB
 #include <fcntl.h>
 #include <afflib/afflib.h>
-
-const bool blk_img_aff_built = true;
 
 static void *aff_handle_open(struct blk_image *im)
 {
@@ -133,7 +124,7 @@ static void aff_meta(struct blk_image *im, AFFILE *af)
 	}
 }
 
-int blk_img_aff_open(struct blk_image *im, const char *path)
+static int blk_img_aff_open(struct blk_image *im, const char *path)
 {
 	AFFILE *af;
 	struct stat st;
@@ -160,4 +151,25 @@ int blk_img_aff_open(struct blk_image *im, const char *path)
 	}
 	return 0;
 }
+
+static int aff_open(struct blk_image *im, const char *path, int fd,
+		   uint64_t fsize, const unsigned char *tail)
+{
+	(void)fd, (void)fsize, (void)tail;
+	return blk_img_aff_open(im, path);
+}
 #endif
+
+static bool aff_probe(const unsigned char *head, const unsigned char *tail)
+{
+	(void)tail;
+	return blk_magic(head, "AFF10\r\n", 8);
+}
+
+const struct blk_image_driver blk_image_aff = {
+	.name = "aff", .what = "AFF", .lib = "afflib", .pkg = "libafflib-dev",
+	.probe = aff_probe,
+#ifdef HAVE_AFFLIB
+	.built = true, .open = aff_open,
+#endif
+};

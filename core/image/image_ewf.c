@@ -14,21 +14,12 @@
 #include <sys/stat.h>
 
 #include "util.h"
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
-#ifndef HAVE_LIBEWF
-const bool blk_img_ewf_built = false;
-
-int blk_img_ewf_open(struct blk_image *im, const char *path)
-{
-	(void)im, (void)path;
-	return -ENOTSUP;
-}
-#else
+#ifdef HAVE_LIBEWF
 #include <libewf.h>
-
-const bool blk_img_ewf_built = true;
 
 struct ewf_priv {
 	char **names;
@@ -282,7 +273,7 @@ static int check_complete(libewf_handle_t *h, char **names, int n,
 	return -ENOENT;
 }
 
-int blk_img_ewf_open(struct blk_image *im, const char *path)
+static int blk_img_ewf_open(struct blk_image *im, const char *path)
 {
 	struct ewf_priv *p = calloc(1, sizeof(*p));
 	libewf_handle_t *h;
@@ -327,4 +318,25 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 		blk_err("%s: EWF image with no media data", path);
 	return err;
 }
+
+static int ewf_open(struct blk_image *im, const char *path, int fd,
+		   uint64_t fsize, const unsigned char *tail)
+{
+	(void)fd, (void)fsize, (void)tail;
+	return blk_img_ewf_open(im, path);
+}
 #endif
+
+static bool ewf_probe(const unsigned char *head, const unsigned char *tail)
+{
+	(void)tail;
+	return blk_magic(head, "EVF\x09\x0d\x0a\xff\x00", 8);
+}
+
+const struct blk_image_driver blk_image_ewf = {
+	.name = "ewf", .what = "EWF (E01)", .lib = "libewf", .pkg = "libewf-dev",
+	.probe = ewf_probe,
+#ifdef HAVE_LIBEWF
+	.built = true, .open = ewf_open,
+#endif
+};

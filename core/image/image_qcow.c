@@ -13,21 +13,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
-#ifndef HAVE_LIBQCOW
-const bool blk_img_qcow_built = false;
-
-int blk_img_qcow_open(struct blk_image *im, const char *path)
-{
-	(void)im, (void)path;
-	return -ENOTSUP;
-}
-#else
+#ifdef HAVE_LIBQCOW
 #include <libqcow.h>
-
-const bool blk_img_qcow_built = true;
 
 static void qcow_msg(libqcow_error_t *e, char *buf, size_t len)
 {
@@ -120,7 +111,7 @@ static int no_backing_file(FILE *f, const char *path)
 	return -ENOTSUP;
 }
 
-int blk_img_qcow_open(struct blk_image *im, const char *path)
+static int blk_img_qcow_open(struct blk_image *im, const char *path)
 {
 	libqcow_file_t *f;
 	FILE *raw = fopen(path, "rb");
@@ -165,4 +156,25 @@ int blk_img_qcow_open(struct blk_image *im, const char *path)
 	}
 	return 0;
 }
+
+static int qcow_open(struct blk_image *im, const char *path, int fd,
+		   uint64_t fsize, const unsigned char *tail)
+{
+	(void)fd, (void)fsize, (void)tail;
+	return blk_img_qcow_open(im, path);
+}
 #endif
+
+static bool qcow_probe(const unsigned char *head, const unsigned char *tail)
+{
+	(void)tail;
+	return blk_magic(head, "QFI\xfb", 4);
+}
+
+const struct blk_image_driver blk_image_qcow2 = {
+	.name = "qcow2", .what = "QCOW2", .lib = "libqcow", .pkg = "libqcow-dev",
+	.probe = qcow_probe,
+#ifdef HAVE_LIBQCOW
+	.built = true, .open = qcow_open,
+#endif
+};

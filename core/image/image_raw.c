@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
@@ -446,3 +447,22 @@ int blk_img_vmdk_flat_open(struct blk_image *im, const char *path, int fd,
 	free(x);
 	return err;
 }
+
+/* ---- split raw: the descriptor ------------------------------------------- */
+
+static int split_open(struct blk_image *im, const char *path, int fd,
+		      uint64_t fsize, const unsigned char *tail)
+{
+	(void)fd, (void)fsize, (void)tail;
+	return blk_img_split_open(im, path);
+}
+
+static int split_by_name(const char *path)
+{
+	return blk_img_split_open(NULL, path);
+}
+
+const struct blk_image_driver blk_image_split = {
+	.name = "split", .what = "split raw set", .built = true,
+	.by_name = split_by_name, .open = split_open,
+};

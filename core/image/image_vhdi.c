@@ -10,21 +10,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image/driver.h"
 #include "image/image.h"
+#include "util.h"
 #include "log.h"
 
-#ifndef HAVE_LIBVHDI
-const bool blk_img_vhdi_built = false;
-
-int blk_img_vhdi_open(struct blk_image *im, const char *path)
-{
-	(void)im, (void)path;
-	return -ENOTSUP;
-}
-#else
+#ifdef HAVE_LIBVHDI
 #include <libvhdi.h>
-
-const bool blk_img_vhdi_built = true;
 
 static void vhdi_msg(libvhdi_error_t *e, char *buf, size_t len)
 {
@@ -90,7 +82,7 @@ static const struct blk_image_ops vhdx_ops = {
 	.handle_close	= vhdi_handle_close,
 };
 
-int blk_img_vhdi_open(struct blk_image *im, const char *path)
+static int vhdi_open(struct blk_image *im, const char *path)
 {
 	uint32_t type = 0, bps = 0;
 	libvhdi_file_t *f;
@@ -138,3 +130,57 @@ int blk_img_vhdi_open(struct blk_image *im, const char *path)
 	return 0;
 }
 #endif
+
+static int vhdx_open(struct blk_image *im, const char *path, int fd,
+		     uint64_t fsize, const unsigned char *tail)
+{
+	(void)fd, (void)fsize, (void)tail;
+#ifdef HAVE_LIBVHDI
+	return vhdi_open(im, path);
+#else
+	(void)im, (void)path;
+	return -ENOTSUP;
+#endif
+}
+
+/* A fixed VHD is the raw disk and a footer: no library needed. */
+static bool vhd_fixed(const unsigned char *tail)
+{
+	return blk_magic(tail, "conectix", 8) && blk_be32(tail + 60) == 2;
+}
+
+static int vhd_open(struct blk_image *im, const char *path, int fd,
+		    uint64_t fsize, const unsigned char *tail)
+{
+	if (vhd_fixed(tail))
+		return blk_img_vhd_fixed_open(im, path, fd, fsize);
+	return vhdx_open(im, path, fd, fsize, tail);
+}
+
+static bool vhd_probe(const unsigned char *head, const unsigned char *tail)
+{
+	return blk_magic(head, "conectix", 8) || blk_magic(tail, "conectix", 8);
+}
+
+static bool vhdx_probe(const unsigned char *head, const unsigned char *tail)
+{
+	(void)tail;
+	return blk_magic(head, "vhdxfile", 8);
+}
+
+const struct blk_image_driver blk_image_vhd = {
+	.name = "vhd", .what = "dynamic VHD", .lib = "libvhdi",
+	.pkg = "libvhdi-dev", .partial = "fixed", .probe = vhd_probe,
+	.open = vhd_open,
+#ifdef HAVE_LIBVHDI
+	.built = true,
+#endif
+};
+
+const struct blk_image_driver blk_image_vhdx = {
+	.name = "vhdx", .what = "VHDX", .lib = "libvhdi", .pkg = "libvhdi-dev",
+	.probe = vhdx_probe,
+#ifdef HAVE_LIBVHDI
+	.built = true, .open = vhdx_open,
+#endif
+};

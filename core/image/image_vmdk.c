@@ -11,21 +11,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image/driver.h"
 #include "image/image.h"
 #include "log.h"
 
-#ifndef HAVE_LIBVMDK
-const bool blk_img_vmdk_built = false;
-
-int blk_img_vmdk_open(struct blk_image *im, const char *path)
-{
-	(void)im, (void)path;
-	return -ENOTSUP;
-}
-#else
+#ifdef HAVE_LIBVMDK
 #include <libvmdk.h>
-
-const bool blk_img_vmdk_built = true;
 
 static void vmdk_msg(libvmdk_error_t *e, char *buf, size_t len)
 {
@@ -127,7 +118,7 @@ static int vmdk_extents(struct blk_image *im, libvmdk_handle_t *h,
 	return 0;
 }
 
-int blk_img_vmdk_open(struct blk_image *im, const char *path)
+static int vmdk_lib_open(struct blk_image *im, const char *path)
 {
 	libvmdk_handle_t *h;
 	size64_t media = 0;
@@ -163,3 +154,34 @@ int blk_img_vmdk_open(struct blk_image *im, const char *path)
 	return 0;
 }
 #endif
+
+/* A flat VMDK (a descriptor naming raw extents) needs no library. */
+static int vmdk_open(struct blk_image *im, const char *path, int fd,
+		     uint64_t fsize, const unsigned char *tail)
+{
+	int err = blk_img_vmdk_flat_open(im, path, fd, fsize);
+
+	(void)tail;
+	if (err != -ENOENT)
+		return err;
+#ifdef HAVE_LIBVMDK
+	return vmdk_lib_open(im, path);
+#else
+	return -ENOTSUP;
+#endif
+}
+
+static bool vmdk_probe(const unsigned char *head, const unsigned char *tail)
+{
+	(void)tail;
+	return blk_magic(head, "KDMV", 4) || blk_magic(head, "COWD", 4) ||
+	       blk_magic(head, "# Disk DescriptorFile", 21);
+}
+
+const struct blk_image_driver blk_image_vmdk = {
+	.name = "vmdk", .what = "VMDK", .lib = "libvmdk", .pkg = "libvmdk-dev",
+	.partial = "flat", .probe = vmdk_probe, .open = vmdk_open,
+#ifdef HAVE_LIBVMDK
+	.built = true,
+#endif
+};
