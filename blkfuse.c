@@ -30,7 +30,7 @@
 #include "cmd/hash_cmd.h"
 #include "volume/layout.h"
 #include "list.h"
-#include "log.h"
+#include "base/log.h"
 #include "cmd/options.h"
 #include "serve/opens.h"
 #include "serve/probe_mount.h"
@@ -40,7 +40,7 @@
 #include "read/throttle.h"
 #include "serve/transport.h"
 #include "serve/uring.h"
-#include "util.h"
+#include "base/util.h"
 #include "wire.h"
 #include "serve/workers.h"
 

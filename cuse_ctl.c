@@ -20,7 +20,7 @@
 #include "ctl/ctl_fuse.h"
 #include "ctx.h"
 #include "cuse_ctl.h"
-#include "log.h"
+#include "base/log.h"
 #include "wire.h"
 
 struct blk_cuse {

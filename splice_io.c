@@ -31,8 +31,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "util.h"
-#include "log.h"
+#include "base/util.h"
+#include "base/log.h"
 #include "wire.h"
 
 #define PAGE blk_page_size()

@@ -21,7 +21,7 @@
 #include "cmd/ctl_client.h"
 #include "serve/runtime.h"
 #include "tree.h"
-#include "util.h"
+#include "base/util.h"
 
 static void ctl_usage(FILE *out)
 {
@@ -99,7 +99,7 @@ static void hint_instances(const char *arg)
 	struct dirent *de;
 	int n = 0;
 
-	fprintf(stderr, "blkfuse: ctl: no blkfuse instance '%s'", arg);
+	fprintf(stderr, "blkfuse: error: ctl: no blkfuse instance '%s'", arg);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -134,7 +134,7 @@ static int show(int fd, const char *key)
 			return 0;
 		}
 	}
-	fprintf(stderr, "blkfuse: ctl: no key '%s'\n", key);
+	fprintf(stderr, "blkfuse: error: ctl: no key '%s'\n", key);
 	return 1;
 }
 
@@ -155,7 +155,7 @@ static void print_last_error(const char *path)
 	if (p) {
 		p += strlen("\nlast_error ");
 		p[strcspn(p, "\n")] = '\0';
-		fprintf(stderr, "blkfuse: ctl: %s\n", p);
+		fprintf(stderr, "blkfuse: error: ctl: %s\n", p);
 	}
 }
 
@@ -168,7 +168,7 @@ static int set(int fd, const char *path, int argc, char *argv[])
 		size_t len = strlen(argv[i]);
 
 		if (used + len + 2 > sizeof(st.text)) {
-			fprintf(stderr, "blkfuse: ctl: too much to set at once\n");
+			fprintf(stderr, "blkfuse: error: ctl: too much to set at once\n");
 			return 1;
 		}
 		memcpy(st.text + used, argv[i], len);
@@ -182,7 +182,7 @@ static int set(int fd, const char *path, int argc, char *argv[])
 		if (err == EINVAL)
 			print_last_error(path);
 		else
-			fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(err));
+			fprintf(stderr, "blkfuse: error: %s: %s\n", path, strerror(err));
 		return 1;
 	}
 	return 0;
@@ -258,7 +258,7 @@ static int stats(const char *path, double interval, long count)
 	}
 	return 0;
 out_err:
-	fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(-err));
+	fprintf(stderr, "blkfuse: error: %s: %s\n", path, strerror(-err));
 	return 1;
 }
 
@@ -278,7 +278,7 @@ static int ctl_run_stats(const char *arg, double w, long c)
 
 static int ctl_usage_error(const char *fmt, const char *what)
 {
-	fprintf(stderr, "blkfuse: ");
+	fprintf(stderr, "blkfuse: error: ");
 	fprintf(stderr, fmt, what);
 	fprintf(stderr, "\nTry 'blkfuse ctl --help' for more information.\n");
 	return 1;
@@ -351,7 +351,7 @@ int blk_ctl_main(int argc, char *argv[])
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "blkfuse: error: %s: %s\n", path, strerror(errno));
 		free(path);
 		return 1;
 	}
@@ -364,7 +364,7 @@ int blk_ctl_main(int argc, char *argv[])
 	} else {
 		ret = ioctl(fd, BLKFUSE_IOC_RESET_STATS) < 0;
 		if (ret)
-			fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "blkfuse: error: %s: %s\n", path, strerror(errno));
 	}
 	close(fd);
 	free(path);

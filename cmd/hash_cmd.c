@@ -14,9 +14,9 @@
 #include "hash.h"
 #include "cmd/hash_cmd.h"
 #include "volume/layout.h"
-#include "log.h"
-#include "util.h"
-#include "image/image_info.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "source/image_info.h"
 #include "serve/probe_mount.h"
 
 #define EXIT_READ	2	/* documented in usage() */
@@ -209,8 +209,8 @@ static int option_error(int c, char *argv[])
 {
 	char opt[3] = { '-', (char)optopt, '\0' };
 
-	fprintf(stderr, c == ':' ? "blkfuse: option '%s' needs an argument\n" :
-		"blkfuse: unrecognized option '%s'\n",
+	fprintf(stderr, c == ':' ? "blkfuse: error: option '%s' needs an argument\n" :
+		"blkfuse: error: unrecognized option '%s'\n",
 		optopt && strncmp(argv[optind - 1], "--", 2) ? opt :
 		argv[optind - 1]);
 	fprintf(stderr, "Try 'blkfuse hash --help' for more information.\n");
@@ -329,7 +329,7 @@ static int run(const struct hash_args *a)
 	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)
 		ret = EXIT_SUCCESS;
 	if (res == 0 && blk_image_stored_spec(&src, stored, sizeof(stored)))
-		fprintf(stderr, "blkfuse: %s: stored in the container: %s\n",
+		fprintf(stderr, "blkfuse: notice: %s: stored in the container: %s\n",
 			src.given, stored);	/* stdout stays sha256sum -c input */
 
 out_free_ranges:

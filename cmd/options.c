@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "cmd/options.h"
-#include "source.h"
+#include "source/source.h"
 #include "serve/uring.h"
-#include "util.h"
+#include "base/util.h"
 
 enum { KEY_RW, KEY_SINGLE, KEY_FUSE };
 

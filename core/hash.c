@@ -24,9 +24,9 @@
 
 #include "hash.h"
 #include "volume/layout.h"
-#include "log.h"
-#include "progress.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/progress.h"
+#include "base/util.h"
 
 #define CHUNK		(4u << 20)
 #define NSLOTS		8

@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "source.h"
+#include "source/source.h"
 
 enum blk_hash_algo {
 	BLK_HASH_SHA256,

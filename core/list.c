@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image_info.h"
+#include "source/image_info.h"
 #include "volume/layout.h"
 #include "list.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 enum col_id {
 	COL_NR, COL_START, COL_END, COL_SECTORS, COL_SIZE, COL_SCHEME,

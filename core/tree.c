@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "tree.h"
 
 /* A new node; its inode in *ino.  0 or -ENOMEM. */

@@ -19,9 +19,9 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_parse.h"
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "read/throttle.h"
-#include "util.h"
+#include "base/util.h"
 
 int blk_ctl_new(struct blk_ctx *ctx)
 {

@@ -17,8 +17,8 @@
 
 #include "ctl/ctl.h"
 #include "ctx.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define FUSECTL_DIR "/sys/fs/fuse/connections"
 

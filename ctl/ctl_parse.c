@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "ctl/ctl_parse.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 __attribute__((format(printf, 3, 4)))
 static int fail(char *why, size_t len, const char *fmt, ...)

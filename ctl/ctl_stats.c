@@ -15,10 +15,9 @@
 
 #include "ctl/ctl.h"
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "read/throttle.h"
-#include "serve/uring.h"
-#include "util.h"
+#include "base/util.h"
 
 struct blk_ctl_handle {
 	char *text;
@@ -168,7 +167,7 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	put(b, "max_reply %u\n", t.max_reply);
 	/* fixed at mount: what serves the requests (not in the ioctl ABI) */
 	put(b, "transport %s\n", atomic_load(&ctx->on_ring) ? "uring" : "dev");
-	put(b, "uring_queues %u\n", blk_uring_queues());
+	put(b, "uring_queues %u\n", atomic_load(&ctx->uring_queues));
 	put(b, "clone_fd %u\n", ctx->clone_fd);
 	put(b, "readahead_kb %u\n", t.readahead_kb);
 	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");

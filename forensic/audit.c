@@ -24,8 +24,8 @@
 #include <sys/random.h>
 
 #include "forensic/audit.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define AUDIT_BUF (256 * 1024)
 #define AUDIT_LINE 1024

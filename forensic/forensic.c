@@ -14,10 +14,10 @@
 #include "ctx.h"
 #include "forensic/forensic.h"
 #include "hash.h"
-#include "image/image_info.h"
-#include "log.h"
-#include "progress.h"
-#include "util.h"
+#include "source/image_info.h"
+#include "base/log.h"
+#include "base/progress.h"
+#include "base/util.h"
 
 /* --verify, --audit, --set-ro: everything before the mount appears. */
 int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "volume/layout.h"
-#include "source.h"
+#include "source/source.h"
 #include "stats.h"
 #include "tree.h"
 
@@ -47,6 +47,7 @@ struct blk_ctx {
 	bool mount_ra_typed;		/* typed: a failure to set it is said */
 	int transport;			/* enum blk_transport asked for */
 	_Atomic bool on_ring;		/* requests come through io_uring */
+	_Atomic unsigned int uring_queues;	/* its queues, 0 on /dev/fuse */
 	char *mountpoint;		/* absolute */
 	bool on_error_zero;		/* --on-error=zero */
 	char ctl_name[64];		/* CUSE device name, "" without CUSE */

@@ -18,12 +18,12 @@
 
 #include "forensic/audit.h"
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "read/read_path.h"
 #include "read/readahead.h"
 #include "read/throttle.h"
 #include "layer/layer.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_PIECES 8	/* segment files one spliced reply may span */
 

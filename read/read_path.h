@@ -10,23 +10,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "read/read.h"
 #include "wire.h"
 
 struct blk_ctx;
 struct blk_node;
 
-/* A READ detached from the request buffer, so that it can wait parked. */
-struct blk_read {
-	uint64_t unique;
-	struct blk_node *node;
-	uint64_t off;			/* in the file */
-	uint32_t size;			/* asked for */
-	uint32_t len;			/* clamped to the file */
-	uint32_t pid, uid, gid;
-	struct blk_sink sink;		/* where the reply goes (reply.h) */
-	uint64_t arrived_ns;		/* CLOCK_MONOTONIC, for latency */
-	struct timespec arrived;	/* CLOCK_REALTIME, for the audit */
-};
 
 /* From a worker: rq is the decoded READ for node. */
 void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,

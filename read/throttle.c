@@ -24,9 +24,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "read/throttle.h"
-#include "util.h"
+#include "base/util.h"
 #include "wire.h"
 
 /* INTERRUPTs that arrived while their READ was not parked (yet). */

@@ -11,7 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "read/read_path.h"
+#include "read/read.h"
+
+struct blk_wire;
 
 struct blk_throttle;
 

@@ -19,7 +19,7 @@
 #include "ctl/ctl_fuse.h"
 #include "ctx.h"
 #include "serve/fs_ops.h"
-#include "log.h"
+#include "base/log.h"
 #include "serve/opens.h"
 
 /* The tree never changes while mounted: let the kernel cache it. */

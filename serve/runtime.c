@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "serve/opens.h"
 #include "serve/runtime.h"
-#include "util.h"
+#include "base/util.h"
 
 struct mnt_search {
 	const char *target;

@@ -14,7 +14,7 @@
 
 #include "ctl/ctl.h"
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "serve/transport.h"
 #include "serve/uring.h"
 #include "wire.h"
@@ -61,6 +61,7 @@ static void init_done(void *data, bool uring)
 	}
 	err = blk_uring_start();
 	if (!err) {
+		atomic_store(&ctx->uring_queues, blk_uring_queues());
 		atomic_store(&ctx->on_ring, true);
 		blk_debug("io_uring: %u queues", blk_uring_queues());
 		return;

@@ -31,7 +31,7 @@
 #include <liburing.h>
 
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "read/read_path.h"
 #include "serve/uring.h"
 #include "wire.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
-#include "log.h"
+#include "base/log.h"
 #include "read/read_path.h"
 #include "read/throttle.h"
 #include "wire.h"

@@ -144,7 +144,7 @@ raw_stats() {
 @test "a write is atomic: one bad key or value fails all of it, with last_error" {
 	run "$BLKFUSE" ctl "$MNT" set splice=0 nosuchkey=1
 	assert_failure
-	assert_output "blkfuse: ctl: unknown key 'nosuchkey'"
+	assert_output "blkfuse: error: ctl: unknown key 'nosuchkey'"
 	assert_equal "$(ctl_get splice)" 1
 	assert_equal "$(ctl_get last_error)" "unknown key 'nosuchkey'"
 	run "$BLKFUSE" ctl "$MNT" set splice=0 readahead_kb=lots
@@ -257,6 +257,7 @@ held_by_pause() {
 }
 
 @test "abort ends the connection: readers get ENOTCONN, the daemon exits 0" {
+	EXPECTED_LOG='abort requested'
 	exec 5<"$MNT/p1"
 	ctl set abort=1
 	local rc=0
@@ -282,7 +283,7 @@ held_by_pause() {
 	[ -c /dev/cuse ] && skip "this kernel has CUSE"
 	run --separate-stderr "$BLKFUSE" -f --ctl=cuse "$GPT" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: /dev/cuse: No such file or directory (the kernel has no CUSE; use --ctl=auto)"
+	assert_equal "$stderr" "blkfuse: error: /dev/cuse: No such file or directory (the kernel has no CUSE; use --ctl=auto)"
 }
 
 @test "source unchanged after the whole file" {

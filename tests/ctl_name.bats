@@ -64,7 +64,7 @@ poll() {
 	start_blkfuse --name "$NAME" "$IMG" "$MNT"
 	run --separate-stderr "$BLKFUSE" ctl "nosuch-$NAME" show
 	assert_equal "$status" 1
-	[[ "$stderr" == "blkfuse: ctl: no blkfuse instance 'nosuch-$NAME'; running: "*"$NAME"* ]] ||
+	[[ "$stderr" == "blkfuse: error: ctl: no blkfuse instance 'nosuch-$NAME'; running: "*"$NAME"* ]] ||
 		fail "no hint: $stderr"
 	stop_blkfuse
 }

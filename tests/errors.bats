@@ -29,29 +29,29 @@ refuse() {
 
 @test "missing source" {
 	refuse /nonexistent/sdz "$MNT"
-	assert_equal "$stderr" "blkfuse: /nonexistent/sdz: No such file or directory"
+	assert_equal "$stderr" "blkfuse: error: /nonexistent/sdz: No such file or directory"
 }
 
 @test "source is a directory" {
 	refuse "$BATS_TEST_TMPDIR" "$MNT"
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR: Is a directory"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR: Is a directory"
 }
 
 @test "source is a FIFO (no hang)" {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	refuse "$BATS_TEST_TMPDIR/fifo" "$MNT"
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR/fifo: not a block device or regular file"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR/fifo: not a block device or regular file"
 }
 
 @test "source is a character device" {
 	refuse /dev/null "$MNT"
-	assert_equal "$stderr" "blkfuse: /dev/null: not a block device or regular file"
+	assert_equal "$stderr" "blkfuse: error: /dev/null: not a block device or regular file"
 }
 
 @test "empty source" {
 	: >"$BATS_TEST_TMPDIR/empty.img"
 	refuse "$BATS_TEST_TMPDIR/empty.img" "$MNT"
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR/empty.img: empty source (0 bytes)"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR/empty.img: empty source (0 bytes)"
 }
 
 @test "unreadable source (as an unprivileged user)" {
@@ -62,36 +62,36 @@ refuse() {
 	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$BLKFUSE" --list "$BATS_TEST_TMPDIR/secret.img"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR/secret.img: Permission denied"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR/secret.img: Permission denied"
 }
 
 @test "mountpoint missing" {
 	refuse "$IMG" "$BATS_TEST_TMPDIR/nodir"
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR/nodir: No such file or directory"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR/nodir: No such file or directory"
 }
 
 @test "mountpoint is not a directory" {
 	touch "$BATS_TEST_TMPDIR/file"
 	refuse "$IMG" "$BATS_TEST_TMPDIR/file"
-	assert_equal "$stderr" "blkfuse: $BATS_TEST_TMPDIR/file: Not a directory"
+	assert_equal "$stderr" "blkfuse: error: $BATS_TEST_TMPDIR/file: Not a directory"
 }
 
 @test "usage errors say what and point to --help" {
 	run --separate-stderr "$BLKFUSE"
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: no SOURCE given"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: no SOURCE given"
 	assert_equal "${stderr_lines[1]}" "Try 'blkfuse --help' for more information."
 	run --separate-stderr "$BLKFUSE" "$IMG"
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: no MOUNTPOINT given"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: no MOUNTPOINT given"
 	run --separate-stderr "$BLKFUSE" "$IMG" "$MNT" extra
-	assert_equal "${stderr_lines[0]}" "blkfuse: too many arguments"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: too many arguments"
 	run --separate-stderr "$BLKFUSE" -o rw "$IMG" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: 'rw' is not possible: blkfuse is read-only"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: 'rw' is not possible: blkfuse is read-only"
 	run --separate-stderr "$BLKFUSE" --sector-size 1000 --list "$IMG"
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: --sector-size must be a power of two from 512 to 65536"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: --sector-size must be a power of two from 512 to 65536"
 	run --separate-stderr "$BLKFUSE" -o max_reply=5000 "$IMG" "$MNT"
 	assert_equal "$status" 1
 	run --separate-stderr "$BLKFUSE" -o no_such_option "$IMG" "$MNT"

@@ -162,7 +162,7 @@ blkfuse_free() {
 	assert_output 'O_RDONLY, flock(LOCK_EX)'
 	run --separate-stderr "$BLKFUSE" --exclusive --list "$DOS"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $DOS: cannot lock exclusively: locked by another process"
+	assert_equal "$stderr" "blkfuse: error: $DOS: cannot lock exclusively: locked by another process"
 	cleanup_daemon
 	# an image whose loop device is mounted read-write
 	local fsimg=$BATS_TEST_TMPDIR/fs.img
@@ -173,10 +173,10 @@ blkfuse_free() {
 	mount "$LOOP" "$FSMNT"
 	run --separate-stderr "$BLKFUSE" --exclusive --list "$fsimg"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $fsimg: mounted read-write on $FSMNT; refusing (--exclusive)"
+	assert_equal "$stderr" "blkfuse: error: $fsimg: mounted read-write on $FSMNT; refusing (--exclusive)"
 	run --separate-stderr "$BLKFUSE" --exclusive --list "$LOOP"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $LOOP: mounted read-write on $FSMNT; refusing (--exclusive)"
+	assert_equal "$stderr" "blkfuse: error: $LOOP: mounted read-write on $FSMNT; refusing (--exclusive)"
 	# read-only mounts are fine
 	mount -o remount,ro "$FSMNT"
 	run "$BLKFUSE" --exclusive --list "$fsimg"
@@ -203,7 +203,7 @@ blkfuse_free() {
 	assert_success	# --list does not set anything
 	run --separate-stderr "$BLKFUSE" -f --set-ro "$DOS" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $DOS: --set-ro needs a block device"
+	assert_equal "$stderr" "blkfuse: error: $DOS: --set-ro needs a block device"
 }
 
 @test "--on-error=zero: unreadable sectors read as zeros, each logged and audited" {

@@ -215,7 +215,7 @@ spliced_across_10mib() {
 	run -3 "$BLKFUSE" --ctl=none --verify stored "$aff" "$MNT"
 	assert_output --regexp 'hash mismatch: expected md5:[0-9a-f]+ sha1:[0-9a-f]+ \(stored in the container\), found md5:'
 	run -1 "$BLKFUSE" --ctl=none --verify stored "$C/d.qcow2" "$MNT"
-	assert_output "blkfuse: $C/d.qcow2: --verify stored: the source holds no stored hash (only an E01 or AFF image does)"
+	assert_output "blkfuse: error: $C/d.qcow2: --verify stored: the source holds no stored hash (only an E01 or AFF image does)"
 	! mountpoint -q "$MNT"
 }
 
@@ -230,7 +230,7 @@ spliced_across_10mib() {
 	done
 	run --separate-stderr "$BLKFUSE" hash --algo md5 "$C/ev.E01"
 	assert_output "$(md5sum <"$RAW" | cut -d' ' -f1)  disk"
-	assert_equal "$stderr" "blkfuse: $C/ev.E01: stored in the container: md5:$(md5sum <"$RAW" | cut -d' ' -f1) sha1:$(sha1sum <"$RAW" | cut -d' ' -f1)"
+	assert_equal "$stderr" "blkfuse: notice: $C/ev.E01: stored in the container: md5:$(md5sum <"$RAW" | cut -d' ' -f1) sha1:$(sha1sum <"$RAW" | cut -d' ' -f1)"
 }
 
 @test "decoding: statistics, the decode fallback and the cache_mb tunable" {
@@ -321,33 +321,33 @@ qcow2_cluster() {
 	mkdir "$s"
 	cp "$C/ev.E01" "$C/ev.E03" "$s/"
 	run -1 "$BLKFUSE" --list "$s/ev.E01"
-	assert_output "blkfuse: $s/ev.E02: missing segment of the EWF set $s/ev.E01 ($s/ev.E03 exists)"
+	assert_output "blkfuse: error: $s/ev.E02: missing segment of the EWF set $s/ev.E01 ($s/ev.E03 exists)"
 	rm "$s/ev.E03"; cp "$C/ev.E02" "$s/"
 	run -1 "$BLKFUSE" --list "$s/ev.E01"
-	assert_output "blkfuse: $s/ev.E03: missing segment of the EWF set $s/ev.E01 (the set ends early)"
+	assert_output "blkfuse: error: $s/ev.E03: missing segment of the EWF set $s/ev.E01 (the set ends early)"
 	cp "$C/ev.E02" "$s/ev.E03"
 	run -1 "$BLKFUSE" "$s/ev.E01" "$MNT"
-	assert_output "blkfuse: $s/ev.E03: EWF segment number 2 where segment 3 belongs (a duplicate or misnamed segment)"
+	assert_output "blkfuse: error: $s/ev.E03: EWF segment number 2 where segment 3 belongs (a duplicate or misnamed segment)"
 	head -c 8 "$C/ev.E01" >"$s/t.E01"
 	run -1 "$BLKFUSE" --list "$s/t.E01"
-	assert_output --regexp "^blkfuse: $s/t.E01: "
+	assert_output --regexp "^blkfuse: error: $s/t.E01: "
 	[ "${#lines[@]}" -eq 1 ]
 	cp "$C/sp.001" "$C/sp.003" "$s/"
 	run -1 "$BLKFUSE" --list "$s/sp.001"
-	assert_output "blkfuse: $s/sp.002: missing segment of the split set $s/sp.001"
+	assert_output "blkfuse: error: $s/sp.002: missing segment of the split set $s/sp.001"
 	cp "$C/sp.002" "$s/"
 	run -1 "$BLKFUSE" --list "$s/sp.002"
-	assert_output "blkfuse: $s/sp.002: a later segment of the split set $s/sp.001; give the first segment"
+	assert_output "blkfuse: error: $s/sp.002: a later segment of the split set $s/sp.001; give the first segment"
 	qemu-img create -q -u -f qcow2 -b "$s/gone.raw" -F raw "$s/child.qcow2" 32M
 	run -1 "$BLKFUSE" --list "$s/child.qcow2"
-	assert_output "blkfuse: $s/child.qcow2: QCOW2 image with backing file $s/gone.raw (missing); backing files are not followed: flatten it with qemu-img convert"
+	assert_output "blkfuse: error: $s/child.qcow2: QCOW2 image with backing file $s/gone.raw (missing); backing files are not followed: flatten it with qemu-img convert"
 	run -1 "$BLKFUSE" --list --format=qcow2 "$RAW"
-	assert_output "blkfuse: $RAW: not a qcow2 image (--format=qcow2); its content says raw"
+	assert_output "blkfuse: error: $RAW: not a qcow2 image (--format=qcow2); its content says raw"
 	printf 'LUKS\xba\xbe\0\2' >"$s/luks"; head -c 1M /dev/zero >>"$s/luks"
 	run -1 "$BLKFUSE" --list "$s/luks"
-	assert_output "blkfuse: $s/luks: LUKS encrypted volume; not supported"
+	assert_output "blkfuse: error: $s/luks: LUKS encrypted volume; not supported"
 	run -1 "$BLKFUSE" --list --format=bogus "$RAW"
-	assert_line --partial "--format must be auto, raw, ewf"
+	assert_line --partial "--format must be auto, raw, split, ewf"
 	! mountpoint -q "$MNT"
 }
 

@@ -82,7 +82,7 @@ in_namespace() {
 	start_blkfuse "$IMG" "$MNT"
 	run --separate-stderr timeout 10 "$BLKFUSE" -f "$IMG" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: $MNT: already a blkfuse mount (of $IMG); unmount it first"
+	assert_equal "$stderr" "blkfuse: error: $MNT: already a blkfuse mount (of $IMG); unmount it first"
 	# one mount, not two stacked
 	assert_equal "$(grep -c " $MNT fuse.blkfuse " /proc/self/mounts)" 1
 	stop_blkfuse

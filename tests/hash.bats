@@ -164,7 +164,7 @@ digest() {
 	assert_output ""
 	assert_equal "${#stderr_lines[@]}" 1
 	assert_equal "$stderr" \
-		"blkfuse: p9: no such partition in $IMG (see 'blkfuse --list $IMG')"
+		"blkfuse: error: p9: no such partition in $IMG (see 'blkfuse --list $IMG')"
 }
 
 @test "a NAME not spelled as a mount spells it: exit 1" {
@@ -175,7 +175,7 @@ digest() {
 		assert_output ""
 		assert_equal "${#stderr_lines[@]}" 1
 		assert_equal "${stderr_lines[0]}" \
-			"blkfuse: $name: not 'disk' or 'pN' (p1, p2, ...); see 'blkfuse hash --help'"
+			"blkfuse: error: $name: not 'disk' or 'pN' (p1, p2, ...); see 'blkfuse hash --help'"
 	done
 }
 
@@ -187,7 +187,7 @@ digest() {
 		assert_output ""
 		assert_equal "${#stderr_lines[@]}" 1
 		assert_regex "${stderr_lines[0]}" \
-			"^blkfuse: --algo: unknown algorithm '(sha3|crc32|)' \(known: sha256, sha1, md5\)$"
+			"^blkfuse: error: --algo: unknown algorithm '(sha3|crc32|)' \(known: sha256, sha1, md5\)$"
 	done
 }
 
@@ -196,20 +196,20 @@ digest() {
 	assert_failure 1
 	assert_output ""
 	assert_equal "$stderr" \
-		"blkfuse: $BATS_TEST_TMPDIR/nonexistent.img: No such file or directory"
+		"blkfuse: error: $BATS_TEST_TMPDIR/nonexistent.img: No such file or directory"
 }
 
 @test "usage errors: no SOURCE, bad option, bad --sector-size: exit 1" {
 	run --separate-stderr "$BLKFUSE" hash
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: hash: no SOURCE given; see 'blkfuse hash --help'"
+	assert_equal "$stderr" "blkfuse: error: hash: no SOURCE given; see 'blkfuse hash --help'"
 	run --separate-stderr "$BLKFUSE" hash --frobnicate "$IMG"
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: unrecognized option '--frobnicate'
+	assert_equal "$stderr" "blkfuse: error: unrecognized option '--frobnicate'
 Try 'blkfuse hash --help' for more information."
 	run --separate-stderr "$BLKFUSE" hash "$IMG" --algo
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: option '--algo' needs an argument
+	assert_equal "$stderr" "blkfuse: error: option '--algo' needs an argument
 Try 'blkfuse hash --help' for more information."
 	for ss in 1000 256 131072 4k; do
 		run --separate-stderr "$BLKFUSE" hash --sector-size "$ss" "$IMG"
@@ -233,7 +233,7 @@ Try 'blkfuse hash --help' for more information."
 	assert_failure 2
 	assert_output ""
 	assert_equal "$stderr" \
-		"blkfuse: $FAULTY_MNT/img: read error at byte $(((start + 1000) * 512)): Input/output error"
+		"blkfuse: error: $FAULTY_MNT/img: read error at byte $(((start + 1000) * 512)): Input/output error"
 
 	# what does not cover the bad sector is still hashed, and right
 	run --separate-stderr "$BLKFUSE" hash "$FAULTY_MNT/img" p3 p1
@@ -273,7 +273,7 @@ Try 'blkfuse hash --help' for more information."
 	assert_success
 	run --separate-stderr bash -c '"$1" hash "$2" p1 >/dev/full' _ "$BLKFUSE" "$IMG"
 	assert_failure 1
-	assert_equal "$stderr" "blkfuse: stdout: No space left on device"
+	assert_equal "$stderr" "blkfuse: error: stdout: No space left on device"
 }
 
 @test "on a terminal, a progress line on stderr; the digests unchanged" {

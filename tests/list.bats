@@ -73,7 +73,7 @@ teardown() {
 	head -c $((4 * 1048576)) /dev/zero >"$img"
 	run --separate-stderr "$BLKFUSE" --list "$img"
 	assert_success
-	assert_equal "$stderr" "blkfuse: $img: no partition table found; exposing only 'disk'"
+	assert_equal "$stderr" "blkfuse: notice: $img: no partition table found; exposing only 'disk'"
 	start_blkfuse "$img" "$MNT"
 	run data_files "$MNT"
 	assert_output disk
@@ -87,7 +87,7 @@ teardown() {
 	printf 'XXXXXXXX' | dd of="$img" bs=1 seek=512 conv=notrunc status=none
 	run --separate-stderr "$BLKFUSE" --list "$img"
 	assert_success
-	assert_equal "$stderr" "blkfuse: $img: primary GPT header is corrupt; using the backup header at the end of the disk"
+	assert_equal "$stderr" "blkfuse: warning: $img: primary GPT header is corrupt; using the backup header at the end of the disk"
 	assert_line --partial 'backup GPT header (primary is corrupt)'
 	assert_equal "$(blkfuse_ranges "$img")" "$(blkfuse_ranges "$GPT")"
 	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -r .gpt_header"
@@ -107,7 +107,7 @@ teardown() {
 	printf 'XXXXXXXX' | dd of="$img" bs=1 seek=$((size - 512)) conv=notrunc status=none
 	run --separate-stderr "$BLKFUSE" --list "$img"
 	assert_success
-	assert_equal "$stderr" "blkfuse: $img: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'"
+	assert_equal "$stderr" "blkfuse: warning: $img: protective MBR but no valid GPT header (primary and backup both bad); exposing only 'disk'"
 }
 
 @test "partitions past the end: clipped or not exposed, each named in a warning" {
@@ -126,8 +126,8 @@ teardown() {
 	assert_line --regexp '^ +6 .* clipped$'
 	assert_equal "$(grep -cE ' (clipped|beyond-end)$' <<<"$output")" 2
 	assert_equal "$stderr" "$(printf '%s\n%s' \
-		"blkfuse: $img: p4 starts at byte $p4, past the end ($cut bytes); not exposed" \
-		"blkfuse: $img: p6 runs past the end; clipped to $((cut - p6)) of $p6size bytes")"
+		"blkfuse: warning: $img: p4 starts at byte $p4, past the end ($cut bytes); not exposed" \
+		"blkfuse: warning: $img: p6 runs past the end; clipped to $((cut - p6)) of $p6size bytes")"
 	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -r '.partitions[] | select(.nr == 6) | .size_bytes, .table_size_bytes, .flags'"
 	assert_output "$(printf '%s\n%s\nclipped' $((cut - p6)) "$p6size")"
 	start_blkfuse "$img" "$MNT"
@@ -141,6 +141,7 @@ teardown() {
 }
 
 @test "size not a multiple of the sector: the tail is still in disk" {
+	EXPECTED_LOG='is not a multiple of the 512-byte sector'
 	local img=$BATS_TEST_TMPDIR/odd.img
 	cp "$DOS" "$img"
 	head -c 777 /dev/urandom >>"$img"

@@ -29,7 +29,7 @@ unrecognized() {
 	run --separate-stderr timeout 10 "$BLKFUSE" "$@"
 	assert_equal "$status" 1
 	assert_output ''
-	assert_equal "$stderr" "blkfuse: unrecognized option '$what'
+	assert_equal "$stderr" "blkfuse: error: unrecognized option '$what'
 Try '$try --help' for more information."
 }
 
@@ -56,7 +56,7 @@ Try '$try --help' for more information."
 	unrecognized --bogus --bogus --list /nonexistent/sdz
 	run --separate-stderr "$BLKFUSE" --list -o NOSUCH "$IMG"
 	assert_equal "$status" 1
-	[[ "$stderr" == "blkfuse: unknown column: NOSUCH"* ]]
+	[[ "$stderr" == "blkfuse: error: unknown column: NOSUCH"* ]]
 }
 
 @test "hash and ctl: the same line" {
@@ -70,13 +70,13 @@ Try '$try --help' for more information."
 @test "--json without --list says so" {
 	run --separate-stderr timeout 10 "$BLKFUSE" -f --json "$IMG" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: --json needs --list"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: --json needs --list"
 }
 
 @test "-o rw typed on the command line stays an error" {
 	run --separate-stderr "$BLKFUSE" -f "$IMG" "$MNT" -o rw
 	assert_equal "$status" 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: 'rw' is not possible: blkfuse is read-only"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: 'rw' is not possible: blkfuse is read-only"
 	run mountpoint -q "$MNT"
 	assert_failure
 }
@@ -107,7 +107,7 @@ Try '$try --help' for more information."
 	[ -c /dev/cuse ] && skip "this kernel has CUSE"
 	run --separate-stderr "$BLKFUSE" -f --audit /nonexistent/dir/a.jsonl "$IMG" "$MNT"
 	assert_equal "$status" 1
-	assert_equal "$stderr" "blkfuse: /nonexistent/dir/a.jsonl: No such file or directory"
+	assert_equal "$stderr" "blkfuse: error: /nonexistent/dir/a.jsonl: No such file or directory"
 	run --separate-stderr "$BLKFUSE" -f --verify sha256:$(printf '0%.0s' {1..64}) "$IMG" "$MNT"
 	assert_equal "$status" 3
 	[[ "$stderr" != *"no CUSE"* ]]

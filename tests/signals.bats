@@ -74,6 +74,7 @@ p1_bytes() {
 }
 
 @test "abort=1 ends a detached daemon (through a control file opened before)" {
+	EXPECTED_LOG='abort requested'
 	[ -c /dev/cuse ] && skip "this kernel has CUSE: the control file is not served"
 	start_blkfuse "$IMG" "$MNT"
 	exec 5<"$MNT/p1" 6<"$MNT/.blkfuse-ctl"

@@ -16,7 +16,7 @@
 
 #include "image/driver.h"
 #include "image/image.h"
-#include "log.h"
+#include "base/log.h"
 
 #define CBLK (64u << 10)
 #define BIG_READ (1u << 20)	/* past any FUSE read: not cached */

@@ -16,18 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layer/layer.h"	/* struct blk_extent */
+
 #define BLK_IMAGE_MAX_META 32
 #define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per reading thread */
 #define BLK_IMAGE_CACHE_MB_MAX 1024
 
 struct blk_image;
 
-/* A piece of a raw-in-file image: len bytes at off of fd. */
-struct blk_extent {
-	int fd;
-	uint64_t off;
-	uint64_t len;
-};
 
 struct blk_segment {
 	char *path;		/* as found (the first as the user typed it) */

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util.h"
+#include "base/util.h"
 #include "image/driver.h"
 #include "image/image.h"
-#include "log.h"
+#include "base/log.h"
 
 #ifdef HAVE_AFFLIB
 #include <fcntl.h>

@@ -15,7 +15,7 @@
 
 #include "image/driver.h"
 #include "image/image.h"
-#include "log.h"
+#include "base/log.h"
 
 #ifdef HAVE_LIBQCOW
 #include <libqcow.h>

@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 #include "image/driver.h"
 #include "image/image.h"
-#include "log.h"
+#include "base/log.h"
 
 #define MAX_SEGMENTS 100000
 

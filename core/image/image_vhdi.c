@@ -12,8 +12,8 @@
 
 #include "image/driver.h"
 #include "image/image.h"
-#include "util.h"
-#include "log.h"
+#include "base/util.h"
+#include "base/log.h"
 
 #ifdef HAVE_LIBVHDI
 #include <libvhdi.h>

@@ -13,7 +13,7 @@
 
 #include "image/driver.h"
 #include "image/image.h"
-#include "log.h"
+#include "base/log.h"
 
 #ifdef HAVE_LIBVMDK
 #include <libvmdk.h>

@@ -20,9 +20,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "image/image.h"	/* struct blk_extent */
 
 struct blk_layer;
+
+/* Bytes that lie unchanged in a file: len bytes at off of fd. */
+struct blk_extent {
+	int fd;
+	uint64_t off;
+	uint64_t len;
+};
 
 struct blk_layer_ops {
 	const char *kind;	/* "source", "slice", "concat", "luks2", ... */

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "volume/layout.h"
-#include "log.h"
+#include "base/log.h"
 
 static void copy_str(char *dst, size_t len, const char *src)
 {

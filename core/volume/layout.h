@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "source.h"
+#include "source/source.h"
 
 /* The kernel's own limit (DISK_MAX_PARTS); also bounds a looping EBR chain. */
 #define BLK_MAX_PARTS 256

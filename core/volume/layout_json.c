@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "image/image_info.h"
+#include "source/image_info.h"
 #include "volume/layout.h"
-#include "util.h"
+#include "base/util.h"
 
 void blk_part_flags_str(char *buf, size_t len, unsigned int flags)
 {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "volume/layout.h"
-#include "log.h"
+#include "base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

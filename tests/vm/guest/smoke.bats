@@ -120,5 +120,5 @@ wait_for_node() {
 	DAEMON_PID=
 	run "$BLKFUSE" -f -o transport=uring "$IMG" "$MNT"
 	assert_failure 1
-	assert_output "blkfuse: transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)"
+	assert_output "blkfuse: error: transport=uring: this kernel has no FUSE over io_uring (Linux 6.14+ with CONFIG_FUSE_IO_URING)"
 }

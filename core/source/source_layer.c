@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "layer/layer.h"
-#include "source.h"
+#include "source/source.h"
 
 static int source_read(struct blk_layer *l, void *buf, size_t len,
 		       uint64_t off, uint64_t *bad)

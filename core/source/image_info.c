@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image_info.h"
-#include "util.h"
+#include "source/image_info.h"
+#include "base/util.h"
 
 static const char *const hash_names[] = { "md5", "sha1", "sha256" };
 

@@ -21,9 +21,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "source.h"
-#include "util.h"
+#include "base/log.h"
+#include "source/source.h"
+#include "base/util.h"
 
 /* A partition of the source: its sysfs parent is the whole disk. */
 static bool is_partition_of(const struct blk_source *src, unsigned int maj,

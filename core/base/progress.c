@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "progress.h"
-#include "util.h"
+#include "base/progress.h"
+#include "base/util.h"
 
 _Atomic(uint64_t) *blk_progress_mirror;
 

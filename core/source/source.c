@@ -14,9 +14,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "layer/layer.h"
-#include "source.h"
+#include "source/source.h"
 
 static int fail(struct blk_source *src, const char *path, int err,
 		const char *what)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "log.h"
+#include "base/log.h"
 
 _Atomic int blk_log_level = BLK_LOG_NOTICE;
 static bool use_syslog;

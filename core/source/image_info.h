@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "source.h"
+#include "source/source.h"
 
 /* --list header lines: Format:, Segment:, Container:, Stored hash: */
 void blk_image_print_text(FILE *f, const struct blk_source *src);
