@@ -2,6 +2,7 @@
 #   make                 build ./blkfuse (and the test helper tests/faulty_fs)
 #   make check           install the test dependencies (Debian), build with
 #                        warnings as errors, run the whole suite
+#   make deps-check      import circles, files over 600 lines, functions over 80
 #   make check-asan      the suite under ASan+UBSan, built in build-asan/
 #   make check-tsan      the host suite under ThreadSanitizer, in build-tsan/
 #   make fuzz            libFuzzer targets, 60 s each (FUZZ_SECONDS=)
@@ -128,6 +129,10 @@ check: deps
 deps:
 	tests/install-deps
 
+# The structure rules of HACKING.md (tests/structure.bats runs it too).
+deps-check:
+	tests/deps-check
+
 # Build, make a small demo disk image, mount it on demo/mnt, list it.
 demo:
 	contrib/install-demo-deps
@@ -201,5 +206,5 @@ uninstall:
 clean:
 	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan build-fuzz
 
-.PHONY: all bench check check-asan check-tsan deps demo fuzz fuzz-targets \
+.PHONY: all bench check check-asan check-tsan deps deps-check demo fuzz fuzz-targets \
 	install soak uninstall clean
