@@ -174,7 +174,7 @@ $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
 
-$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c core/util.c core/log.c
+$(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c ctl/tunables.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -Iinclude -Icore -o $@ $^
 

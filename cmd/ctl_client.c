@@ -19,6 +19,7 @@
 
 #include "blkfuse_ioctl.h"
 #include "cmd/ctl_client.h"
+#include "ctl/tunables.h"
 #include "serve/runtime.h"
 #include "tree.h"
 #include "base/util.h"
@@ -33,6 +34,8 @@ static void ctl_usage(FILE *out)
 " blkfuse ctl NAME|PATH stats [-w SECONDS] [-c COUNT]\n"
 "                                         rates per interval, like iostat\n"
 " blkfuse ctl NAME|PATH reset             zero the statistics\n"
+" blkfuse ctl --keys                      the settable keys: KEY, VALUES,\n"
+"                                         what it does (tab-separated)\n"
 "\n"
 "NAME is what the daemon registered in /run/blkfuse/ (--name, else the\n"
 "source's file name; the CUSE node or the control file, whichever serves),\n"
@@ -332,6 +335,13 @@ int blk_ctl_main(int argc, char *argv[])
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		ctl_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 1 : 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--keys")) {
+		for (unsigned int i = 0; i < blk_ntunables; i++)
+			printf("%s\t%s\t%s\n", blk_tunables[i].key,
+			       blk_tunables[i].values, blk_tunables[i].help);
+		printf("abort\t1\tend the connection now: readers get ENOTCONN\n");
+		return 0;
 	}
 	for (int i = 1; i < argc && i < 3; i++)
 		if (argv[i][0] == '-' && argv[i][1])

@@ -10,6 +10,7 @@
 #include "image/image.h"
 #include "list.h"
 #include "cmd/options.h"
+#include "ctl/tunables.h"
 
 static void usage_forensic(FILE *out);
 static void usage_mount_options(FILE *out);
@@ -31,6 +32,25 @@ static void format_help(FILE *out)
 "                          (auto, the default: by content; --version: what\n"
 "                          this build reads); --verify stored checks the\n"
 "                          hashes an E01 or AFF holds\n");
+}
+
+/* The control tunables, from their table (ctl/tunables.c). */
+static void tunables_help(FILE *out)
+{
+	fprintf(out, "Control tunables (blkfuse ctl NAME set KEY=VALUE; take effect at once):\n");
+	for (unsigned int i = 0; i < blk_ntunables; i++) {
+		const struct blk_tunable *tn = &blk_tunables[i];
+		char kv[80];
+		int n = snprintf(kv, sizeof(kv), "%s=%s", tn->key, tn->values);
+
+		if (n < 24)
+			fprintf(out, " %-24s %s\n", kv, tn->help);
+		else
+			fprintf(out, " %s\n %24s %s\n", kv, "", tn->help);
+	}
+	fprintf(out, " %-24s %s\n", "abort=1",
+		"end the connection now: readers get ENOTCONN");
+	fprintf(out, " max_reply is shown but fixed at mount.\n");
 }
 
 void blk_options_usage(FILE *out)
@@ -173,20 +193,11 @@ static void usage_mount_options(FILE *out)
 " noauto, user, users, nouser, _netdev, nofail, defaults, dev, suid,\n"
 " relatime, async, x-*) are accepted and ignored. Any other option is\n"
 " refused before anything is opened.\n"
-"\n"
-"Control tunables (blkfuse ctl NAME set KEY=VALUE; take effect at once):\n"
-" splice=0|1               splice replies (1) or pread + copy (0)\n"
-" pipe_size=BYTES          per-worker pipe size (0: just enough for max_reply)\n"
-" readahead_kb=N           the mount's readahead (its bdi read_ahead_kb)\n"
-" source_readahead_kb=N    blkfuse's readahead on the source (0: off)\n"
-" source_io=buffered|direct  read the source through the page cache or with\n"
-"                          O_DIRECT (no second cached copy; aligned reads only)\n"
-" rate_limit=BYTES/S       cap on all readers together (0: none; k/m/g ok)\n"
-" pause=0|1                new reads wait until resumed; in-flight ones finish\n"
-" log_level=err|warn|notice|info|debug\n"
-" max_background=N, congestion_threshold=N  the kernel's limits (fusectl)\n"
-" abort=1                  end the connection now: readers get ENOTCONN\n"
-" max_reply is shown but fixed at mount.\n"
+"\n",
+		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_READAHEAD_KB,
+		DEFAULT_SOURCE_RA_KB);
+	tunables_help(out);
+	fprintf(out,
 "\n"
 "Mount contents: disk, pN, free/FIRST-LAST (unallocated sectors), by-partuuid/,\n"
 "by-partlabel/, by-uuid/, by-label/ (links to pN, or to disk for a file\n"
@@ -207,7 +218,5 @@ static void usage_mount_options(FILE *out)
 " blkfuse evidence.dd /mnt/ev && mount -o ro,noload,loop /mnt/ev/p2 /mnt/fs\n"
 " blkfuse -o allow_other /dev/sdb /mnt/sdb\n"
 " fusermount3 -u /mnt/ev\n"
-"\n",
-		DEFAULT_THREADS, DEFAULT_MAX_REPLY, DEFAULT_READAHEAD_KB,
-		DEFAULT_SOURCE_RA_KB);
+"\n");
 }

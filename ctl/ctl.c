@@ -18,6 +18,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/ctl_parse.h"
+#include "ctl/tunables.h"
 #include "ctx.h"
 #include "base/log.h"
 #include "read/throttle.h"
@@ -74,36 +75,24 @@ static int fail(struct blk_ctx *ctx, const char *fmt, const char *what)
 	return -EINVAL;
 }
 
-/* Every field named in set_mask checked, before anything changes. */
+/* Every field named in set_mask checked against its row's range, before
+ * anything changes. */
 static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 {
 	uint32_t m = t->set_mask;
 
 	if (m & ~BLKFUSE_T_ALL)
 		return fail(ctx, "%s", "unknown bits in set_mask");
-	if ((m & BLKFUSE_T_SPLICE) && t->splice > 1)
-		return fail(ctx, "%s", "splice must be 0 or 1");
-	if ((m & BLKFUSE_T_PIPE_SIZE) && t->pipe_size &&
-	    (t->pipe_size < 4096 || t->pipe_size > (1u << 30)))
-		return fail(ctx, "%s", "pipe_size must be 0 or 4096..1G");
-	if ((m & BLKFUSE_T_READAHEAD_KB) && t->readahead_kb > 1048576)
-		return fail(ctx, "%s", "readahead_kb must be 0..1048576");
-	if ((m & BLKFUSE_T_SOURCE_READAHEAD_KB) && t->source_readahead_kb > 1048576)
-		return fail(ctx, "%s", "source_readahead_kb must be 0..1048576");
-	if ((m & BLKFUSE_T_SOURCE_IO) && t->source_io > BLKFUSE_IO_DIRECT)
-		return fail(ctx, "%s", "source_io must be buffered or direct");
-	if ((m & BLKFUSE_T_PAUSE) && t->pause > 1)
-		return fail(ctx, "%s", "pause must be 0 or 1");
-	if ((m & BLKFUSE_T_LOG_LEVEL) && (t->log_level < 3 || t->log_level > 7))
-		return fail(ctx, "%s", "log_level must be err, warn, notice, info or debug (3..7)");
-	if ((m & BLKFUSE_T_MAX_BACKGROUND) &&
-	    (t->max_background < 1 || t->max_background > 65535))
-		return fail(ctx, "%s", "max_background must be 1..65535");
-	if ((m & BLKFUSE_T_CONGESTION_THRESHOLD) &&
-	    (t->congestion_threshold < 1 || t->congestion_threshold > 65535))
-		return fail(ctx, "%s", "congestion_threshold must be 1..65535");
-	if ((m & BLKFUSE_T_CACHE_MB) && t->cache_mb > BLK_IMAGE_CACHE_MB_MAX)
-		return fail(ctx, "%s", "cache_mb must be 0..1024");
+	for (unsigned int i = 0; i < blk_ntunables; i++) {
+		const struct blk_tunable *tn = &blk_tunables[i];
+		char msg[160];
+
+		if (!(m & tn->bit) ||
+		    blk_tunable_in_range(tn, blk_tunable_get(tn, t)))
+			continue;
+		snprintf(msg, sizeof(msg), "%s must be %s", tn->key, tn->range);
+		return fail(ctx, "%s", msg);
+	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctl/ctl_parse.h"
+#include "ctl/tunables.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -36,76 +37,25 @@ static int parse_bool(const char *s, uint32_t *val)
 	return 0;
 }
 
-static int parse_u32(const char *s, uint32_t *val)
-{
-	uint64_t v;
-
-	if (blk_size_parse(s, &v) || v > UINT32_MAX)
-		return -EINVAL;
-	*val = v;
-	return 0;
-}
-
-static int parse_level(const char *s, uint32_t *val)
-{
-	int level = blk_log_level_parse(s);
-
-	if (level < 0)
-		return level;
-	*val = level;
-	return 0;
-}
-
-static int parse_source_io(const char *s, uint32_t *val)
-{
-	if (!strcmp(s, "direct"))
-		*val = BLKFUSE_IO_DIRECT;
-	else if (!strcmp(s, "buffered"))
-		*val = BLKFUSE_IO_BUFFERED;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-/* The settable keys, their field and their parser (none: 64 bits). */
-static const struct {
-	const char *key;
-	uint32_t bit;
-	size_t off;
-	int (*parse)(const char *s, uint32_t *val);
-} keys[] = {
-	{ "splice", BLKFUSE_T_SPLICE, offsetof(struct blkfuse_tunables, splice), parse_bool },
-	{ "pipe_size", BLKFUSE_T_PIPE_SIZE, offsetof(struct blkfuse_tunables, pipe_size), parse_u32 },
-	{ "readahead_kb", BLKFUSE_T_READAHEAD_KB, offsetof(struct blkfuse_tunables, readahead_kb), parse_u32 },
-	{ "source_io", BLKFUSE_T_SOURCE_IO, offsetof(struct blkfuse_tunables, source_io), parse_source_io },
-	{ "rate_limit", BLKFUSE_T_RATE_LIMIT, 0, NULL },
-	{ "pause", BLKFUSE_T_PAUSE, offsetof(struct blkfuse_tunables, pause), parse_bool },
-	{ "log_level", BLKFUSE_T_LOG_LEVEL, offsetof(struct blkfuse_tunables, log_level), parse_level },
-	{ "max_background", BLKFUSE_T_MAX_BACKGROUND, offsetof(struct blkfuse_tunables, max_background), parse_u32 },
-	{ "congestion_threshold", BLKFUSE_T_CONGESTION_THRESHOLD, offsetof(struct blkfuse_tunables, congestion_threshold), parse_u32 },
-	{ "source_readahead_kb", BLKFUSE_T_SOURCE_READAHEAD_KB, offsetof(struct blkfuse_tunables, source_readahead_kb), parse_u32 },
-	{ "cache_mb", BLKFUSE_T_CACHE_MB, offsetof(struct blkfuse_tunables, cache_mb), parse_u32 },
-};
-
 /* One "key=value" into t; returns 0, or -EINVAL with why set. */
 static int parse_pair(char *pair, struct blkfuse_tunables *t, bool *abort,
 		      char *why, size_t len)
 {
 	char *val = strchr(pair, '=');
+	const struct blk_tunable *tn;
 	uint32_t yes = 0;
+	uint64_t v = 0;
 	int bad = 1;
 
 	if (!val)
 		return fail(why, len, "'%s': expected key=value", pair);
 	*val++ = '\0';
-	for (size_t i = 0; i < BLK_ARRAY_SIZE(keys); i++) {
-		if (strcmp(pair, keys[i].key))
-			continue;
-		if (!keys[i].parse)
-			bad = blk_size_parse(val, &t->rate_limit);
-		else
-			bad = keys[i].parse(val, (uint32_t *)((char *)t + keys[i].off));
-		t->set_mask |= keys[i].bit;
+	tn = blk_tunable_find(pair);
+	if (tn) {
+		bad = tn->parse(val, &v) || (tn->width == 4 && v > UINT32_MAX);
+		if (!bad)
+			blk_tunable_put(tn, t, v);
+		t->set_mask |= tn->bit;
 		goto out_checked;
 	}
 	if (!strcmp(pair, "abort")) {

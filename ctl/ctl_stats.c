@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "ctl/tunables.h"
 #include "ctx.h"
 #include "base/log.h"
 #include "read/throttle.h"
@@ -162,22 +163,17 @@ static void render_tunables(struct blk_ctx *ctx, struct sbuf *b)
 	char last_error[256];
 
 	blk_ctl_snapshot_tunables(ctx, &t, last_error, sizeof(last_error));
-	put(b, "splice %u\n", t.splice);
-	put(b, "pipe_size %u\n", t.pipe_size);
+	for (unsigned int i = 0; i < blk_ntunables; i++) {
+		char line[128];
+
+		blk_tunable_format(&blk_tunables[i], &t, line, sizeof(line));
+		put(b, "%s\n", line);
+	}
+	/* fixed at mount: the largest read, what serves the requests */
 	put(b, "max_reply %u\n", t.max_reply);
-	/* fixed at mount: what serves the requests (not in the ioctl ABI) */
 	put(b, "transport %s\n", atomic_load(&ctx->on_ring) ? "uring" : "dev");
 	put(b, "uring_queues %u\n", atomic_load(&ctx->uring_queues));
 	put(b, "clone_fd %u\n", ctx->clone_fd);
-	put(b, "readahead_kb %u\n", t.readahead_kb);
-	put(b, "source_io %s\n", t.source_io ? "direct" : "buffered");
-	put(b, "source_readahead_kb %u\n", t.source_readahead_kb);
-	put(b, "rate_limit %llu\n", (unsigned long long)t.rate_limit);
-	put(b, "pause %u\n", t.pause);
-	put(b, "log_level %s\n", blk_log_level_name(t.log_level));
-	put(b, "max_background %u\n", t.max_background);
-	put(b, "congestion_threshold %u\n", t.congestion_threshold);
-	put(b, "cache_mb %u\n", t.cache_mb);
 	put(b, "last_error %s\n", last_error);
 }
 
