@@ -186,6 +186,7 @@ held_by_pause() {
 }
 
 @test "--ctl=cuse works here; abort through the node ends the daemon with 0" {
+	EXPECTED_LOG='abort requested'
 	start --ctl=cuse --name ab "$IMG" "$MNT"
 	wait_node /dev/blkfuse-ab
 	echo 'abort=1' >/dev/blkfuse-ab
