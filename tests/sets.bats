@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# Multi-file evidence (issue 20, items 12 and 14 to 17): every file of a
+# set is checked (sizes, headers), named when it is wrong, locked by
+# --exclusive, and never read in a way that writes (O_NOATIME).
+
+load helpers
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	export RAW=$d/disk.raw C=$d/c
+	mkdir -p "$C"
+	random_image "$RAW" 16
+	sfdisk -q "$RAW" <<-EOT
+	label: dos
+	p1 : start=2048, size=8192, type=83
+	p3 : start=12288, size=16384, type=83
+	EOT
+	split -b 4M -d -a 3 --numeric-suffixes=1 "$RAW" "$C/sp."
+	ewfacquire -u -q -t "$C/ev" -c none -S $((4 << 20)) -d sha1 "$RAW" >/dev/null
+	record_checksums "$RAW" "$C"/*
+}
+
+setup() {
+	blkfuse_setup
+	S=$BATS_TEST_TMPDIR/s
+	mkdir -p "$S"
+	MNT2=$BATS_TEST_TMPDIR/mnt2
+	mkdir -p "$MNT2"
+	PID2=
+}
+
+teardown() {
+	if [ -n "$PID2" ]; then
+		fusermount3 -u -z "$MNT2" 2>/dev/null || true
+		kill "$PID2" 2>/dev/null || true
+		wait "$PID2" 2>/dev/null || true
+	fi
+	blkfuse_teardown
+}
+
+# one_line_about FILE: the last run failed with exactly one line, naming FILE.
+one_line_about() {
+	[ "$status" -ne 0 ] || fail "exit 0: $output"
+	[ "${#lines[@]}" -eq 1 ] || fail "want one line, got: $output"
+	assert_output --regexp "^blkfuse: (error: )?$1: "
+}
+
+# ---- 14. split raw: every segment but the last has the first one's size ----
+
+@test "14 split raw with a short middle segment is refused, naming it" {
+	cp "$C"/sp.* "$S/"
+	truncate -s 2M "$S/sp.002"
+	run "$BLKFUSE" --list "$S/sp.001"
+	one_line_about "$S/sp.002"
+	assert_output --partial "4194304"
+	run "$BLKFUSE" -f "$S/sp.001" "$MNT"
+	one_line_about "$S/sp.002"
+	run mountpoint -q "$MNT"
+	assert_failure
+}
+
+@test "14 split raw with a last segment larger than the first is refused, naming it" {
+	cp "$C/sp.001" "$S/"
+	head -c $((6 << 20)) /dev/urandom >"$S/sp.002"
+	run "$BLKFUSE" --list "$S/sp.001"
+	one_line_about "$S/sp.002"
+}
+
+@test "14 split raw with a short last segment still mounts, byte for byte" {
+	cp "$C/sp.001" "$C/sp.002" "$S/"
+	head -c $((1 << 20)) "$C/sp.003" >"$S/sp.003"
+	start_blkfuse "$S/sp.001" "$MNT"
+	assert_equal "$(stat -c %s "$MNT/disk")" $((9 << 20))
+	cmp "$MNT/disk" <(head -c $((9 << 20)) "$RAW")
+	stop_blkfuse
+}
+
+# ---- 12. flat VMDK: extent sizes that are no sizes ---------------------------
+
+# vmdk_with SIZE [OFFSET]: a flat descriptor with one extent of SIZE sectors.
+vmdk_with() {
+	cp "$RAW" "$S/f-flat.vmdk"
+	cat >"$S/f.vmdk" <<-EOT
+	# Disk DescriptorFile
+	version=1
+	CID=fffffffe
+	parentCID=ffffffff
+	createType="monolithicFlat"
+
+	RW $1 FLAT "f-flat.vmdk" ${2:-0}
+	EOT
+}
+
+@test "12 flat VMDK extent of 2^55+16 sectors: refused in one line (not an 8 KiB disk)" {
+	vmdk_with 36028797018963984
+	run "$BLKFUSE" --list "$S/f.vmdk"
+	one_line_about "$S/f.vmdk"
+	run "$BLKFUSE" -f "$S/f.vmdk" "$MNT"
+	one_line_about "$S/f.vmdk"
+}
+
+@test "12 flat VMDK extent of -1 sectors, or a negative offset: refused in one line" {
+	vmdk_with -1
+	run "$BLKFUSE" --list "$S/f.vmdk"
+	one_line_about "$S/f.vmdk"
+	assert_output --partial '-1 sectors'
+	vmdk_with 2048 -5
+	run "$BLKFUSE" --list "$S/f.vmdk"
+	one_line_about "$S/f.vmdk"
+	# and a sound one still mounts
+	vmdk_with 32768
+	start_blkfuse "$S/f.vmdk" "$MNT"
+	cmp "$MNT/disk" "$RAW"
+	stop_blkfuse
+}
