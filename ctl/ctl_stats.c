@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "forensic/audit.h"
 #include "ctx.h"
 #include "log.h"
 #include "read/throttle.h"
@@ -200,6 +201,9 @@ static void render_counters(struct blk_ctx *ctx, struct sbuf *b,
 	put(b, "ra_hits %llu\n", (unsigned long long)s->ra_hits);
 	put(b, "zeroed_bytes %llu\n",
 	    (unsigned long long)ld(&st->zeroed_bytes));
+	if (ctx->audit)
+		put(b, "audit_lost %llu\n",
+		    (unsigned long long)blk_audit_lost(ctx->audit));
 	put(b, "lat_p50_us %llu\n", (unsigned long long)
 	    blk_percentile(s->lat_us, NULL, BLK_LAT_BUCKETS, 0.50));
 	put(b, "lat_p99_us %llu\n", (unsigned long long)
