@@ -113,3 +113,35 @@ vmdk_with() {
 	cmp "$MNT/disk" "$RAW"
 	stop_blkfuse
 }
+
+# ---- 15. truncated or corrupt EWF segments: the real file, in one line ----------
+
+@test "15 EWF: E04, E02, E01 truncated: one line naming that segment (not a missing E05)" {
+	local seg size
+	for seg in E04:2000000 E02:3000000 E01:500000; do
+		cp "$C"/ev.E0* "$S/"
+		truncate -s "${seg#*:}" "$S/ev.${seg%:*}"
+		run "$BLKFUSE" --list "$S/ev.E01"
+		one_line_about "$S/ev.${seg%:*}"
+		assert_output --partial truncated
+		refute_output --partial "ev.E05"
+	done
+	run "$BLKFUSE" -f "$S/ev.E01" "$MNT"
+	one_line_about "$S/ev.E01"
+}
+
+@test "15 EWF: a corrupt E01 header is one line naming E01, not libewf's raw message" {
+	cp "$C"/ev.E0* "$S/"
+	# the first section descriptor
+	printf 'XXXXXXXXXXXXXXXX' | dd of="$S/ev.E01" bs=1 seek=20 conv=notrunc status=none
+	run "$BLKFUSE" --list "$S/ev.E01"
+	one_line_about "$S/ev.E01"
+	refute_output --regexp '^blkfuse: [^ ]*: libewf_'
+	# the compressed header inside the first section
+	cp "$C/ev.E01" "$S/"
+	printf 'XXXXXXXXXXXXXXXX' | dd of="$S/ev.E01" bs=1 seek=100 conv=notrunc status=none
+	run "$BLKFUSE" --list "$S/ev.E01"
+	one_line_about "$S/ev.E01"
+	assert_output --partial 'corrupt EWF header'
+	refute_output --regexp '^blkfuse: [^ ]*: libewf_'
+}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image/ewf_check.h"
 #include "image/image.h"
 #include "log.h"
 
@@ -250,7 +251,7 @@ static int check_numbers(char **names, int n)
 		unsigned char hdr[13];
 		FILE *f = fopen(names[i], "rb");
 		size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
-		unsigned int num = hdr[9] | hdr[10] << 8;
+		unsigned int num;
 
 		if (f)
 			fclose(f);
@@ -258,6 +259,7 @@ static int check_numbers(char **names, int n)
 			blk_err("%s: truncated EWF segment header", names[i]);
 			return -EINVAL;
 		}
+		num = hdr[9] | hdr[10] << 8;
 		if (num != (unsigned int)i + 1) {
 			blk_err("%s: EWF segment number %u where segment %d belongs (a duplicate or misnamed segment)",
 				names[i], num, i + 1);
@@ -312,11 +314,18 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 		err = check_gap(p->names, p->n);
 	if (!err)
 		err = check_numbers(p->names, p->n);
+	if (!err)
+		err = blk_ewf_check_sections(p->names, p->n);
 	if (err)
 		return err;
 	h = open_names(p->names, p->n, msg, sizeof(msg));
 	if (!h) {
-		blk_err("%s: %s", path, msg);
+		/*
+		 * Every segment's chain is whole: what libewf refuses is
+		 * inside a section, in practice E01's header sections.
+		 */
+		blk_err("%s: corrupt EWF header: libewf cannot open the set (%s)",
+			path, msg);
 		return -EINVAL;
 	}
 	libewf_handle_get_media_size(h, &media, NULL);
