@@ -145,3 +145,47 @@ vmdk_with() {
 	assert_output --partial 'corrupt EWF header'
 	refute_output --regexp '^blkfuse: [^ ]*: libewf_'
 }
+
+# ---- 16. --exclusive locks every file of a set -----------------------------------
+
+# second_exclusive FILE [args]: another --exclusive on FILE must be refused,
+# naming the file that is locked.
+second_exclusive() {
+	local f=$1
+	shift
+	run "$BLKFUSE" --exclusive --list "$@" "$f"
+	assert_equal "$status" 1
+	assert_output --partial "$f: cannot lock exclusively: locked by another process"
+}
+
+@test "16 --exclusive on an E01 set locks E02 too (and the other way round)" {
+	cp "$C"/ev.E0* "$S/"
+	start_blkfuse --exclusive "$S/ev.E01" "$MNT"
+	second_exclusive "$S/ev.E02" --format=raw
+	second_exclusive "$S/ev.E04" --format=raw
+	second_exclusive "$S/ev.E01"
+	# without --exclusive the others still read (a lock, not a wall)
+	run "$BLKFUSE" --list --format=raw "$S/ev.E02"
+	assert_success
+	stop_blkfuse
+	# and a first claim through a later segment holds off the set
+	start_blkfuse --exclusive --format=raw "$S/ev.E03" "$MNT"
+	run "$BLKFUSE" --exclusive --list "$S/ev.E01"
+	assert_equal "$status" 1
+	assert_output --partial "$S/ev.E03: cannot lock exclusively: locked by another process"
+	stop_blkfuse
+}
+
+@test "16 --exclusive on a split set locks every segment" {
+	cp "$C"/sp.* "$S/"
+	start_blkfuse --exclusive "$S/sp.001" "$MNT"
+	second_exclusive "$S/sp.003" --format=raw
+	stop_blkfuse
+}
+
+@test "16 --exclusive on a flat VMDK locks its extent" {
+	vmdk_with 32768
+	start_blkfuse --exclusive "$S/f.vmdk" "$MNT"
+	second_exclusive "$S/f-flat.vmdk"
+	stop_blkfuse
+}

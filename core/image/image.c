@@ -511,6 +511,8 @@ void blk_image_close(struct blk_image *im)
 	for (unsigned int i = 0; i < im->nseg; i++) {
 		if (im->seg[i].fd >= 0)
 			close(im->seg[i].fd);
+		if (im->seg[i].lock_fd > 0)
+			close(im->seg[i].lock_fd);
 		free(im->seg[i].path);
 	}
 	free(im->seg);

@@ -186,6 +186,7 @@ int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 	s->path = strdup(path);
 	s->size = st.st_size;
 	s->fd = fd;
+	s->lock_fd = 0;
 	if (!s->path) {
 		close(fd);
 		return -ENOMEM;
