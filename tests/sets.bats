@@ -189,3 +189,43 @@ second_exclusive() {
 	second_exclusive "$S/f-flat.vmdk"
 	stop_blkfuse
 }
+
+# ---- 17. reading evidence does not even change its access time ------------------
+
+# On a tmpfs with strictatime every read moves atime, unless O_NOATIME.
+atime_fs() {
+	ATIME_FS=$BATS_TEST_TMPDIR/atime
+	mkdir -p "$ATIME_FS"
+	mount -t tmpfs -o size=64m,strictatime tmpfs "$ATIME_FS"
+	FSMNT=$ATIME_FS		# teardown unmounts it
+}
+
+atime_of() { stat -c %X "$@"; }
+
+@test "17 O_NOATIME: --list, a mount and its reads leave a raw image's and a split set's atime as it was" {
+	atime_fs
+	cp "$RAW" "$ATIME_FS/disk.raw"
+	cp "$C"/sp.* "$ATIME_FS/"
+	touch -a -d '2001-02-03 04:05:06' "$ATIME_FS"/*
+	local want
+	want=$(atime_of "$ATIME_FS/disk.raw")
+	# the file system does move atime on a read (else the test proves nothing)
+	cp "$RAW" "$ATIME_FS/probe.raw"
+	touch -a -d '2001-02-03 04:05:06' "$ATIME_FS/probe.raw"
+	head -c 4096 "$ATIME_FS/probe.raw" >/dev/null
+	[ "$(atime_of "$ATIME_FS/probe.raw")" != "$want" ] || skip "this tmpfs does not update atime"
+	"$BLKFUSE" --list "$ATIME_FS/disk.raw" >/dev/null
+	"$BLKFUSE" --list "$ATIME_FS/sp.001" >/dev/null
+	start_blkfuse "$ATIME_FS/disk.raw" "$MNT"
+	cmp "$MNT/disk" "$RAW"
+	"$BLKFUSE" ctl "$MNT" set source_io=direct
+	cmp <(dd if="$MNT/p1" bs=1M iflag=direct status=none) <(dd if="$RAW" bs=512 skip=2048 count=8192 status=none)
+	stop_blkfuse
+	start_blkfuse "$ATIME_FS/sp.001" "$MNT"
+	cmp "$MNT/disk" "$RAW"
+	stop_blkfuse
+	local f
+	for f in disk.raw sp.001 sp.002 sp.003 sp.004; do
+		assert_equal "$f $(atime_of "$ATIME_FS/$f")" "$f $want"
+	done
+}

@@ -17,6 +17,7 @@
 
 #include "image/ewf_check.h"
 #include "log.h"
+#include "noatime.h"
 
 #define EWF_FILE_HEADER 13
 #define EWF_DESCRIPTOR 76
@@ -90,7 +91,8 @@ int blk_ewf_check_sections(char **names, int n)
 	for (int i = 0; i < n; i++) {
 		unsigned char magic[8];
 		struct stat st;
-		int fd = open(names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		int fd = blk_open_noatime(names[i], O_RDONLY | O_CLOEXEC |
+					  O_NOCTTY | O_NONBLOCK);
 		int err = 0;
 
 		if (fd < 0) {

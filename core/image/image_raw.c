@@ -18,6 +18,7 @@
 
 #include "image/image.h"
 #include "log.h"
+#include "noatime.h"
 
 #define MAX_SEGMENTS 100000
 
@@ -165,7 +166,7 @@ int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
