@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,6 +267,26 @@ static void release_parked(void *data, struct blk_wire *w,
 		blk_read_send(ctx, w, rd);
 }
 
+/*
+ * What could not start, and why; out of descriptors, the source's set is
+ * the likely reason (a descriptor per segment): name it and its size.
+ */
+static void start_failed(const struct blk_ctx *ctx, const char *what, int err)
+{
+	const struct blk_image *im = ctx->src.img;
+	struct rlimit rl = { 0 };
+
+	if ((err == -EMFILE || err == -ENFILE) && im && im->nseg > 1) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		blk_err("%s: cannot start %s: %s (its set holds %u files open; the limit is %llu: ulimit -n)",
+			ctx->src.given, what, strerror(-err), im->nseg,
+			(unsigned long long)rl.rlim_cur);
+	} else {
+		blk_err("%s: cannot start %s: %s", ctx->src.given, what,
+			strerror(-err));
+	}
+}
+
 /* Mounted: everything that serves it, in the order it is stopped. */
 static int start_serving(struct blk_ctx *ctx)
 {
@@ -274,12 +295,12 @@ static int start_serving(struct blk_ctx *ctx)
 	err = blk_throttle_start(ctx->throttle, fuse_session_fd(ctx->se),
 				 ctx->max_reply, ctx->pipe_max);
 	if (err) {
-		blk_err("cannot start the throttle thread: %s", strerror(-err));
+		start_failed(ctx, "the throttle thread", err);
 		return err;
 	}
 	err = blk_workers_start(ctx);
 	if (err) {
-		blk_err("cannot start worker threads: %s", strerror(-err));
+		start_failed(ctx, "worker threads", err);
 		return err;
 	}
 	if (ctx->ctl_name[0]) {

@@ -163,8 +163,9 @@ static int start(struct probe *p)
 		err = -pthread_create(&p->thread, NULL, serve, p);
 	if (!err)
 		return 0;
-	blk_err("%s: cannot serve the probe mount: %s", p->src->given,
-		strerror(-err));
+	blk_err("%s: cannot serve the probe mount: %s%s", p->src->given,
+		strerror(-err), err == -EMFILE && p->src->img->nseg > 1 ?
+		" (a descriptor per file of the set: ulimit -n)" : "");
 	blk_wire_fini(&p->wire);
 	fuse_session_unmount(p->se);
 out_rmdir:

@@ -229,3 +229,20 @@ atime_of() { stat -c %X "$@"; }
 		assert_equal "$f $(atime_of "$ATIME_FS/$f")" "$f $want"
 	done
 }
+
+# ---- 12. out of descriptors: the set is named ---------------------------------------
+
+@test "12 a 1010-segment set under ulimit -n 1024: the failure names the set and the limit" {
+	local d=$BATS_TEST_TMPDIR/many
+	mkdir "$d"
+	head -c $((1010 * 4096)) "$RAW" | (cd "$d" && split -b 4096 -d -a 4 --numeric-suffixes=1 - sp.)
+	run --separate-stderr prlimit --nofile=1024 "$BLKFUSE" -f "$d/sp.0001" "$MNT"
+	assert_equal "$status" 1
+	# wherever it runs out (the probe or the workers), one line says why
+	run grep -E "^blkfuse: (error: )?$d/sp.0001: cannot (start|serve) .*Too many open files.*ulimit -n" <<<"$stderr"
+	assert_success
+	run grep -c 'Too many open files' <<<"$stderr"
+	assert_output 1
+	run mountpoint -q "$MNT"
+	assert_failure
+}
