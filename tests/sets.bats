@@ -50,10 +50,10 @@ one_line_about() {
 @test "14 split raw with a short middle segment is refused, naming it" {
 	cp "$C"/sp.* "$S/"
 	truncate -s 2M "$S/sp.002"
-	run "$BLKFUSE" --list "$S/sp.001"
+	run -1 "$BLKFUSE" --list "$S/sp.001"
 	one_line_about "$S/sp.002"
 	assert_output --partial "4194304"
-	run "$BLKFUSE" -f "$S/sp.001" "$MNT"
+	run -1 "$BLKFUSE" -f "$S/sp.001" "$MNT"
 	one_line_about "$S/sp.002"
 	run mountpoint -q "$MNT"
 	assert_failure
@@ -62,7 +62,7 @@ one_line_about() {
 @test "14 split raw with a last segment larger than the first is refused, naming it" {
 	cp "$C/sp.001" "$S/"
 	head -c $((6 << 20)) /dev/urandom >"$S/sp.002"
-	run "$BLKFUSE" --list "$S/sp.001"
+	run -1 "$BLKFUSE" --list "$S/sp.001"
 	one_line_about "$S/sp.002"
 }
 
@@ -93,19 +93,19 @@ vmdk_with() {
 
 @test "12 flat VMDK extent of 2^55+16 sectors: refused in one line (not an 8 KiB disk)" {
 	vmdk_with 36028797018963984
-	run "$BLKFUSE" --list "$S/f.vmdk"
+	run -1 "$BLKFUSE" --list "$S/f.vmdk"
 	one_line_about "$S/f.vmdk"
-	run "$BLKFUSE" -f "$S/f.vmdk" "$MNT"
+	run -1 "$BLKFUSE" -f "$S/f.vmdk" "$MNT"
 	one_line_about "$S/f.vmdk"
 }
 
 @test "12 flat VMDK extent of -1 sectors, or a negative offset: refused in one line" {
 	vmdk_with -1
-	run "$BLKFUSE" --list "$S/f.vmdk"
+	run -1 "$BLKFUSE" --list "$S/f.vmdk"
 	one_line_about "$S/f.vmdk"
 	assert_output --partial '-1 sectors'
 	vmdk_with 2048 -5
-	run "$BLKFUSE" --list "$S/f.vmdk"
+	run -1 "$BLKFUSE" --list "$S/f.vmdk"
 	one_line_about "$S/f.vmdk"
 	# and a sound one still mounts
 	vmdk_with 32768
@@ -121,12 +121,12 @@ vmdk_with() {
 	for seg in E04:2000000 E02:3000000 E01:500000; do
 		cp "$C"/ev.E0* "$S/"
 		truncate -s "${seg#*:}" "$S/ev.${seg%:*}"
-		run "$BLKFUSE" --list "$S/ev.E01"
+		run -1 "$BLKFUSE" --list "$S/ev.E01"
 		one_line_about "$S/ev.${seg%:*}"
 		assert_output --partial truncated
 		refute_output --partial "ev.E05"
 	done
-	run "$BLKFUSE" -f "$S/ev.E01" "$MNT"
+	run -1 "$BLKFUSE" -f "$S/ev.E01" "$MNT"
 	one_line_about "$S/ev.E01"
 }
 
@@ -134,13 +134,13 @@ vmdk_with() {
 	cp "$C"/ev.E0* "$S/"
 	# the first section descriptor
 	printf 'XXXXXXXXXXXXXXXX' | dd of="$S/ev.E01" bs=1 seek=20 conv=notrunc status=none
-	run "$BLKFUSE" --list "$S/ev.E01"
+	run -1 "$BLKFUSE" --list "$S/ev.E01"
 	one_line_about "$S/ev.E01"
 	refute_output --regexp '^blkfuse: [^ ]*: libewf_'
 	# the compressed header inside the first section
 	cp "$C/ev.E01" "$S/"
 	printf 'XXXXXXXXXXXXXXXX' | dd of="$S/ev.E01" bs=1 seek=100 conv=notrunc status=none
-	run "$BLKFUSE" --list "$S/ev.E01"
+	run -1 "$BLKFUSE" --list "$S/ev.E01"
 	one_line_about "$S/ev.E01"
 	assert_output --partial 'corrupt EWF header'
 	refute_output --regexp '^blkfuse: [^ ]*: libewf_'
@@ -245,4 +245,8 @@ atime_of() { stat -c %X "$@"; }
 	assert_output 1
 	run mountpoint -q "$MNT"
 	assert_failure
+}
+
+@test "source unchanged after the whole file" {
+	assert_sources_unchanged
 }
