@@ -79,6 +79,8 @@ struct ring_ent {
 	bool parked;			/* ... a read the throttle parked */
 	bool dead;			/* the kernel ended it */
 	struct ring_ent *next;		/* in the mailbox */
+	struct ring_ent *later;		/* its command waits for an SQE */
+	uint32_t later_op;
 };
 
 struct ring_queue {
@@ -98,6 +100,8 @@ struct ring_queue {
 	struct ring_ent **ents;		/* MAX_ENTS slots, n in use */
 	unsigned int n;
 	unsigned int parked;		/* entries held by parked reads */
+	struct ring_ent *later;		/* commands that found the SQ full */
+	bool arm_later;			/* ... and the eventfd's read */
 };
 
 static struct {
@@ -158,25 +162,50 @@ static struct io_uring_sqe *get_sqe(struct ring_queue *q)
 	return sqe;
 }
 
+/*
+ * Queue a command, or keep it for the next turn of the loop when the SQ
+ * stays full (retry_later): a reply dropped would hang its reader, an
+ * entry never given back would shrink the queue.  Never fails.
+ */
 static int queue_cmd(struct ring_queue *q, struct ring_ent *e, uint32_t op)
 {
 	struct io_uring_sqe *sqe = get_sqe(q);
 
-	if (!sqe)
-		return -EBUSY;
+	if (!sqe) {
+		e->later_op = op;
+		e->later = q->later;
+		q->later = e;
+		return 0;
+	}
 	sqe_cmd(sqe, e, op);
 	return 0;
 }
 
-static int arm_event(struct ring_queue *q)
+/* The eventfd's read (replies from other threads, stop), or later. */
+static void arm_event(struct ring_queue *q)
 {
 	struct io_uring_sqe *sqe = get_sqe(q);
 
+	q->arm_later = !sqe;
 	if (!sqe)
-		return -EBUSY;
+		return;
 	io_uring_prep_read(sqe, q->evfd, &q->evval, sizeof(q->evval), 0);
 	io_uring_sqe_set_data64(sqe, EVENT_TAG);
-	return 0;
+}
+
+/* What found the SQ full, again: true if something still waits. */
+static bool retry_later(struct ring_queue *q)
+{
+	struct ring_ent *e = q->later, *next;
+
+	q->later = NULL;
+	if (q->arm_later)
+		arm_event(q);
+	for (; e; e = next) {
+		next = e->later;
+		queue_cmd(q, e, e->later_op);
+	}
+	return q->later || q->arm_later;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -400,7 +429,18 @@ static void *queue_main(void *arg)
 	q->live = q->n;
 	arm_event(q);
 	while (q->live && !atomic_load(&R.stopping)) {
-		res = io_uring_submit_and_wait(&q->ring, 1);
+		if (retry_later(q)) {
+			/* still no SQE: submit, then wait a little, not for ever */
+			struct __kernel_timespec ms = { .tv_nsec = 1000000 };
+
+			res = io_uring_submit(&q->ring);
+			if (res >= 0 || res == -EBUSY)
+				res = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ms);
+			if (res == -ETIME)
+				res = 0;
+		} else {
+			res = io_uring_submit_and_wait(&q->ring, 1);
+		}
 		if (res < 0 && res != -EINTR && res != -EAGAIN &&
 		    res != -EBUSY) {
 			blk_err("io_uring queue %u: %s", q->qid, strerror(-res));
