@@ -216,6 +216,7 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		return -ENOMEM;
 	im->cache_mb = BLK_IMAGE_CACHE_MB_DEFAULT;
 	im->gen = atomic_fetch_add(&gens, 1) + 1;
+	im->src_fd = fd;
 	/* Absolute: handles are opened again after the daemon's chdir("/") */
 	abs = realpath(path, NULL);
 	err = open_as(im, fmt, abs ? abs : path, fd, fsize, tail);

@@ -162,11 +162,23 @@ static size_t count_like(const char *path, const struct split_name *sn)
 
 /* ---- opening ------------------------------------------------------------ */
 
+/*
+ * The first file is the source itself: its descriptor, duplicated (the
+ * very open file already checked and, with --exclusive, locked), not the
+ * name again.  Other segments are opened by name.
+ */
+static int open_segment(const struct blk_image *im, const char *path)
+{
+	if (im->nseg == 0 && im->src_fd >= 0)
+		return fcntl(im->src_fd, F_DUPFD_CLOEXEC, 0);
+	return blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
 int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
-	int fd = blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_segment(im, path);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
