@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,13 +150,9 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
  */
 static void release_throttle(struct blk_ctx *ctx)
 {
-	if (!ctx->ctl_file || (!blk_throttle_paused(ctx->throttle) &&
-			       !blk_throttle_rate(ctx->throttle)))
-		return;
-	blk_notice("%s: the control file is gone with the mount: pause and rate_limit lifted for the files still open",
-		   ctx->mountpoint);
-	blk_throttle_set_rate(ctx->throttle, 0);
-	blk_throttle_set_pause(ctx->throttle, false);
+	if (ctx->ctl_file && blk_throttle_lift(ctx->throttle))
+		blk_notice("%s: the control file is gone with the mount: pause and rate_limit lifted for the files still open",
+			   ctx->mountpoint);
 }
 
 /*
@@ -267,26 +262,6 @@ static void release_parked(void *data, struct blk_wire *w,
 		blk_read_send(ctx, w, rd);
 }
 
-/*
- * What could not start, and why; out of descriptors, the source's set is
- * the likely reason (a descriptor per segment): name it and its size.
- */
-static void start_failed(const struct blk_ctx *ctx, const char *what, int err)
-{
-	const struct blk_image *im = ctx->src.img;
-	struct rlimit rl = { 0 };
-
-	if ((err == -EMFILE || err == -ENFILE) && im && im->nseg > 1) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		blk_err("%s: cannot start %s: %s (its set holds %u files open; the limit is %llu: ulimit -n)",
-			ctx->src.given, what, strerror(-err), im->nseg,
-			(unsigned long long)rl.rlim_cur);
-	} else {
-		blk_err("%s: cannot start %s: %s", ctx->src.given, what,
-			strerror(-err));
-	}
-}
-
 /* Mounted: everything that serves it, in the order it is stopped. */
 static int start_serving(struct blk_ctx *ctx)
 {
@@ -295,12 +270,12 @@ static int start_serving(struct blk_ctx *ctx)
 	err = blk_throttle_start(ctx->throttle, fuse_session_fd(ctx->se),
 				 ctx->max_reply, ctx->pipe_max);
 	if (err) {
-		start_failed(ctx, "the throttle thread", err);
+		blk_start_failed(ctx, "the throttle thread", err);
 		return err;
 	}
 	err = blk_workers_start(ctx);
 	if (err) {
-		start_failed(ctx, "worker threads", err);
+		blk_start_failed(ctx, "worker threads", err);
 		return err;
 	}
 	if (ctx->ctl_name[0]) {

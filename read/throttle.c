@@ -402,3 +402,17 @@ unsigned int blk_throttle_parked(struct blk_throttle *thr)
 	pthread_mutex_unlock(&thr->lock);
 	return n;
 }
+
+bool blk_throttle_lift(struct blk_throttle *thr)
+{
+	bool was;
+
+	pthread_mutex_lock(&thr->lock);
+	was = atomic_load(&thr->pause) || atomic_load(&thr->rate);
+	atomic_store(&thr->pause, false);
+	atomic_store(&thr->rate, 0);
+	thr->next_ns = 0;
+	wake(thr);
+	pthread_mutex_unlock(&thr->lock);
+	return was;
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,4 +172,24 @@ static void log_holder(const struct blk_open_rec *r, void *data)
 void blk_log_holders(struct blk_ctx *ctx)
 {
 	blk_opens_each(ctx->opens, log_holder, ctx);
+}
+
+/*
+ * What could not start, and why; out of descriptors, the source's set is
+ * the likely reason (a descriptor per segment): name it and its size.
+ */
+void blk_start_failed(const struct blk_ctx *ctx, const char *what, int err)
+{
+	const struct blk_image *im = ctx->src.img;
+	struct rlimit rl = { 0 };
+
+	if ((err == -EMFILE || err == -ENFILE) && im && im->nseg > 1) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		blk_err("%s: cannot start %s: %s (its set holds %u files open; the limit is %llu: ulimit -n)",
+			ctx->src.given, what, strerror(-err), im->nseg,
+			(unsigned long long)rl.rlim_cur);
+	} else {
+		blk_err("%s: cannot start %s: %s", ctx->src.given, what,
+			strerror(-err));
+	}
 }
