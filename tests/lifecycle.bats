@@ -160,6 +160,10 @@ p4_recorded() {
 # ---- throttle: no memory to park a read -------------------------------------------
 
 @test "pause=1 and no memory to park a read: it is sent at once (its reader is never stranded)" {
+	# the preload replaces malloc: a sanitizer's allocator must not be under it
+	if ldd "$BLKFUSE" | grep -qE 'lib[at]san'; then
+		skip "$BLKFUSE is built with a sanitizer: malloc cannot be preloaded"
+	fi
 	local d=$BATS_TEST_TMPDIR
 	cc -shared -fPIC -o "$d/fail_malloc.so" "$REPO/tests/fail_malloc.c"
 	# the size of the throttle's parked record (read/throttle.c)
@@ -173,7 +177,7 @@ p4_recorded() {
 	cc -D_GNU_SOURCE -DFUSE_USE_VERSION=314 -I"$REPO" -I"$REPO/include" -I"$REPO/core" \
 		$(pkg-config --cflags fuse3) -o "$d/size" "$d/size.c"
 	local w=$d/with-fail-malloc
-	printf '#!/bin/sh\nexport LD_PRELOAD=%s FAIL_MALLOC_SIZE=%s FAIL_MALLOC_FLAG=%s\nexport ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0\nexec "%s" "$@"\n' \
+	printf '#!/bin/sh\nexport LD_PRELOAD=%s FAIL_MALLOC_SIZE=%s FAIL_MALLOC_FLAG=%s\nexec "%s" "$@"\n' \
 		"$d/fail_malloc.so" "$("$d/size")" "$d/oom" "$BLKFUSE" >"$w"
 	chmod +x "$w"
 	BLKFUSE=$w start_blkfuse "$IMG" "$MNT"
