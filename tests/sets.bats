@@ -247,6 +247,21 @@ atime_of() { stat -c %X "$@"; }
 	assert_failure
 }
 
+
+# ---- the decoded file is the file opened, not whatever has its name later --------
+
+@test "QCOW2: the workers decode the file that was opened, even if its name now names another" {
+	random_image "$S/b.raw" 16
+	qemu-img convert -O qcow2 "$RAW" "$S/a.qcow2"
+	qemu-img convert -O qcow2 "$S/b.raw" "$S/b.qcow2"
+	start_blkfuse -o max_threads=1 "$S/a.qcow2" "$MNT"
+	# replaced under its name before any worker opened its handle
+	mv "$S/a.qcow2" "$S/a.moved"
+	cp "$S/b.qcow2" "$S/a.qcow2"
+	cmp "$MNT/disk" "$RAW" || fail "serves the file now named a.qcow2, not the one opened"
+	stop_blkfuse
+}
+
 @test "source unchanged after the whole file" {
 	assert_sources_unchanged
 }
