@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -96,14 +97,21 @@ void blk_pidfile_remove(const char *path)
 		blk_warn("--pidfile %s: %s", path, strerror(errno));
 }
 
-/* A registry entry is stale when what it points to is gone. */
+/*
+ * A registry entry is stale when what it points to is gone, or sits in a
+ * dead mount (statfs asks the daemon; stat may come from the kernel's
+ * attribute cache).
+ */
 static bool entry_free(const char *path)
 {
+	struct statfs sfs;
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
 		return true;
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0 &&
+	    (statfs(path, &sfs) == 0 ||
+	     (errno != ENOTCONN && errno != ECONNABORTED)))
 		return false;
 	unlink(path);
 	return true;

@@ -97,6 +97,14 @@ detached() { ! mountpoint -q "$MNT"; }
 	run "$BLKFUSE" ctl "$NAME" get pid
 	assert_equal "$status" 1
 	assert_output --partial "no blkfuse instance '$NAME'"
+	# the next instance of that name takes the stale entry (not NAME-2),
+	# though the dead mount is still there
+	local mnt2=$BATS_TEST_TMPDIR/mnt2
+	mkdir "$mnt2"
+	start_blkfuse --name "$NAME" "$IMG" "$mnt2"
+	assert_equal "$(readlink "/run/blkfuse/$NAME")" "$mnt2/.blkfuse-ctl"
+	assert_equal "$("$BLKFUSE" ctl "$NAME" get pid)" "$DAEMON_PID"
+	stop_blkfuse
 }
 
 # ---- 13. the audit trail survives SIGKILL ---------------------------------------------
