@@ -4,9 +4,9 @@
  * release, with who did it, plus start and stop records.
  *
  * A line is formatted on the caller's stack and written at once, under a
- * mutex, with one write(2) to the file (O_APPEND): a record is in the file
- * when its request has been answered, so a crash of the daemon (SIGKILL
- * included) loses none; only a crash of the machine can lose what the
+ * mutex, with one write(2) to the file (O_APPEND), right after its request
+ * was answered: a crash of the daemon (SIGKILL included) loses at most the
+ * records of requests being answered then; a crash of the machine, what the
  * page cache had not written back (fdatasync at SIGHUP and at exit).  A
  * record that cannot be written is counted (audit_lost in the control
  * snapshot, "lost_records" in the stop record, a warning at exit) and the
