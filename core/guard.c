@@ -143,9 +143,9 @@ static int lock_segments(struct blk_source *src)
 
 	for (unsigned int i = 0; im && i < im->nseg; i++) {
 		struct blk_segment *s = &im->seg[i];
-		int fd = s->fd;
+		int fd = s->fd >= 0 ? s->fd : s->lock_fd;
 
-		if (fd < 0) {
+		if (fd <= 0) {
 			fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 				  O_NONBLOCK);
 			if (fd < 0) {

@@ -260,6 +260,21 @@ atime_of() { stat -c %X "$@"; }
 	stop_blkfuse
 }
 
+@test "EWF: the workers decode the segments that were opened, even if their names now name others" {
+	local f
+	cp "$C"/ev.E0* "$S/"
+	random_image "$S/b.raw" 16
+	mkdir "$S/b"
+	ewfacquire -u -q -t "$S/b/ev" -c none -S $((4 << 20)) "$S/b.raw" >/dev/null
+	start_blkfuse -o max_threads=1 "$S/ev.E01" "$MNT"
+	for f in "$S"/ev.E0*; do
+		mv "$f" "$f.moved"
+		cp "$S/b/${f##*/}" "$f"
+	done
+	cmp "$MNT/disk" "$RAW" || fail "serves the set now under those names, not the one opened"
+	stop_blkfuse
+}
+
 @test "source unchanged after the whole file" {
 	assert_sources_unchanged
 }

@@ -34,7 +34,9 @@ struct blk_segment {
 	char *path;		/* as found (the first as the user typed it) */
 	uint64_t size;		/* bytes of the file */
 	int fd;			/* O_RDONLY, -1 when a library opens it */
-	int lock_fd;		/* --exclusive's flock when fd is -1; 0: none */
+	/* When fd is -1: a descriptor held on the file (the library is given
+	 * /proc/self/fd/N, --exclusive locks it); 0: none. */
+	int lock_fd;
 };
 
 struct blk_meta {

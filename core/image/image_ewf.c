@@ -7,6 +7,7 @@
  * the bytes and only counts the error), with the chunk's media offset.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "image/ewf_check.h"
 #include "image/image.h"
 #include "log.h"
+#include "noatime.h"
 
 #ifndef HAVE_LIBEWF
 const bool blk_img_ewf_built = false;
@@ -31,7 +33,8 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 const bool blk_img_ewf_built = true;
 
 struct ewf_priv {
-	char **names;
+	char **names;		/* as found by libewf_glob */
+	char **fdnames;		/* /proc/self/fd/N of each, what libewf opens */
 	int n;
 };
 
@@ -71,7 +74,7 @@ static void *ewf_handle_open(struct blk_image *im)
 
 	if (!eh)
 		return NULL;
-	eh->h = open_names(p->names, p->n, msg, sizeof(msg));
+	eh->h = open_names(p->fdnames, p->n, msg, sizeof(msg));
 	if (!eh->h) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		free(eh);
@@ -130,6 +133,10 @@ static void ewf_free(struct blk_image *im)
 
 	if (p && p->names)
 		libewf_glob_free(p->names, p->n, NULL);
+	for (int i = 0; p && p->fdnames && i < p->n; i++)
+		free(p->fdnames[i]);
+	if (p)
+		free(p->fdnames);
 	free(p);
 	im->priv = NULL;
 }
@@ -269,6 +276,35 @@ static int check_numbers(char **names, int n)
 	return 0;
 }
 
+/*
+ * Hold every segment open (the first is the source itself) and give libewf
+ * /proc/self/fd/N, here and for each thread's handle: what is decoded is
+ * the files checked, whatever their names come to name later.
+ */
+static int hold_segments(struct blk_image *im, struct ewf_priv *p)
+{
+	p->fdnames = calloc(p->n, sizeof(*p->fdnames));
+	if (!p->fdnames)
+		return -ENOMEM;
+	for (int i = 0; i < p->n; i++) {
+		int fd = i == 0 ? im->src_fd :
+			 blk_open_noatime(p->names[i], O_RDONLY | O_CLOEXEC |
+					  O_NOCTTY | O_NONBLOCK);
+
+		if (fd < 0) {
+			blk_err("%s: %s", p->names[i], strerror(errno));
+			return -errno;
+		}
+		if (i > 0)
+			im->seg[i].lock_fd = fd;
+		if (asprintf(&p->fdnames[i], "/proc/self/fd/%d", fd) < 0) {
+			p->fdnames[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* A set whose last segments are gone opens, but its end cannot be read. */
 static int check_complete(libewf_handle_t *h, char **names, int n,
 			  uint64_t media)
@@ -316,9 +352,11 @@ int blk_img_ewf_open(struct blk_image *im, const char *path)
 		err = check_numbers(p->names, p->n);
 	if (!err)
 		err = blk_ewf_check_sections(p->names, p->n);
+	if (!err)
+		err = hold_segments(im, p);
 	if (err)
 		return err;
-	h = open_names(p->names, p->n, msg, sizeof(msg));
+	h = open_names(p->fdnames, p->n, msg, sizeof(msg));
 	if (!h) {
 		/*
 		 * Every segment's chain is whole: what libewf refuses is
