@@ -140,6 +140,19 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
 #define BLK_SIGNALS { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 }
 
 /*
+ * Detached, the control file went with the mount: nobody can lift pause
+ * or rate_limit any more, and a reader they hold would wait forever (in D
+ * for O_DIRECT).  Lift both, so open files are read to their end.  A
+ * CUSE node stays until the end, and with it the control.
+ */
+static void release_throttle(struct blk_ctx *ctx)
+{
+	if (ctx->ctl_file && blk_throttle_lift(ctx->throttle))
+		blk_notice("%s: the control file is gone with the mount: pause and rate_limit lifted for the files still open",
+			   ctx->mountpoint);
+}
+
+/*
  * SIGTERM or SIGINT as umount -l: with files open, detach the mount (no
  * new opens; open files keep working) and end when the last is released
  * (fs_ops.c sends SIGUSR1).  true: end now.
@@ -163,6 +176,7 @@ static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 		return true;
 	}
 	atomic_store(&ctx->detached, true);
+	release_throttle(ctx);
 	blk_notice("%s: %s: detached; %u files still open, exiting when the last is closed (send it again to end now)",
 		   ctx->mountpoint, strsignal(sig), blk_opens_count(ctx->opens));
 	blk_log_holders(ctx);
@@ -239,12 +253,12 @@ static int start_serving(struct blk_ctx *ctx)
 	err = blk_throttle_start(ctx->throttle, fuse_session_fd(ctx->se),
 				 ctx->max_reply, ctx->pipe_max);
 	if (err) {
-		blk_err("cannot start the throttle thread: %s", strerror(-err));
+		blk_start_failed(ctx, "the throttle thread", err);
 		return err;
 	}
 	err = blk_workers_start(ctx);
 	if (err) {
-		blk_err("cannot start worker threads: %s", strerror(-err));
+		blk_start_failed(ctx, "worker threads", err);
 		return err;
 	}
 	if (ctx->ctl_name[0]) {

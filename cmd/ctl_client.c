@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,23 @@ static char *path_as_given(const char *arg)
 }
 
 /*
+ * A registry entry whose daemon died without removing it (SIGKILL): its
+ * CUSE node went with it (ENOENT), or its control file sits in a dead
+ * mount (ENOTCONN).  stat alone can be answered from the kernel's
+ * attribute cache for a while; statfs always asks the daemon.
+ */
+static bool stale_entry(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOTCONN || errno == ENOENT;
+	return statfs(path, &sfs) < 0 &&
+	       (errno == ENOTCONN || errno == ECONNABORTED);
+}
+
+/*
  * Resolve NAME|PATH to something to open: an existing path with a '/' (or
  * a directory) as given; else NAME in the registry (spelled as the daemon
  * spells it there: characters other than [A-Za-z0-9._-] as '_'), else the
@@ -79,7 +97,7 @@ static char *ctl_path(const char *arg)
 	if (blk_run_dir()[0]) {
 		if (asprintf(&p, "%s/%s", blk_run_dir(), safe) < 0)
 			return NULL;
-		if (lstat(p, &st) == 0)
+		if (lstat(p, &st) == 0 && !stale_entry(p))
 			return p;
 		free(p);
 	}
@@ -104,7 +122,15 @@ static void hint_instances(const char *arg)
 
 	fprintf(stderr, "blkfuse: error: ctl: no blkfuse instance '%s'", arg);
 	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		char *p;
+		bool stale;
+
+		if (de->d_name[0] == '.' ||
+		    asprintf(&p, "%s/%s", blk_run_dir(), de->d_name) < 0)
+			continue;
+		stale = stale_entry(p);
+		free(p);
+		if (stale)
 			continue;
 		fprintf(stderr, "%s%s", n++ ? ", " : "; running: ", de->d_name);
 	}

@@ -83,6 +83,12 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 
 	if (m & ~BLKFUSE_T_ALL)
 		return fail(ctx, "%s", "unknown bits in set_mask");
+	/* A container's files are read by its library or through segment
+	 * descriptors of its own: saying "direct" would not be true. */
+	if ((m & BLKFUSE_T_SOURCE_IO) && t->source_io == BLKFUSE_IO_DIRECT &&
+	    ctx->src.img)
+		return fail(ctx, "source_io=direct: not for a %s container (its files are read buffered)",
+			    ctx->src.format);
 	for (unsigned int i = 0; i < blk_ntunables; i++) {
 		const struct blk_tunable *tn = &blk_tunables[i];
 		char msg[160];
@@ -96,10 +102,25 @@ static int check_tunables(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 	return 0;
 }
 
-/* Those that can fail come first, so that a failure changes nothing of ours. */
+/* Put back the kernel tunables set before a later one failed. */
+static void undo_kernel(struct blk_ctx *ctx, uint32_t done,
+			const struct blkfuse_tunables *old)
+{
+	if (done & BLKFUSE_T_READAHEAD_KB)
+		blk_ctl_set_readahead(ctx, old->readahead_kb);
+	if (done & BLKFUSE_T_MAX_BACKGROUND)
+		blk_ctl_set_fusectl(ctx, "max_background", old->max_background);
+}
+
+/*
+ * Those that can fail come first, so that a failure changes nothing of
+ * ours; the kernel's are put back as they were when a later one fails
+ * (what an O_DIRECT descriptor opened costs nothing to keep).
+ */
 static int set_fallible(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 {
-	uint32_t m = t->set_mask;
+	uint32_t m = t->set_mask, done = 0;
+	struct blkfuse_tunables old = { 0 };
 	int err;
 
 	if (m & BLKFUSE_T_SOURCE_IO && t->source_io == BLKFUSE_IO_DIRECT) {
@@ -107,23 +128,33 @@ static int set_fallible(struct blk_ctx *ctx, const struct blkfuse_tunables *t)
 		if (err)
 			return fail(ctx, "source_io=direct: %s", strerror(-err));
 	}
+	if ((m & (BLKFUSE_T_READAHEAD_KB | BLKFUSE_T_MAX_BACKGROUND)) &&
+	    (err = blk_ctl_get_kernel(ctx, &old)) != 0)
+		return fail(ctx, "readahead_kb, max_background: %s",
+			    strerror(-err));
 	if (m & BLKFUSE_T_READAHEAD_KB) {
 		err = blk_ctl_set_readahead(ctx, t->readahead_kb);
 		if (err)
 			return fail(ctx, "readahead_kb: %s", strerror(-err));
+		done |= BLKFUSE_T_READAHEAD_KB;
 	}
 	if (m & BLKFUSE_T_MAX_BACKGROUND) {
 		err = blk_ctl_set_fusectl(ctx, "max_background",
 					  t->max_background);
-		if (err)
+		if (err) {
+			undo_kernel(ctx, done, &old);
 			return fail(ctx, "max_background: %s", strerror(-err));
+		}
+		done |= BLKFUSE_T_MAX_BACKGROUND;
 	}
 	if (m & BLKFUSE_T_CONGESTION_THRESHOLD) {
 		err = blk_ctl_set_fusectl(ctx, "congestion_threshold",
 					  t->congestion_threshold);
-		if (err)
+		if (err) {
+			undo_kernel(ctx, done, &old);
 			return fail(ctx, "congestion_threshold: %s",
 				    strerror(-err));
+		}
 	}
 	return 0;
 }

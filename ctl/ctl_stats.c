@@ -15,6 +15,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/tunables.h"
+#include "forensic/audit.h"
 #include "ctx.h"
 #include "base/log.h"
 #include "read/throttle.h"
@@ -195,6 +196,9 @@ static void render_counters(struct blk_ctx *ctx, struct sbuf *b,
 	put(b, "ra_hits %llu\n", (unsigned long long)s->ra_hits);
 	put(b, "zeroed_bytes %llu\n",
 	    (unsigned long long)ld(&st->zeroed_bytes));
+	if (ctx->audit)
+		put(b, "audit_lost %llu\n",
+		    (unsigned long long)blk_audit_lost(ctx->audit));
 	put(b, "lat_p50_us %llu\n", (unsigned long long)
 	    blk_percentile(s->lat_us, NULL, BLK_LAT_BUCKETS, 0.50));
 	put(b, "lat_p99_us %llu\n", (unsigned long long)

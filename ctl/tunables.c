@@ -77,7 +77,7 @@ const struct blk_tunable blk_tunables[] = {
 	{ "source_io", BLKFUSE_T_SOURCE_IO, FIELD(source_io), 0,
 	  BLKFUSE_IO_DIRECT, false, "buffered or direct", parse_source_io,
 	  word_source_io, "buffered|direct",
-	  "through the page cache, or O_DIRECT (aligned reads)" },
+	  "page cache, or O_DIRECT (aligned reads; not for containers)" },
 	{ "source_readahead_kb", BLKFUSE_T_SOURCE_READAHEAD_KB,
 	  FIELD(source_readahead_kb), 0, 1048576, false, "0..1048576",
 	  parse_size, NULL, "N", "blkfuse's readahead on the source (0: off)" },

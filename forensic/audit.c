@@ -3,11 +3,15 @@
  * --audit FILE: an append-only JSON Lines record of every open, read and
  * release, with who did it, plus start and stop records.
  *
- * A line is formatted on the caller's stack, then copied into one shared
- * buffer under a mutex; the buffer goes to the file (O_APPEND, whole lines
- * per write) when it fills, on SIGHUP and at exit.  So the read path pays
- * a format and a memcpy, not a system call.  Process names come from
- * /proc/PID/comm through a small cache, refreshed at each open.
+ * A line is formatted on the caller's stack and written at once, under a
+ * mutex, with one write(2) to the file (O_APPEND), right after its request
+ * was answered: a crash of the daemon (SIGKILL included) loses at most the
+ * records of requests being answered then; a crash of the machine, what the
+ * page cache had not written back (fdatasync at SIGHUP and at exit).  A
+ * record that cannot be written is counted (audit_lost in the control
+ * snapshot, "lost_records" in the stop record, a warning at exit) and the
+ * first failure is said.  Process names come from /proc/PID/comm through a
+ * small cache, refreshed at each open.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +31,7 @@
 #include "base/log.h"
 #include "base/util.h"
 
-#define AUDIT_BUF (256 * 1024)
+#define AUDIT_BUF (AUDIT_LINE * 5)	/* the rotated record */
 #define AUDIT_LINE 1024
 #define COMM_CACHE 256
 #define COMM_LEN 96	/* 15 characters of /proc/PID/comm, JSON-escaped */
@@ -39,8 +43,7 @@ struct blk_audit {
 	EVP_MD_CTX *chain;		/* sha256 of every byte written so far */
 	int fd;
 	pthread_mutex_t lock;
-	char *buf;
-	size_t len;
+	char *buf;			/* the rotated record */
 	uint64_t lines, lost;
 	struct { uint32_t pid; char comm[COMM_LEN]; } comm[COMM_CACHE];
 };
@@ -60,38 +63,56 @@ static void timestamp(char *buf, size_t len, const struct timespec *when)
 	snprintf(buf + n, len - n, ".%09uZ", (unsigned int)ts.tv_nsec);
 }
 
-/* Write out whole lines; called with the lock held. */
-static void flush_locked(struct blk_audit *a)
+/*
+ * Write out the lines in buf (nlines of them); called with the lock held.
+ * A line the disk had room for only in part is cut off again, so that the
+ * file stays whole lines (and the chain covers exactly what it holds).
+ */
+static void write_locked(struct blk_audit *a, const char *buf, size_t len,
+			 unsigned int nlines)
 {
 	size_t done = 0;
 	ssize_t n;
+	off_t end;
 
-	while (done < a->len) {
-		n = write(a->fd, a->buf + done, a->len - done);
+	while (done < len) {
+		n = write(a->fd, buf + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			blk_err("%s: %s; %zu bytes of audit records lost",
-				a->path, strerror(errno), a->len - done);
-			a->lost++;
-			break;
+			if (!a->lost)
+				blk_err("%s: %s; audit records lost (counted in audit_lost)",
+					a->path, n < 0 ? strerror(errno) :
+					"short write");
+			end = done ? lseek(a->fd, 0, SEEK_CUR) : -1;
+			if (end >= (off_t)done && ftruncate(a->fd, end - done) < 0)
+				blk_err("%s: %s; a partial record stays",
+					a->path, strerror(errno));
+			a->lost += nlines;
+			return;
 		}
-		if (a->chain)
-			EVP_DigestUpdate(a->chain, a->buf + done, n);
 		done += n;
 	}
-	a->len = 0;
+	if (a->chain)
+		EVP_DigestUpdate(a->chain, buf, len);
 }
 
 static void append(struct blk_audit *a, const char *line, size_t len)
 {
 	pthread_mutex_lock(&a->lock);
-	if (a->len + len > AUDIT_BUF)
-		flush_locked(a);
-	memcpy(a->buf + a->len, line, len);
-	a->len += len;
+	write_locked(a, line, len, 1);
 	a->lines++;
 	pthread_mutex_unlock(&a->lock);
+}
+
+uint64_t blk_audit_lost(struct blk_audit *a)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&a->lock);
+	n = a->lost;
+	pthread_mutex_unlock(&a->lock);
+	return n;
 }
 
 /* The process name, from the cache or /proc (a read may be the first). */
@@ -254,7 +275,7 @@ static void rotated_locked(struct blk_audit *a)
 		     ts, a->session, a->source ? a->source : "",
 		     (unsigned long long)a->lines, hex);
 	if (n > 0 && n < AUDIT_LINE * 5) {
-		a->len = n;
+		write_locked(a, a->buf, n, 1);
 		a->lines++;
 	}
 }
@@ -338,7 +359,6 @@ void blk_audit_flush(struct blk_audit *a)
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	flush_locked(a);
 	fdatasync(a->fd);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -351,7 +371,7 @@ void blk_audit_reopen(struct blk_audit *a)
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	flush_locked(a);
+	fdatasync(a->fd);
 	fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		blk_err("%s: %s; still writing to the old file", a->path,
@@ -360,7 +380,6 @@ void blk_audit_reopen(struct blk_audit *a)
 		close(a->fd);
 		a->fd = fd;
 		rotated_locked(a);
-		flush_locked(a);
 	}
 	pthread_mutex_unlock(&a->lock);
 }
@@ -371,6 +390,9 @@ void blk_audit_close(struct blk_audit *a)
 		return;
 	blk_log_set_sink(NULL, NULL);
 	blk_audit_flush(a);
+	if (a->lost)
+		blk_warn("%s: %llu audit records could not be written",
+			 a->path, (unsigned long long)a->lost);
 	close(a->fd);
 	pthread_mutex_destroy(&a->lock);
 	EVP_MD_CTX_free(a->chain);

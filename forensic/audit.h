@@ -32,10 +32,13 @@ void blk_audit_open_release(struct blk_audit *a, const char *ev,
 /* A start/stop/... record: "ev" plus the caller's JSON members. */
 void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 		      ...) __attribute__((format(printf, 3, 4)));
+/* fdatasync: records are written as they happen; this makes them durable. */
 void blk_audit_flush(struct blk_audit *a);
 /* From now on every notice, warning and error is a "log" record too
  * (after the start record, which stays the first). */
 void blk_audit_keep_log(struct blk_audit *a);
+/* Records that could not be written (the first failure was printed). */
+uint64_t blk_audit_lost(struct blk_audit *a);
 /* The session id (32 hex digits) the start and rotated records carry. */
 const char *blk_audit_session(const struct blk_audit *a);
 /* The source the rotated record names: 0 or -ENOMEM. */

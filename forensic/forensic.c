@@ -135,11 +135,12 @@ int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 	}
 	if (ctx->audit) {
 		blk_audit_record(ctx->audit, "stop",
-			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
+			"\"exit\":%d,\"read_requests\":%llu,\"read_bytes\":%llu,\"zeroed_bytes\":%llu,\"lost_records\":%llu,\"verify_after\":\"%s\",\"verify_after_matches\":%s",
 			ret, (unsigned long long)(atomic_load(&ctx->stats.spliced_reqs) +
 						  atomic_load(&ctx->stats.copied_reqs)),
 			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
 			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
+			(unsigned long long)blk_audit_lost(ctx->audit),
 			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
 		blk_audit_close(ctx->audit);
 		ctx->audit = NULL;

@@ -50,6 +50,7 @@ struct blk_throttle {
 	uint64_t next_ns;		/* the virtual clock */
 	struct parked *head, *tail;
 	unsigned int nparked, ninterrupted;
+	uint64_t unparkable;		/* sent at once: no memory to park */
 	uint64_t early[EARLY_INTERRUPTS];
 	unsigned int early_pos;
 	bool stopping, started;
@@ -136,7 +137,7 @@ bool blk_throttle_admit(struct blk_throttle *thr, const struct blk_read *rd)
 {
 	struct parked *p;
 	uint64_t slot;
-	bool go;
+	bool go, first = false;
 
 	if (!atomic_load_explicit(&thr->pause, memory_order_relaxed) &&
 	    !atomic_load_explicit(&thr->rate, memory_order_relaxed))
@@ -151,13 +152,17 @@ bool blk_throttle_admit(struct blk_throttle *thr, const struct blk_read *rd)
 		*p = (struct parked){ .rd = *rd };
 		park(thr, p);
 		p = NULL;
+	} else if (!go) {
+		/*
+		 * No memory to park it: unparked and unanswered, its reader
+		 * would wait forever.  It goes now, over pause or the limit.
+		 */
+		go = true;
+		first = !thr->unparkable++;
 	}
 	pthread_mutex_unlock(&thr->lock);
-	if (!go && p) {
-		/* No memory to park it: waiting here beats failing the read. */
-		free(p);
-		return true;
-	}
+	if (first)
+		blk_warn("no memory to park a read: sent at once, over pause and rate_limit (said once)");
 	free(p);
 	return go;
 }
@@ -240,14 +245,33 @@ static bool requester_killed(uint32_t tid)
 	return killed;
 }
 
-/* Mark the parked reads whose requester is dying; called with the lock. */
+/*
+ * Mark the parked reads whose requester is dying; called on the throttle's
+ * thread with the lock held, which it drops while /proc is read (workers'
+ * admit and INTERRUPTs need the lock meanwhile).  Only this thread unparks,
+ * so the parked reads it collected are all still there afterwards.
+ */
 static void check_killed(struct blk_throttle *thr)
 {
-	for (struct parked *p = thr->head; p; p = p->next)
-		if (!p->interrupted && requester_killed(p->rd.pid)) {
-			p->interrupted = true;
+	unsigned int n = 0, max = thr->nparked;
+	struct parked **ps = malloc(max * sizeof(*ps));
+	bool *dying = malloc(max * sizeof(*dying));
+
+	for (struct parked *p = thr->head; ps && dying && p && n < max;
+	     p = p->next)
+		if (!p->interrupted)
+			ps[n++] = p;
+	pthread_mutex_unlock(&thr->lock);
+	for (unsigned int i = 0; i < n; i++)
+		dying[i] = requester_killed(ps[i]->rd.pid);
+	pthread_mutex_lock(&thr->lock);
+	for (unsigned int i = 0; i < n; i++)
+		if (dying[i] && !ps[i]->interrupted) {
+			ps[i]->interrupted = true;
 			thr->ninterrupted++;
 		}
+	free(ps);
+	free(dying);
 }
 
 /* The next parked read that should end now with EINTR, if any. */
@@ -377,4 +401,18 @@ unsigned int blk_throttle_parked(struct blk_throttle *thr)
 	n = thr->nparked;
 	pthread_mutex_unlock(&thr->lock);
 	return n;
+}
+
+bool blk_throttle_lift(struct blk_throttle *thr)
+{
+	bool was;
+
+	pthread_mutex_lock(&thr->lock);
+	was = atomic_load(&thr->pause) || atomic_load(&thr->rate);
+	atomic_store(&thr->pause, false);
+	atomic_store(&thr->rate, 0);
+	thr->next_ns = 0;
+	wake(thr);
+	pthread_mutex_unlock(&thr->lock);
+	return was;
 }

@@ -43,6 +43,9 @@ void blk_throttle_interrupt(struct blk_throttle *thr, uint64_t unique);
 void blk_throttle_set_pause(struct blk_throttle *thr, bool pause);
 void blk_throttle_set_rate(struct blk_throttle *thr, uint64_t bytes_per_s);
 bool blk_throttle_paused(const struct blk_throttle *thr);
+/* pause and rate_limit both off, parked reads released: true if either
+ * was on. */
+bool blk_throttle_lift(struct blk_throttle *thr);
 uint64_t blk_throttle_rate(const struct blk_throttle *thr);
 /* Reads parked now. */
 unsigned int blk_throttle_parked(struct blk_throttle *thr);

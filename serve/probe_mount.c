@@ -107,23 +107,20 @@ static const struct fuse_lowlevel_ops pm_ops = {
 	.read		= pm_read,
 };
 
-static void thread_done(void *unused)
-{
-	(void)unused;
-	blk_image_thread_done();
-}
-
-/* The daemon's one request loop (splice_io.c): cancellable in its wait. */
+/*
+ * The daemon's one request loop (splice_io.c), until the unmount in
+ * stop() ends the connection (ENODEV).  Never cancelled: gcc 12's ASan
+ * aborts on a cancelled thread, and the loop ends by itself.
+ */
 static void *serve(void *arg)
 {
 	struct probe *p = arg;
 	int err;
 
-	pthread_cleanup_push(thread_done, NULL);
 	err = blk_wire_serve(p->se, &p->wire, NULL, NULL);
 	if (err)
 		blk_warn("probe mount: %s", strerror(-err));
-	pthread_cleanup_pop(1);
+	blk_image_thread_done();
 	return NULL;
 }
 
@@ -154,6 +151,7 @@ static int start(struct probe *p)
 		return err;
 	}
 	p->se = fuse_session_new(&args, &pm_ops, sizeof(pm_ops), p);
+	fuse_opt_free_args(&args);	/* parsing may have copied them */
 	if (!p->se || fuse_session_mount(p->se, p->dir) != 0) {
 		blk_err("%s: cannot mount the decoded media at %s to find its partitions",
 			p->src->given, p->dir);
@@ -165,7 +163,9 @@ static int start(struct probe *p)
 		err = -pthread_create(&p->thread, NULL, serve, p);
 	if (!err)
 		return 0;
-	blk_err("%s", strerror(-err));
+	blk_err("%s: cannot serve the probe mount: %s%s", p->src->given,
+		strerror(-err), err == -EMFILE && p->src->img->nseg > 1 ?
+		" (a descriptor per file of the set: ulimit -n)" : "");
 	blk_wire_fini(&p->wire);
 	fuse_session_unmount(p->se);
 out_rmdir:
@@ -176,14 +176,17 @@ out_rmdir:
 	return err;
 }
 
-/* The thread first (it may be replying on the fd), then the mount. */
+/*
+ * The mount first: nothing holds it any more (the caller closed 'disk'),
+ * so the unmount ends the connection and the thread's wait for a request
+ * returns ENODEV; the session is marked exited so that it stops there.
+ */
 static void stop(struct probe *p)
 {
 	fuse_session_exit(p->se);
-	pthread_cancel(p->thread);
+	fuse_session_unmount(p->se);
 	pthread_join(p->thread, NULL);
 	blk_wire_fini(&p->wire);
-	fuse_session_unmount(p->se);
 	fuse_session_destroy(p->se);
 	rmdir(p->dir);
 }

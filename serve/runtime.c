@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -95,14 +97,21 @@ void blk_pidfile_remove(const char *path)
 		blk_warn("--pidfile %s: %s", path, strerror(errno));
 }
 
-/* A registry entry is stale when what it points to is gone. */
+/*
+ * A registry entry is stale when what it points to is gone, or sits in a
+ * dead mount (statfs asks the daemon; stat may come from the kernel's
+ * attribute cache).
+ */
 static bool entry_free(const char *path)
 {
+	struct statfs sfs;
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
 		return true;
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0 &&
+	    (statfs(path, &sfs) == 0 ||
+	     (errno != ENOTCONN && errno != ECONNABORTED)))
 		return false;
 	unlink(path);
 	return true;
@@ -168,4 +177,24 @@ static void log_holder(const struct blk_open_rec *r, void *data)
 void blk_log_holders(struct blk_ctx *ctx)
 {
 	blk_opens_each(ctx->opens, log_holder, ctx);
+}
+
+/*
+ * What could not start, and why; out of descriptors, the source's set is
+ * the likely reason (a descriptor per segment): name it and its size.
+ */
+void blk_start_failed(const struct blk_ctx *ctx, const char *what, int err)
+{
+	const struct blk_image *im = ctx->src.img;
+	struct rlimit rl = { 0 };
+
+	if ((err == -EMFILE || err == -ENFILE) && im && im->nseg > 1) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		blk_err("%s: cannot start %s: %s (its set holds %u files open; the limit is %llu: ulimit -n)",
+			ctx->src.given, what, strerror(-err), im->nseg,
+			(unsigned long long)rl.rlim_cur);
+	} else {
+		blk_err("%s: cannot start %s: %s", ctx->src.given, what,
+			strerror(-err));
+	}
 }

@@ -39,6 +39,12 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 		      size_t len);
 void blk_registry_remove(const char *name);
 
+/*
+ * "SOURCE: cannot start WHAT: reason", printed; out of descriptors, with
+ * how many files the source's set holds and the limit (ulimit -n).
+ */
+void blk_start_failed(const struct blk_ctx *ctx, const char *what, int err);
+
 /* The files still open after a detach, one line each (logged). */
 void blk_log_holders(struct blk_ctx *ctx);
 

@@ -34,6 +34,7 @@
 #include "base/log.h"
 #include "read/read_path.h"
 #include "serve/uring.h"
+#include "base/util.h"
 #include "wire.h"
 
 /* ---- the kernel's ABI (include/uapi/linux/fuse.h, 7.42) ------------------ */
@@ -79,6 +80,8 @@ struct ring_ent {
 	bool parked;			/* ... a read the throttle parked */
 	bool dead;			/* the kernel ended it */
 	struct ring_ent *next;		/* in the mailbox */
+	struct ring_ent *later;		/* its command waits for an SQE */
+	uint32_t later_op;
 };
 
 struct ring_queue {
@@ -98,6 +101,8 @@ struct ring_queue {
 	struct ring_ent **ents;		/* MAX_ENTS slots, n in use */
 	unsigned int n;
 	unsigned int parked;		/* entries held by parked reads */
+	struct ring_ent *later;		/* commands that found the SQ full */
+	bool arm_later;			/* ... and the eventfd's read */
 };
 
 static struct {
@@ -108,27 +113,6 @@ static struct {
 	_Atomic bool stopping;
 	_Atomic bool running;
 } R;
-
-static unsigned int possible_cpus(void)
-{
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-	unsigned int lo = 0, hi = 0;
-	int n = f ? fscanf(f, "%u-%u", &lo, &hi) : 0;
-
-	if (f)
-		fclose(f);
-	if (n == 1)
-		hi = lo;
-	return n >= 1 ? hi + 1 : 0;
-}
-
-static void *map_pages(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
 
 static void sqe_cmd(struct io_uring_sqe *sqe, struct ring_ent *e, uint32_t op)
 {
@@ -158,25 +142,50 @@ static struct io_uring_sqe *get_sqe(struct ring_queue *q)
 	return sqe;
 }
 
+/*
+ * Queue a command, or keep it for the next turn of the loop when the SQ
+ * stays full (retry_later): a reply dropped would hang its reader, an
+ * entry never given back would shrink the queue.  Never fails.
+ */
 static int queue_cmd(struct ring_queue *q, struct ring_ent *e, uint32_t op)
 {
 	struct io_uring_sqe *sqe = get_sqe(q);
 
-	if (!sqe)
-		return -EBUSY;
+	if (!sqe) {
+		e->later_op = op;
+		e->later = q->later;
+		q->later = e;
+		return 0;
+	}
 	sqe_cmd(sqe, e, op);
 	return 0;
 }
 
-static int arm_event(struct ring_queue *q)
+/* The eventfd's read (replies from other threads, stop), or later. */
+static void arm_event(struct ring_queue *q)
 {
 	struct io_uring_sqe *sqe = get_sqe(q);
 
+	q->arm_later = !sqe;
 	if (!sqe)
-		return -EBUSY;
+		return;
 	io_uring_prep_read(sqe, q->evfd, &q->evval, sizeof(q->evval), 0);
 	io_uring_sqe_set_data64(sqe, EVENT_TAG);
-	return 0;
+}
+
+/* What found the SQ full, again: true if something still waits. */
+static bool retry_later(struct ring_queue *q)
+{
+	struct ring_ent *e = q->later, *next;
+
+	q->later = NULL;
+	if (q->arm_later)
+		arm_event(q);
+	for (; e; e = next) {
+		next = e->later;
+		queue_cmd(q, e, e->later_op);
+	}
+	return q->later || q->arm_later;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -271,8 +280,8 @@ static struct ring_ent *new_ent(struct ring_queue *q)
 	if (q->n == MAX_ENTS || !(e = calloc(1, sizeof(*e))))
 		return NULL;
 	e->q = q;
-	e->hdr = map_pages(sizeof(*e->hdr));
-	e->payload = map_pages(q->payload);
+	e->hdr = blk_map_pages(sizeof(*e->hdr));
+	e->payload = blk_map_pages(q->payload);
 	e->payload_cap = q->payload;
 	q->ents[q->n++] = e;	/* freed by queue_fini, mapped or not */
 	if (!e->hdr || !e->payload)
@@ -402,16 +411,6 @@ static void completion(struct ring_queue *q, struct io_uring_cqe *cqe)
 	q->live--;
 }
 
-static void pin_to_cpu(unsigned int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	/* best effort: a CPU that is offline or not ours still works */
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void *queue_main(void *arg)
 {
 	struct ring_queue *q = arg;
@@ -419,13 +418,24 @@ static void *queue_main(void *arg)
 	unsigned int head, n;
 	int res;
 
-	pin_to_cpu(q->qid);
+	blk_pin_to_cpu(q->qid);
 	for (unsigned int i = 0; i < q->n; i++)
 		queue_cmd(q, q->ents[i], URING_CMD_REGISTER);
 	q->live = q->n;
 	arm_event(q);
 	while (q->live && !atomic_load(&R.stopping)) {
-		res = io_uring_submit_and_wait(&q->ring, 1);
+		if (retry_later(q)) {
+			/* still no SQE: submit, then wait a little, not for ever */
+			struct __kernel_timespec ms = { .tv_nsec = 1000000 };
+
+			res = io_uring_submit(&q->ring);
+			if (res >= 0 || res == -EBUSY)
+				res = io_uring_wait_cqe_timeout(&q->ring, &cqe, &ms);
+			if (res == -ETIME)
+				res = 0;
+		} else {
+			res = io_uring_submit_and_wait(&q->ring, 1);
+		}
 		if (res < 0 && res != -EINTR && res != -EAGAIN &&
 		    res != -EBUSY) {
 			blk_err("io_uring queue %u: %s", q->qid, strerror(-res));
@@ -509,7 +519,7 @@ int blk_uring_prepare(struct blk_ctx *ctx, int fuse_fd)
 
 	R.ctx = ctx;
 	R.fuse_fd = fuse_fd;
-	R.nq = possible_cpus();
+	R.nq = blk_possible_cpus();
 	if (!R.nq)
 		return -ENOENT;
 	R.q = calloc(R.nq, sizeof(*R.q));

@@ -26,13 +26,17 @@ teardown() {
 	blkfuse_teardown
 }
 
+# poll SECONDS CMD...: until CMD succeeds, at most SECONDS, checked every
+# 20 ms (not on $SECONDS, which ticks in whole seconds: "SECONDS + 1" can be
+# over at once).
 poll() {
-	local end=$((SECONDS + $1))
+	local i n=$(($1 * 50))
 	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.05
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.02
 	done
+	"$@"
 }
 
 @test "ctl NAME: the source's file name, registered in /run/blkfuse, gone at exit" {

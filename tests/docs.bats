@@ -114,7 +114,11 @@ complete_line() {
 	cd "$BATS_TEST_DIRNAME/.."
 	grep -qE '^demo:' Makefile
 	sed -n '/^demo:/,/^$/p' Makefile | grep -q 'contrib/install-demo-deps'
-	! sed -n '/^demo:/,/^$/p' Makefile | grep -qE 'install-deps|deps$'
+	# not the test set's installer (tests/install-deps) nor a `deps` target
+	# (the demo's own contrib/install-demo-deps is the point)
+	run grep -E '(^|[[:space:]/])(install-deps|deps)$' < <(sed -n '/^demo:/,/^$/p' Makefile)
+	assert_equal "$status" 1	# no line: grep's 1, not its 2 (an error)
+	assert_output ''
 	local p
 	for p in $(sed -n '/^pkgs=(/,/)/p' contrib/install-demo-deps | tr -d '()' | sed 's/pkgs=//'); do
 		case $p in

@@ -216,7 +216,7 @@ spliced_across_10mib() {
 	assert_output --regexp 'hash mismatch: expected md5:[0-9a-f]+ sha1:[0-9a-f]+ \(stored in the container\), found md5:'
 	run -1 "$BLKFUSE" --ctl=none --verify stored "$C/d.qcow2" "$MNT"
 	assert_output "blkfuse: error: $C/d.qcow2: --verify stored: the source holds no stored hash (only an E01 or AFF image does)"
-	! mountpoint -q "$MNT"
+	run ! mountpoint -q "$MNT"
 }
 
 @test "hash of a container hashes the media" {
@@ -348,7 +348,7 @@ qcow2_cluster() {
 	assert_output "blkfuse: error: $s/luks: LUKS encrypted volume; not supported"
 	run -1 "$BLKFUSE" --list --format=bogus "$RAW"
 	assert_line --partial "--format must be auto, raw, split, ewf"
-	! mountpoint -q "$MNT"
+	run ! mountpoint -q "$MNT"
 }
 
 @test "--format=raw reads a container's files as they are" {

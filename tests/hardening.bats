@@ -193,74 +193,77 @@ book_the_rate_limit() {
 	assert_reader_output 1
 }
 
-# kill_within_a_second PID: SIGKILL, then gone (or a zombie) within 1 s.
-kill_within_a_second() {
+# kill_ends_it PID: SIGKILL, then gone (or a zombie).  The daemon looks
+# for dying requesters every 100 ms; the bound is generous (a loaded CI
+# runner), a reader left in D never meets it.
+kill_ends_it() {
 	kill -9 "$1"
-	poll 1 gone "$1" ||
-		fail "reader $1 still alive 1 s after SIGKILL: state $(sed 's/.*) //' /proc/"$1"/stat | cut -d' ' -f1), wchan $(cat /proc/"$1"/wchan)"
+	poll "$BOUND" gone "$1" ||
+		fail "reader $1 still alive ${BOUND}s after SIGKILL: state $(sed 's/.*) //' /proc/"$1"/stat | cut -d' ' -f1), wchan $(cat /proc/"$1"/wchan)"
 }
 
-@test "#2 an O_DIRECT reader blocked in pause dies on SIGKILL within a second" {
+@test "#2 an O_DIRECT reader blocked in pause dies on SIGKILL" {
 	mount_it
 	"$BLKFUSE" ctl "$MNT" set pause=1
 	block_readers direct 1
-	kill_within_a_second "${READERS[0]}"
+	kill_ends_it "${READERS[0]}"
 }
 
-@test "#2 a buffered reader blocked in pause dies on SIGKILL within a second" {
+@test "#2 a buffered reader blocked in pause dies on SIGKILL" {
 	mount_it
 	"$BLKFUSE" ctl "$MNT" set pause=1
 	block_readers buffered 1
-	kill_within_a_second "${READERS[0]}"
+	kill_ends_it "${READERS[0]}"
 }
 
-@test "#2 an O_DIRECT reader blocked in a slow rate limit dies on SIGKILL within a second" {
+@test "#2 an O_DIRECT reader blocked in a slow rate limit dies on SIGKILL" {
 	mount_it
 	book_the_rate_limit
 	block_readers direct 1
-	kill_within_a_second "${READERS[0]}"
+	kill_ends_it "${READERS[0]}"
 }
 
-@test "#2 a buffered reader blocked in a slow rate limit dies on SIGKILL within a second" {
+@test "#2 a buffered reader blocked in a slow rate limit dies on SIGKILL" {
 	mount_it
 	book_the_rate_limit
 	block_readers buffered 1
-	kill_within_a_second "${READERS[0]}"
+	kill_ends_it "${READERS[0]}"
 }
 
 detached() {
 	! mountpoint -q "$MNT"
 }
 
-# sigterm_stops: with readers holding files, the first SIGTERM detaches
-# the mount (issue 10: as umount -l); a second ends the daemon (status 0)
-# and frees the readers.
+# sigterm_stops N: with N readers waiting, SIGTERM detaches the mount
+# (issue 10: as umount -l); the control file goes with it, so pause and
+# rate_limit are lifted (issue 20 #10): the readers get their bytes, and
+# the daemon exits 0 once they closed their files.
 sigterm_stops() {
 	kill -TERM "$DAEMON_PID"
 	poll "$BOUND" detached || fail "SIGTERM did not detach the mount"
-	kill -0 "$DAEMON_PID"	# readers hold files: it waits for them
-	kill -TERM "$DAEMON_PID"
+	poll "$BOUND" all_gone "${READERS[@]}" ||
+		fail "readers still waiting ${BOUND}s after SIGTERM (issue 20 #10)"
+	assert_reader_output "$1"
 	poll "$BOUND" gone "$DAEMON_PID" ||
-		fail "daemon still running ${BOUND}s after SIGTERM with readers waiting (issue 11 #2)"
+		fail "daemon still running ${BOUND}s after SIGTERM and its readers' end (issue 11 #2)"
 	local pid=$DAEMON_PID
 	DAEMON_PID=
 	run wait "$pid"
 	assert_success
-	poll "$BOUND" all_gone "${READERS[@]}" || fail "readers still stuck ${BOUND}s after the daemon exited"
 }
 
 @test "#2 SIGTERM stops the daemon while readers wait in pause" {
 	mount_it
 	"$BLKFUSE" ctl "$MNT" set pause=1
 	block_readers direct 2
-	sigterm_stops
+	sigterm_stops 2
 }
 
 @test "#2 SIGTERM stops the daemon while a reader waits in a slow rate limit" {
 	mount_it
 	book_the_rate_limit
 	block_readers direct 1
-	sigterm_stops
+	sigterm_stops 1
 }
 
 # ---- 9. size suffixes -----------------------------------------------------------
@@ -269,9 +272,11 @@ sigterm_stops() {
 	mount_it
 	"$BLKFUSE" ctl "$MNT" set rate_limit=100m
 	run "$BLKFUSE" ctl "$MNT" set rate_limit=17179869184g
-	assert_failure
+	assert_equal "$status" 1
+	assert_output "blkfuse: ctl: bad value in 'rate_limit=17179869184g'"
 	run "$BLKFUSE" ctl "$MNT" set rate_limit=18014398509481984k
-	assert_failure
+	assert_equal "$status" 1
+	assert_output "blkfuse: ctl: bad value in 'rate_limit=18014398509481984k'"
 	run ctl_get rate_limit
 	assert_output 104857600
 }
@@ -280,9 +285,11 @@ sigterm_stops() {
 	mount_it
 	"$BLKFUSE" ctl "$MNT" set pipe_size=65536
 	run "$BLKFUSE" ctl "$MNT" set pipe_size=18014398509481984k
-	assert_failure
+	assert_equal "$status" 1
+	assert_output "blkfuse: ctl: bad value in 'pipe_size=18014398509481984k'"
 	run "$BLKFUSE" ctl "$MNT" set pipe_size=4194304k
-	assert_failure
+	assert_equal "$status" 1
+	assert_output "blkfuse: ctl: bad value in 'pipe_size=4194304k'"
 	run ctl_get pipe_size
 	assert_output 65536
 }
@@ -309,8 +316,8 @@ as_nobody() {
 	local f
 	for f in p1 disk "free/$(ls "$MNT/free" | head -1)"; do
 		run as_nobody head -c 512 "$MNT/$f"
-		assert_failure
-		assert_output --partial 'Permission denied'
+		assert_equal "$status" 1
+		assert_output "head: cannot open '$MNT/$f' for reading: Permission denied"
 	done
 }
 
@@ -326,7 +333,8 @@ as_nobody() {
 	chmod 644 "$OPEN_DIR/src.img"
 	start_blkfuse "$OPEN_DIR/src.img" "$MNT"
 	run as_nobody head -c 512 "$MNT/p1"
-	assert_failure
+	assert_equal "$status" 1
+	assert_output "head: cannot open '$MNT/p1' for reading: Permission denied"
 }
 
 @test "#6 exposed files' read bits, owner and group follow the source (never write bits)" {
@@ -368,8 +376,8 @@ as_nobody() {
 	cmp "$BATS_TEST_TMPDIR/a.img" "$MNT/disk" ||
 		fail "serves $b, not the $a it was given (exclusive reopen by path, issue 11 #7)"
 	run python3 -c 'import os,sys; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)' "$a"
-	assert_failure
-	assert_output --partial 'Device or resource busy'
+	assert_equal "$status" 1
+	assert_output --partial "OSError: [Errno 16] Device or resource busy: '$a'"
 	python3 -c 'import os,sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL))' "$b"
 }
 

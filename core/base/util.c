@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -312,4 +314,34 @@ size_t blk_page_size(void)
 		page = n > 0 ? (size_t)n : 4096;
 	}
 	return page;
+}
+
+unsigned int blk_possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	unsigned int lo = 0, hi = 0;
+	int n = f ? fscanf(f, "%u-%u", &lo, &hi) : 0;
+
+	if (f)
+		fclose(f);
+	if (n == 1)
+		hi = lo;
+	return n >= 1 ? hi + 1 : 0;
+}
+
+void blk_pin_to_cpu(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+void *blk_map_pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }

@@ -57,6 +57,14 @@ void blk_hex(char *out, const void *data, size_t len);
  */
 void blk_name_mangle(char *dst, size_t len, const char *name, bool keep_slash);
 
+/* CPUs the kernel may bring up (/sys/devices/system/cpu/possible): the
+ * highest number + 1, or 0 when it cannot say. */
+unsigned int blk_possible_cpus(void);
+/* Run the calling thread on cpu (best effort: an offline CPU is fine). */
+void blk_pin_to_cpu(unsigned int cpu);
+/* len bytes of zeroed anonymous memory, page aligned; NULL on failure. */
+void *blk_map_pages(size_t len);
+
 /* The kernel's page size (pipe buffers are counted in pages). */
 size_t blk_page_size(void);
 

@@ -197,6 +197,7 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		return -ENOMEM;
 	im->cache_mb = BLK_IMAGE_CACHE_MB_DEFAULT;
 	im->gen = atomic_fetch_add(&gens, 1) + 1;
+	im->src_fd = fd;
 	/* Absolute: handles are opened again after the daemon's chdir("/") */
 	abs = realpath(path, NULL);
 	err = open_as(im, d, abs ? abs : path, fd, fsize, tail);
@@ -492,6 +493,8 @@ void blk_image_close(struct blk_image *im)
 	for (unsigned int i = 0; i < im->nseg; i++) {
 		if (im->seg[i].fd >= 0)
 			close(im->seg[i].fd);
+		if (im->seg[i].lock_fd > 0)
+			close(im->seg[i].lock_fd);
 		free(im->seg[i].path);
 	}
 	free(im->seg);

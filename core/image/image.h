@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "layer/layer.h"	/* struct blk_extent */
 
@@ -29,6 +30,9 @@ struct blk_segment {
 	char *path;		/* as found (the first as the user typed it) */
 	uint64_t size;		/* bytes of the file */
 	int fd;			/* O_RDONLY, -1 when a library opens it */
+	/* When fd is -1: a descriptor held on the file (the library is given
+	 * /proc/self/fd/N, --exclusive locks it); 0: none. */
+	int lock_fd;
 };
 
 struct blk_meta {
@@ -62,6 +66,10 @@ struct blk_image {
 	/* stored hashes, lowercase hex, "" when the container has none */
 	char md5[33], sha1[41], sha256[65];
 	void *priv;
+	/* The source's descriptor (the first file; not ours to close): a
+	 * library that takes a name reopens that very file through
+	 * /proc/self/fd (blk_image_fd_path), never the path again. */
+	int src_fd;
 	unsigned int gen;		/* tells per-thread handles apart */
 	_Atomic unsigned int cache_mb;	/* per thread, 0: no cache */
 	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
@@ -82,6 +90,13 @@ void blk_image_built_formats(char *buf, size_t len);
 int blk_image_open(struct blk_image **imp, const char *path, int fd,
 		   uint64_t fsize, const char *format);
 void blk_image_close(struct blk_image *im);
+
+/* "/proc/self/fd/N" of the source's descriptor, for a library's open. */
+static inline void blk_image_fd_path(const struct blk_image *im, char *buf,
+				     size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", im->src_fd);
+}
 
 static inline bool blk_image_decodes(const struct blk_image *im)
 {

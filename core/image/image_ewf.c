@@ -7,6 +7,7 @@
  * the bytes and only counts the error), with the chunk's media offset.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,16 @@
 #include "image/driver.h"
 #include "image/image.h"
 #include "base/log.h"
+#include "image/ewf_check.h"
+#include "base/log.h"
+#include "base/noatime.h"
 
 #ifdef HAVE_LIBEWF
 #include <libewf.h>
 
 struct ewf_priv {
-	char **names;
+	char **names;		/* as found by libewf_glob */
+	char **fdnames;		/* /proc/self/fd/N of each, what libewf opens */
 	int n;
 };
 
@@ -62,7 +67,7 @@ static void *ewf_handle_open(struct blk_image *im)
 
 	if (!eh)
 		return NULL;
-	eh->h = open_names(p->names, p->n, msg, sizeof(msg));
+	eh->h = open_names(p->fdnames, p->n, msg, sizeof(msg));
 	if (!eh->h) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		free(eh);
@@ -121,6 +126,10 @@ static void ewf_free(struct blk_image *im)
 
 	if (p && p->names)
 		libewf_glob_free(p->names, p->n, NULL);
+	for (int i = 0; p && p->fdnames && i < p->n; i++)
+		free(p->fdnames[i]);
+	if (p)
+		free(p->fdnames);
 	free(p);
 	im->priv = NULL;
 }
@@ -236,7 +245,7 @@ static int check_numbers(char **names, int n)
 		unsigned char hdr[13];
 		FILE *f = fopen(names[i], "rb");
 		size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
-		unsigned int num = hdr[9] | hdr[10] << 8;
+		unsigned int num;
 
 		if (f)
 			fclose(f);
@@ -244,10 +253,40 @@ static int check_numbers(char **names, int n)
 			blk_err("%s: truncated EWF segment header", names[i]);
 			return -EINVAL;
 		}
+		num = hdr[9] | hdr[10] << 8;
 		if (num != (unsigned int)i + 1) {
 			blk_err("%s: EWF segment number %u where segment %d belongs (a duplicate or misnamed segment)",
 				names[i], num, i + 1);
 			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Hold every segment open (the first is the source itself) and give libewf
+ * /proc/self/fd/N, here and for each thread's handle: what is decoded is
+ * the files checked, whatever their names come to name later.
+ */
+static int hold_segments(struct blk_image *im, struct ewf_priv *p)
+{
+	p->fdnames = calloc(p->n, sizeof(*p->fdnames));
+	if (!p->fdnames)
+		return -ENOMEM;
+	for (int i = 0; i < p->n; i++) {
+		int fd = i == 0 ? im->src_fd :
+			 blk_open_noatime(p->names[i], O_RDONLY | O_CLOEXEC |
+					  O_NOCTTY | O_NONBLOCK);
+
+		if (fd < 0) {
+			blk_err("%s: %s", p->names[i], strerror(errno));
+			return -errno;
+		}
+		if (i > 0)
+			im->seg[i].lock_fd = fd;
+		if (asprintf(&p->fdnames[i], "/proc/self/fd/%d", fd) < 0) {
+			p->fdnames[i] = NULL;
+			return -ENOMEM;
 		}
 	}
 	return 0;
@@ -298,11 +337,20 @@ static int blk_img_ewf_open(struct blk_image *im, const char *path)
 		err = check_gap(p->names, p->n);
 	if (!err)
 		err = check_numbers(p->names, p->n);
+	if (!err)
+		err = blk_ewf_check_sections(p->names, p->n);
+	if (!err)
+		err = hold_segments(im, p);
 	if (err)
 		return err;
-	h = open_names(p->names, p->n, msg, sizeof(msg));
+	h = open_names(p->fdnames, p->n, msg, sizeof(msg));
 	if (!h) {
-		blk_err("%s: %s", path, msg);
+		/*
+		 * Every segment's chain is whole: what libewf refuses is
+		 * inside a section, in practice E01's header sections.
+		 */
+		blk_err("%s: corrupt EWF header: libewf cannot open the set (%s)",
+			path, msg);
 		return -EINVAL;
 	}
 	libewf_handle_get_media_size(h, &media, NULL);

@@ -44,9 +44,11 @@ static libqcow_file_t *qcow_open_file(const char *path, char *msg, size_t len)
 
 static void *qcow_handle_open(struct blk_image *im)
 {
-	char msg[256];
-	libqcow_file_t *f = qcow_open_file(im->seg[0].path, msg, sizeof(msg));
+	char msg[256], path[40];
+	libqcow_file_t *f;
 
+	blk_image_fd_path(im, path, sizeof(path));
+	f = qcow_open_file(path, msg, sizeof(msg));
 	if (!f) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		errno = EIO;

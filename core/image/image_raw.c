@@ -20,6 +20,8 @@
 #include "image/driver.h"
 #include "image/image.h"
 #include "base/log.h"
+#include "base/log.h"
+#include "base/noatime.h"
 
 #define MAX_SEGMENTS 100000
 
@@ -163,11 +165,23 @@ static size_t count_like(const char *path, const struct split_name *sn)
 
 /* ---- opening ------------------------------------------------------------ */
 
+/*
+ * The first file is the source itself: its descriptor, duplicated (the
+ * very open file already checked and, with --exclusive, locked), not the
+ * name again.  Other segments are opened by name.
+ */
+static int open_segment(const struct blk_image *im, const char *path)
+{
+	if (im->nseg == 0 && im->src_fd >= 0)
+		return fcntl(im->src_fd, F_DUPFD_CLOEXEC, 0);
+	return blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
 int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open_segment(im, path);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
@@ -188,6 +202,7 @@ int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 	s->path = strdup(path);
 	s->size = st.st_size;
 	s->fd = fd;
+	s->lock_fd = 0;
 	if (!s->path) {
 		close(fd);
 		return -ENOMEM;
@@ -282,6 +297,22 @@ int blk_img_split_open(struct blk_image *im, const char *path)
 				im->seg[i].path, path);
 			return -EINVAL;
 		}
+	/* A short middle segment would shift every later byte. */
+	for (i = 1; i + 1 < im->nseg; i++)
+		if (im->seg[i].size != im->seg[0].size) {
+			blk_err("%s: %llu bytes, but every segment before the last of the split set %s must have the first one's %llu",
+				im->seg[i].path,
+				(unsigned long long)im->seg[i].size, path,
+				(unsigned long long)im->seg[0].size);
+			return -EINVAL;
+		}
+	if (im->nseg > 1 && im->seg[im->nseg - 1].size > im->seg[0].size) {
+		blk_err("%s: %llu bytes, more than the first segment's %llu: not the last segment of the split set %s",
+			im->seg[im->nseg - 1].path,
+			(unsigned long long)im->seg[im->nseg - 1].size,
+			(unsigned long long)im->seg[0].size, path);
+		return -EINVAL;
+	}
 	return finish_raw(im, im->seg[im->nseg - 1].size);
 }
 
@@ -328,18 +359,34 @@ struct vmdk_extent {
 	char file[1024];
 };
 
+/* A sector count of an extent line: decimal, no sign, and its bytes must
+ * fit an off_t (2^55+16 sectors would wrap to 8192 bytes). */
+static bool extent_number(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return false;
+	*v = strtoull(s, &end, 10);
+	return !errno && (!*end || isspace((unsigned char)*end)) &&
+	       *v <= (uint64_t)INT64_MAX / 512;
+}
+
 /*
  * One extent line: ACCESS SECTORS TYPE "FILE" [OFFSET].  1: a FLAT (or
  * VMFS) extent, into x; 0: not an extent line; -1: an extent of another
- * type (sparse, zero...), which only libvmdk reads.
+ * type (sparse, zero...), which only libvmdk reads; -EINVAL (printed,
+ * naming desc): a size or offset that is no sector count.
  */
-static int parse_extent(const char *line, struct vmdk_extent *x)
+static int parse_extent(const char *desc, const char *line,
+			struct vmdk_extent *x)
 {
-	char access[16], type[16];
-	unsigned long long sectors, offset = 0;
+	char access[16], type[16], size[32], offset[32] = "0";
+	unsigned long long sectors, off;
 	int n = 0;
 
-	if (sscanf(line, " %15s %llu %15s \"%1023[^\"]\"%n", access, &sectors,
+	if (sscanf(line, " %15s %31s %15s \"%1023[^\"]\"%n", access, size,
 		   type, x->file, &n) != 4 || n == 0)
 		return 0;
 	if (strcmp(access, "RW") && strcmp(access, "RDONLY") &&
@@ -347,15 +394,21 @@ static int parse_extent(const char *line, struct vmdk_extent *x)
 		return 0;
 	if (strcmp(type, "FLAT") && strcmp(type, "VMFS"))
 		return -1;
-	sscanf(line + n, " %llu", &offset);
+	sscanf(line + n, " %31s", offset);
+	if (!extent_number(size, &sectors) || !extent_number(offset, &off)) {
+		blk_err("%s: extent \"%s\": %s sectors from sector %s is not a size this disk can have",
+			desc, x->file, size, offset);
+		return -EINVAL;
+	}
 	x->sectors = sectors;
-	x->offset = offset;
+	x->offset = off;
 	return 1;
 }
 
 /* The extents of a descriptor: how many, or -ENOENT (not all flat, a
  * child of another disk, or no extent at all). */
-static int read_descriptor(int fd, uint64_t fsize, struct vmdk_extent *x)
+static int read_descriptor(const char *path, int fd, uint64_t fsize,
+			   struct vmdk_extent *x)
 {
 	char *desc = calloc(1, VMDK_DESC_MAX + 1), *line, *save = NULL;
 	int n = 0, res = 0;
@@ -370,9 +423,9 @@ static int read_descriptor(int fd, uint64_t fsize, struct vmdk_extent *x)
 			res = -ENOENT;	/* a delta disk: libvmdk refuses it */
 		else if (n == VMDK_MAX_EXTENTS)
 			res = -ENOENT;
-		else if ((res = parse_extent(line, &x[n])) == 1)
+		else if ((res = parse_extent(path, line, &x[n])) == 1)
 			n++, res = 0;
-		else if (res < 0)
+		else if (res == -1)
 			res = -ENOENT;
 	}
 	free(desc);
@@ -397,6 +450,7 @@ static int vmdk_flat_map(struct blk_image *im, const char *path,
 	uint64_t *len = calloc(n + 1, sizeof(*len));
 	uint64_t *base = calloc(n + 1, sizeof(*base));
 	char name[4096 + 1024];
+	uint64_t total = 0;
 	int err = len && base ? 0 : -ENOMEM;
 
 	/* The descriptor is segment 0 and holds no media bytes. */
@@ -412,6 +466,10 @@ static int vmdk_flat_map(struct blk_image *im, const char *path,
 				name, (unsigned long long)len[i + 1],
 				(unsigned long long)base[i + 1],
 				(unsigned long long)im->seg[i + 1].size);
+			err = -EINVAL;
+		} else if ((total += len[i + 1]) > (uint64_t)INT64_MAX) {
+			blk_err("%s: the extents add up to more than 2^63 bytes",
+				path);
 			err = -EINVAL;
 		}
 	}
@@ -430,7 +488,7 @@ int blk_img_vmdk_flat_open(struct blk_image *im, const char *path, int fd,
 
 	if (!x)
 		return -ENOMEM;
-	n = read_descriptor(fd, fsize, x);
+	n = read_descriptor(path, fd, fsize, x);
 	if (n < 0) {
 		free(x);
 		return n;

@@ -42,9 +42,11 @@ static libvhdi_file_t *vhdi_open_file(const char *path, char *msg, size_t len)
 
 static void *vhdi_handle_open(struct blk_image *im)
 {
-	char msg[256];
-	libvhdi_file_t *f = vhdi_open_file(im->seg[0].path, msg, sizeof(msg));
+	char msg[256], fdpath[40];
+	libvhdi_file_t *f;
 
+	blk_image_fd_path(im, fdpath, sizeof(fdpath));
+	f = vhdi_open_file(fdpath, msg, sizeof(msg));
 	if (!f) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		errno = EIO;

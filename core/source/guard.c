@@ -2,7 +2,8 @@
 /*
  * Guarantees for evidence beyond O_RDONLY, on the source already open:
  *   --exclusive  an exclusive claim (O_EXCL on a block device, flock() on
- *                an image file), made on the served file itself, and a
+ *                an image file and on every other file of its set), made
+ *                on the served file itself, and a
  *                refusal to start if the source, one of its partitions, or
  *                a loop device over the image is mounted read-write;
  *   --set-ro     the kernel's read-only flag (BLKROSET) on the device and
@@ -116,6 +117,53 @@ static int claim_blockdev(struct blk_source *src)
 	return 0;
 }
 
+/* flock fd for --exclusive: 0, or -errno printed naming name. */
+static int lock_file(int fd, const char *name)
+{
+	int err;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	err = errno;
+	blk_err("%s: cannot lock exclusively: %s", name,
+		err == EWOULDBLOCK ? "locked by another process" :
+		strerror(err));
+	return -err;
+}
+
+/*
+ * Every other file of a container's set (segments, extents): a second
+ * --exclusive through any one of them must fail.  A file a library opens
+ * by itself gets a descriptor of its own, held for the lock.
+ */
+static int lock_segments(struct blk_source *src)
+{
+	struct blk_image *im = src->img;
+	struct stat st;
+
+	for (unsigned int i = 0; im && i < im->nseg; i++) {
+		struct blk_segment *s = &im->seg[i];
+		int fd = s->fd >= 0 ? s->fd : s->lock_fd;
+
+		if (fd <= 0) {
+			fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+				  O_NONBLOCK);
+			if (fd < 0) {
+				blk_err("%s: %s", s->path, strerror(errno));
+				return -errno;
+			}
+			s->lock_fd = fd;
+		}
+		/* the served file is locked already (flock would conflict) */
+		if (fstat(fd, &st) == 0 && st.st_dev == src->st.st_dev &&
+		    st.st_ino == src->st.st_ino)
+			continue;
+		if (lock_file(fd, s->path))
+			return -EWOULDBLOCK;
+	}
+	return 0;
+}
+
 int blk_source_exclusive(struct blk_source *src)
 {
 	int res = blk_mountinfo_each(refuse_if_mounted_rw, src);
@@ -128,15 +176,13 @@ int blk_source_exclusive(struct blk_source *src)
 		return res;
 	if (src->is_blockdev)
 		return claim_blockdev(src);
-	if (flock(src->fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-
-		blk_err("%s: cannot lock exclusively: %s", src->given,
-			err == EWOULDBLOCK ? "locked by another process" :
-			strerror(err));
-		return -err;
-	}
-	snprintf(src->opened, sizeof(src->opened), "O_RDONLY, flock(LOCK_EX)");
+	res = lock_file(src->fd, src->given);
+	if (!res)
+		res = lock_segments(src);
+	if (res)
+		return res;
+	snprintf(src->opened, sizeof(src->opened), "O_RDONLY, flock(LOCK_EX)%s",
+		 src->img && src->img->nseg > 1 ? " on every file" : "");
 	return 0;
 }
 

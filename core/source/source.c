@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/log.h"
+#include "base/noatime.h"
 #include "layer/layer.h"
 #include "source/source.h"
 
@@ -89,7 +91,8 @@ int blk_source_open_as(struct blk_source *src, const char *path,
 	src->fd_direct = -1;
 
 	/* O_NONBLOCK: a FIFO must not hang us before fstat() rejects it. */
-	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	src->fd = blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+				   O_NOCTTY);
 	if (src->fd < 0)
 		return fail(src, path, errno, NULL);
 	if (fstat(src->fd, &src->st) < 0)
@@ -106,8 +109,8 @@ int blk_source_open_as(struct blk_source *src, const char *path,
 		return fail(src, path, ENODEV,
 			    "not a block device or regular file");
 	}
-	/* Reads must block on a slow disk, not return EAGAIN. */
-	if (fcntl(src->fd, F_SETFL, 0) < 0)
+	/* Reads must block on a slow disk, not return EAGAIN (O_NOATIME stays). */
+	if (fcntl(src->fd, F_SETFL, fcntl(src->fd, F_GETFL) & O_NOATIME) < 0)
 		return fail(src, path, errno, NULL);
 	if (src->size == 0)
 		return fail(src, path, EINVAL, "empty source (0 bytes)");
@@ -152,7 +155,7 @@ int blk_source_open_direct(struct blk_source *src)
 		return 0;
 	/* Reopen through /proc so it is the very object we already hold. */
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", src->fd);
-	fd = open(fdpath, O_RDONLY | O_CLOEXEC | O_DIRECT | O_NOCTTY);
+	fd = blk_open_noatime(fdpath, O_RDONLY | O_CLOEXEC | O_DIRECT | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	/* Two control writers may race here: keep the first, close ours. */
