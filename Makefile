@@ -38,6 +38,8 @@ HAVE_LIBQCOW ?= $(call have,libqcow)
 HAVE_LIBVMDK ?= $(call have,libvmdk)
 HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
+# LUKS and BitLocker: libcryptsetup parses headers and derives keys.
+HAVE_LIBCRYPTSETUP ?= $(call have,libcryptsetup)
 # FUSE over io_uring (transport=uring), optional likewise.
 HAVE_LIBURING ?= $(call have,liburing)
 URING_SRC := serve/uring_none.c
@@ -67,6 +69,12 @@ $(OBJ)/core/image/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvhdi)
 endif
 
+ifeq ($(HAVE_LIBCRYPTSETUP),1)
+CS_OBJS := $(addprefix $(OBJ)/core/volume/,luks.o bitlocker.o cs_glue.o)
+$(CS_OBJS): IMG_FLAGS := -DHAVE_LIBCRYPTSETUP $(shell $(PKG_CONFIG) --cflags libcryptsetup)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libcryptsetup)
+endif
+
 CFLAGS ?= -O2 -g
 WARNINGS := -std=gnu11 -Wall -Wextra -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
@@ -94,7 +102,7 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
 
-all: $(O)/blkfuse $(O)/tests/faulty_fs
+all: $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open
 
 $(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(CORE_LIB) $(LDLIBS)
@@ -116,6 +124,12 @@ $(OBJ)/%.o: %.c
 $(O)/tests/faulty_fs: tests/faulty_fs.c
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Opens an encrypted volume in a file through the core alone (tests/crypt.bats).
+$(O)/tests/crypt_open: tests/crypt_open.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(CORE_LIB) \
+		$(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 -include $(CORE_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
 
@@ -199,7 +213,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
 clean:
-	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan build-fuzz
+	rm -rf blkfuse tests/faulty_fs tests/crypt_open obj build-asan build-tsan build-fuzz
 
 .PHONY: all bench check check-asan check-tsan deps demo fuzz fuzz-targets \
 	install soak uninstall clean
