@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where a BitLocker (version 2: Windows 7 and later) volume keeps what is
+ * not plain data (bitlocker_meta.c): the three FVE metadata blocks and the
+ * relocated copy of the volume's first sectors.  Parsing only; the keys
+ * are libcryptsetup's business.
+ */
+#ifndef BLK_BITLOCKER_META_H
+#define BLK_BITLOCKER_META_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "volume/crypt_layer.h"
+
+#define BLK_BITLK_FVE_SIZE (64u * 1024)	/* each metadata area, blanked */
+#define BLK_BITLK_MAX_SEGS 16
+
+struct blk_bitlk_geom {
+	uint64_t fve[3];		/* metadata block offsets */
+	uint64_t vh_off, vh_size;	/* the relocated first sectors */
+	unsigned int sector_size;	/* bytes per sector of the boot sector */
+};
+
+/*
+ * The boot sector (blen >= 512 bytes at offset 0): sector size and the
+ * metadata offsets.  0; -ENOTSUP (Vista's version 1) or -EINVAL with why.
+ */
+int blk_bitlk_parse_boot(const unsigned char *b, size_t blen, uint64_t size,
+			 struct blk_bitlk_geom *g, char *why, size_t whylen);
+/*
+ * The first metadata block (flen bytes read at g->fve[0]): the volume
+ * header's offset and size.  0, or -EINVAL with why.
+ */
+int blk_bitlk_parse_fve(const unsigned char *f, size_t flen, uint64_t size,
+			struct blk_bitlk_geom *g, char *why, size_t whylen);
+/*
+ * The plaintext's segments, as dm-crypt maps a BitLocker volume of size
+ * bytes: the first vh_size bytes from vh_off, the metadata areas and the
+ * relocated copy as zeros, the rest in place.  The count (<= MAX_SEGS),
+ * or -EINVAL when they overlap.
+ */
+int blk_bitlk_segments(const struct blk_bitlk_geom *g, uint64_t size,
+		       struct blk_crypt_seg seg[BLK_BITLK_MAX_SEGS]);
+
+#endif /* BLK_BITLOCKER_META_H */
