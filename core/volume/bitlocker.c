@@ -84,8 +84,8 @@ static int load(struct blk_layer *below, struct bitlk *b, char *why,
 	if (!err)
 		err = blk_cs_load(&b->cd, b->fd, CRYPT_BITLK);
 	if (err)
-		snprintf(why, whylen, "BitLocker metadata not valid or not "
-			 "supported");
+		snprintf(why, whylen, "BitLocker metadata not valid: %s",
+			 blk_cs_error() ? blk_cs_error() : "damaged or not supported");
 	return err;
 }
 

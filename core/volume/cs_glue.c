@@ -21,10 +21,42 @@
 
 #define COPY_CHUNK (1u << 20)
 
+/* The first error libcryptsetup gave this thread since blk_cs_load began,
+ * with the memfd's path taken out: it is not a name the user knows. */
+static __thread char last_err[160];
+
+static void keep_error(const char *msg)
+{
+	const char *p = strstr(msg, "/proc/self/fd/");
+	size_t n = p ? (size_t)(p - msg) : strlen(msg);
+
+	if (last_err[0])
+		return;
+	if (n >= 7 && !strncmp(p ? p - 7 : msg, "Device ", 7))
+		n -= 7;		/* "Device /proc/self/fd/5 is" -> "volume is" */
+	snprintf(last_err, sizeof(last_err), "%.*s", (int)n, msg);
+	if (p) {
+		p += strspn(p + 14, "0123456789") + 14;
+		n = strlen(last_err);
+		snprintf(last_err + n, sizeof(last_err) - n, "volume%s", p);
+	}
+	last_err[strcspn(last_err, "\n")] = '\0';
+	n = strlen(last_err);
+	if (n && last_err[n - 1] == '.')
+		last_err[n - 1] = '\0';
+}
+
 static void cs_log(int level, const char *msg, void *usrptr)
 {
-	(void)usrptr, (void)level;
+	(void)usrptr;
+	if (level == CRYPT_LOG_ERROR)
+		keep_error(msg);
 	blk_debug("libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+const char *blk_cs_error(void)
+{
+	return last_err[0] ? last_err : NULL;
 }
 
 static void cs_setup(void)
@@ -81,6 +113,7 @@ int blk_cs_load(struct crypt_device **cd, int fd, const char *type)
 	int err;
 
 	pthread_once(&once, cs_setup);
+	last_err[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	err = crypt_init(cd, path);
 	if (err < 0)

@@ -22,4 +22,8 @@ int blk_cs_copy(int fd, struct blk_layer *below, uint64_t off, uint64_t len);
 /* *cd: crypt_init + crypt_load(type) over the memfd: 0, or -errno. */
 int blk_cs_load(struct crypt_device **cd, int fd, const char *type);
 
+/* What libcryptsetup last said failed (its first error since blk_cs_load
+ * began, in this thread), or NULL: for the one line the caller prints. */
+const char *blk_cs_error(void);
+
 #endif /* BLK_CS_GLUE_H */

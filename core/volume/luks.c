@@ -103,8 +103,9 @@ static int load(struct blk_layer *below, struct luks *lk, char *why,
 		err = blk_cs_load(&lk->cd, lk->fd,
 				  lk->version == 1 ? CRYPT_LUKS1 : CRYPT_LUKS2);
 	if (err) {
-		snprintf(why, whylen, "LUKS%d header not valid (bad checksum "
-			 "or damaged)", lk->version);
+		snprintf(why, whylen, "LUKS%d header not valid: %s", lk->version,
+			 blk_cs_error() ? blk_cs_error() :
+			 "bad checksum or damaged");
 		return err == -EIO ? -EIO : -EINVAL;
 	}
 	lk->data_off = crypt_get_data_offset(lk->cd) * 512;
