@@ -291,6 +291,69 @@ bde_oracle() {
 	wait $pid || true
 }
 
+@test "--ask-passphrase: asked on the terminal, typed without echo" {
+	command -v script >/dev/null || skip "no script(1) for a terminal"
+	encrypt "$T/v.img" luks2 4
+	mkfifo "$T/typed"
+	script -qec "'$CRYPT_OPEN' -a luks '$T/v.img' 0 4096 >'$T/out'" /dev/null \
+		<"$T/typed" >"$T/tty" 2>&1 &
+	local pid=$! fd
+	exec {fd}>"$T/typed"
+	prompted() { grep -q 'Passphrase for encrypted volumes: ' "$T/tty"; }
+	wait_until "the prompt" prompted
+	printf '%s\n' "$PASS" >&$fd
+	exec {fd}>&-
+	wait $pid
+	head -c 4096 "$T/plain.img" | cmp - "$T/out"
+	run ! grep -qF "$PASS" "$T/tty"
+}
+
+@test "options: a missing secret file is one line, before anything is opened" {
+	run -1 --separate-stderr "$BLKFUSE" --list --passphrase-file "$T/none" "$D/luks2_testdata.bin"
+	assert_equal "$stderr" "blkfuse: $T/none: No such file or directory"
+	run -1 --separate-stderr "$BLKFUSE" hash --key-file "$T/none" "$D/luks2_testdata.bin"
+	assert_equal "$stderr" "blkfuse: $T/none: No such file or directory"
+	run -1 --separate-stderr "$BLKFUSE" -f -o passphrase_file="$T/none" "$D/luks2_testdata.bin" "$MNT"
+	assert_equal "$stderr" "blkfuse: $T/none: No such file or directory"
+	run ! mountpoint -q "$MNT"
+}
+
+# luks_disk IMG: a GPT disk whose p1 (1 MiB on, 8 MiB) is an encrypted
+# copy of plain.img, the first 4 MiB of its plaintext known.
+luks_disk() {
+	encrypt "$T/v.img" luks2 4
+	truncate -s 10M "$1"
+	sfdisk -q "$1" <<-EOT
+	label: gpt
+	start=2048, size=16384, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+	EOT
+	dd if="$T/v.img" of="$1" bs=1M seek=1 conv=notrunc status=none
+}
+
+@test "a mount given secrets: none in its argv, log, audit, layout.json or control" {
+	luks_disk "$T/disk.img"
+	start_blkfuse --passphrase-file "$D/pass" --audit "$T/audit" "$T/disk.img" "$MNT"
+	tr '\0' '\n' </proc/$DAEMON_PID/cmdline >"$T/cmdline"
+	cat "$MNT"/layout.json >"$T/layout"
+	"$BLKFUSE" ctl "$MNT" show >"$T/ctl" || true
+	find "$MNT" -type f ! -name '.blkfuse-ctl' -exec cat {} + >/dev/null 2>&1 || true
+	stop_blkfuse
+	grep -q -- '--passphrase-file' "$T/cmdline"
+	for f in "$T/cmdline" "$T/layout" "$T/ctl" "$T/audit" "$DAEMON_LOG"; do
+		! grep -qF "$PASS" "$f" || fail "the passphrase is in $f"
+	done
+}
+
+@test "through the mount: the plaintext of a LUKS2 partition in p1.d/" {
+	luks_disk "$T/disk.img"
+	start_blkfuse --passphrase-file "$D/pass" "$T/disk.img" "$MNT"
+	[ -d "$MNT/p1.d" ] || skip "no volume stack in this build (issue 18, branch lvm)"
+	local f
+	f=$(find "$MNT/p1.d" -maxdepth 2 -type f -size $((6 << 20))c | head -1)
+	[ -n "$f" ]
+	head -c $((4 << 20)) "$f" | cmp - <(head -c $((4 << 20)) "$T/plain.img")
+}
+
 @test "sources are unchanged" {
 	assert_sources_unchanged
 }
