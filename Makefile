@@ -168,7 +168,8 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
-# libFuzzer over the table layer and the control text (clang): every saved
+# libFuzzer over the table layer, the control text and BitLocker's
+# metadata (clang): every saved
 # crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
 # core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
@@ -176,7 +177,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
@@ -186,6 +187,10 @@ $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c core/util.c core/log.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -Iinclude -Icore -o $@ $^
+
+$(O)/fuzz_bitlocker: tests/fuzz/fuzz_bitlocker.c core/volume/bitlocker_meta.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore -o $@ $^
 
 # Readers verifying every byte while the control channel churns (bounded:
 # SOAK_SECONDS, default 600).  tests/soak.
