@@ -5,12 +5,17 @@
  * write its plaintext to stdout, so tests/crypt.bats can check the layers
  * byte for byte without a mount.
  *
- *   crypt_open [-p PASSFILE] [-k KEYFILE] [-c CHUNK] luks|bitlocker FILE [OFF LEN]
+ *   crypt_open [-p PASSFILE] [-k KEYFILE] [-a] [-c CHUNK] [-t THREADS]
+ *              luks|bitlocker FILE [OFF LEN]
  *
  * CHUNK (default 1 MiB) sets the read size, to cross sector edges on
- * purpose.  Exit 0; 2 locked or refused (the reason on stderr); 1 other.
+ * purpose; THREADS readers share the chunks (thread i reads chunks i,
+ * i + THREADS, ...), as the daemon's workers share a volume.  -a asks for
+ * a passphrase on the terminal.  Exit 0; 2 locked or refused (the reason
+ * on stderr); 1 other.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +24,56 @@
 #include "layer/layer.h"
 #include "source.h"
 #include "volume/crypt.h"
+
+struct reader {
+	pthread_t tid;
+	struct blk_layer *l;
+	char *buf;
+	uint64_t off, len;
+	size_t chunk;
+	unsigned int first, step;
+	int err;
+};
+
+static void *reader(void *arg)
+{
+	struct reader *r = arg;
+
+	for (uint64_t at = (uint64_t)r->first * r->chunk; at < r->len && !r->err;
+	     at += (uint64_t)r->step * r->chunk) {
+		size_t n = r->len - at < r->chunk ? r->len - at : r->chunk;
+		uint64_t bad;
+
+		r->err = blk_layer_read(r->l, r->buf + at, n, r->off + at, &bad);
+	}
+	return NULL;
+}
+
+/* len bytes at off by nt threads into memory, then to stdout. */
+static int dump_threads(struct blk_layer *l, uint64_t off, uint64_t len,
+			size_t chunk, unsigned int nt)
+{
+	struct reader r[64];
+	char *buf = malloc(len ? len : 1);
+	int err = buf ? 0 : ENOMEM;
+
+	for (unsigned int i = 0; i < nt && !err; i++) {
+		r[i] = (struct reader){ .l = l, .buf = buf, .off = off, .len = len,
+			.chunk = chunk, .first = i, .step = nt };
+		if (pthread_create(&r[i].tid, NULL, reader, &r[i]))
+			nt = i;
+	}
+	for (unsigned int i = 0; i < nt; i++) {
+		pthread_join(r[i].tid, NULL);
+		err = err ? err : -r[i].err;
+	}
+	if (!err && fwrite(buf, 1, len, stdout) != len)
+		err = EIO;
+	if (err)
+		fprintf(stderr, "threaded read: %s\n", strerror(err));
+	free(buf);
+	return err ? 1 : 0;
+}
 
 static int dump(struct blk_layer *l, uint64_t off, uint64_t len, size_t chunk)
 {
@@ -48,7 +103,8 @@ static int dump(struct blk_layer *l, uint64_t off, uint64_t len, size_t chunk)
 }
 
 static int run(const char *kind, struct blk_layer *below,
-	       struct blk_keyring *kr, char **range, size_t chunk)
+	       struct blk_keyring *kr, char **range, size_t chunk,
+	       unsigned int nt)
 {
 	struct blk_layer *l = NULL;
 	char why[256] = "", desc[512];
@@ -69,6 +125,7 @@ static int run(const char *kind, struct blk_layer *below,
 		len = strtoull(range[1], NULL, 0);
 	}
 	err = off > l->size || len > l->size - off ? 1 :
+	      nt > 1 ? dump_threads(l, off, len, chunk, nt) :
 	      dump(l, off, len, chunk);
 	blk_layer_free(l);
 	return err;
@@ -80,9 +137,10 @@ int main(int argc, char *argv[])
 	struct blk_keyring *kr;
 	struct blk_source src;
 	size_t chunk = 1 << 20;
+	unsigned int nt = 1;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "p:k:c:a")) != -1) {
+	while ((c = getopt(argc, argv, "p:k:c:t:a")) != -1) {
 		if (c == 'p')
 			ks.passphrase_file = optarg;
 		else if (c == 'k')
@@ -91,10 +149,12 @@ int main(int argc, char *argv[])
 			ks.ask = true;
 		else if (c == 'c')
 			chunk = strtoul(optarg, NULL, 0);
+		else if (c == 't')
+			nt = strtoul(optarg, NULL, 0);
 		else
 			return 1;
 	}
-	if (argc - optind < 2 || !chunk)
+	if (argc - optind < 2 || !chunk || !nt || nt > 64)
 		return 1;
 	if (blk_keyring_load(&kr, &ks) != 0)
 		return 1;
@@ -102,7 +162,7 @@ int main(int argc, char *argv[])
 		blk_keyring_free(kr);
 		return 1;
 	}
-	rc = run(argv[optind], src.layer, kr, argv + optind + 2, chunk);
+	rc = run(argv[optind], src.layer, kr, argv + optind + 2, chunk, nt);
 	blk_keyring_free(kr);
 	blk_source_close(&src);
 	return rc;
