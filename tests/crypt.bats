@@ -196,6 +196,17 @@ luks_cipher() {
 	[ "$stderr" = "no LUKS header (Invalid argument)" ]
 }
 
+@test "LUKS2 in the middle of a reencryption: refused with the reason, not misread" {
+	random_image "$T/plain.img" 4
+	cp "$T/plain.img" "$T/r.img"
+	cryptsetup reencrypt --encrypt --init-only --type luks2 --batch-mode \
+		--reduce-device-size 2M --pbkdf pbkdf2 --pbkdf-force-iterations 1000 \
+		--key-file "$D/pass.raw" "$T/r.img" 2>/dev/null
+	run -2 --separate-stderr "$CRYPT_OPEN" -p "$D/pass" luks "$T/r.img"
+	[ -z "$output" ]
+	assert_equal "$stderr" "LUKS2 reencryption in progress: not supported (Operation not supported)"
+}
+
 # bde_known FILE: the README's known plaintext of the decrypted volume.
 bde_known() {
 	[ "$(dd if="$1" bs=1 skip=3 count=8 status=none)" = "NTFS    " ]
@@ -272,6 +283,17 @@ bde_oracle() {
 	assert_equal "$stderr" "BitLocker metadata offset 35586048 not valid (Invalid argument)"
 	run -2 --separate-stderr "$CRYPT_OPEN" -p "$T/p" bitlocker "$D/luks2_testdata.bin"
 	assert_equal "$stderr" "no BitLocker signature (Invalid argument)"
+}
+
+@test "BitLocker only partly encrypted (conversion paused): refused, not served as noise" {
+	cp "$D/bde_aes_128.bin" "$T/part.bin"
+	# the first metadata block's encrypted-volume size: 1 MiB
+	printf '\x00\x00\x10\x00\x00\x00\x00\x00' |
+		dd of="$T/part.bin" bs=1 seek=$((35586048 + 16)) conv=notrunc status=none
+	printf '%s\n' "$BDE_PASS" >"$T/p"
+	run -2 --separate-stderr "$CRYPT_OPEN" -p "$T/p" bitlocker "$T/part.bin"
+	[ -z "$output" ]
+	assert_equal "$stderr" "BitLocker volume only partly encrypted (1048576 of 51032064 bytes): not supported (Operation not supported)"
 }
 
 @test "keys: a missing passphrase file is one line naming it" {

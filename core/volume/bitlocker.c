@@ -124,6 +124,15 @@ static int make_layer(struct blk_layer *below, struct bitlk *b,
 			 "diffuser (Windows 7) is not supported");
 		return -ENOTSUP;
 	}
+	/* encryption paused or under way: the rest is plaintext, which
+	 * dm-crypt's mapping (and this one) would turn into noise */
+	if (b->g.encrypted < size) {
+		snprintf(why, whylen, "BitLocker volume only partly encrypted "
+			 "(%llu of %llu bytes): not supported",
+			 (unsigned long long)b->g.encrypted,
+			 (unsigned long long)size);
+		return -ENOTSUP;
+	}
 	n = blk_bitlk_segments(&b->g, size, seg);
 	if (n < 0) {
 		snprintf(why, whylen, "BitLocker metadata areas overlap");

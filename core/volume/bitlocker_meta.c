@@ -92,6 +92,7 @@ int blk_bitlk_parse_fve(const unsigned char *f, size_t flen, uint64_t size,
 		snprintf(why, whylen, "BitLocker metadata block not valid");
 		return -EINVAL;
 	}
+	g->encrypted = le(f + 16, 8);
 	msize = le(f + BLOCK_HEADER_LEN, 4);
 	if (msize < META_HEADER_LEN || msize - META_HEADER_LEN > flen - head ||
 	    find_vh(f + head, msize - META_HEADER_LEN, g)) {

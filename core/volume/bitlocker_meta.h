@@ -19,6 +19,7 @@
 struct blk_bitlk_geom {
 	uint64_t fve[3];		/* metadata block offsets */
 	uint64_t vh_off, vh_size;	/* the relocated first sectors */
+	uint64_t encrypted;		/* bytes encrypted so far (conversion) */
 	unsigned int sector_size;	/* bytes per sector of the boot sector */
 };
 

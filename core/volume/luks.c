@@ -85,6 +85,16 @@ static int sniff(struct blk_layer *below, struct luks *lk, uint64_t *head,
 	return 0;
 }
 
+/* Two segments (old and new key) while cryptsetup reencrypts. */
+static bool reencrypting(struct crypt_device *cd)
+{
+	uint32_t req = 0;
+
+	if (crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req) < 0)
+		return false;
+	return req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT;
+}
+
 /* Header, then the key slots up to the payload, into the memfd. */
 static int load(struct blk_layer *below, struct luks *lk, char *why,
 		size_t whylen)
@@ -107,6 +117,11 @@ static int load(struct blk_layer *below, struct luks *lk, char *why,
 			 blk_cs_error() ? blk_cs_error() :
 			 "bad checksum or damaged");
 		return err == -EIO ? -EIO : -EINVAL;
+	}
+	if (lk->version == 2 && reencrypting(lk->cd)) {
+		snprintf(why, whylen, "LUKS2 reencryption in progress: not "
+			 "supported");
+		return -ENOTSUP;
 	}
 	lk->data_off = crypt_get_data_offset(lk->cd) * 512;
 	if (!lk->data_off || lk->data_off >= below->size ||
