@@ -26,7 +26,7 @@
 struct blk_keyring {
 	char *arena;		/* locked: the passphrases, back to back */
 	size_t cap, used;
-	unsigned int n;
+	unsigned int n, dropped;
 	struct { size_t off, len; } line[MAX_LINES];
 	char *key;		/* locked: --key-file */
 	size_t keylen, keycap;
@@ -74,8 +74,12 @@ out_err:
 
 static void add_line(struct blk_keyring *kr, size_t off, size_t len)
 {
-	if (len == 0 || kr->n == MAX_LINES)
+	if (len == 0)
 		return;
+	if (kr->n == MAX_LINES) {
+		kr->dropped++;
+		return;
+	}
 	kr->line[kr->n].off = off;
 	kr->line[kr->n].len = len;
 	kr->n++;
@@ -147,6 +151,8 @@ static int ask(struct blk_keyring *kr)
 	quiet.c_lflag |= ICANON;
 	if (write(fd, prompt, sizeof(prompt) - 1) < 0 ||
 	    tcsetattr(fd, TCSAFLUSH, &quiet) != 0) {
+		blk_err("--ask-passphrase: cannot use the terminal: %s",
+			strerror(errno));
 		close(fd);
 		return -EIO;
 	}
@@ -177,6 +183,9 @@ static int load_passphrases(struct blk_keyring *kr,
 		if (!kr->arena)
 			err = -ENOMEM;
 	}
+	if (kr->dropped)
+		blk_warn("%s: only its first %u lines are tried (%u more)",
+			 ks->passphrase_file, MAX_LINES, kr->dropped);
 	if (!err && ks->ask)
 		err = ask(kr);
 	if (!err)
