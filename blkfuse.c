@@ -42,6 +42,7 @@
 #include "serve/uring.h"
 #include "util.h"
 #include "volume/crypt.h"
+#include "volume/secret.h"
 #include "wire.h"
 #include "serve/workers.h"
 
@@ -331,6 +332,8 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		goto out_destroy_session;
 	if (fuse_daemonize(cfg->fuse.foreground) != 0)
 		goto out_unmount;
+	/* a fork leaves memory locks behind: the volume keys' too */
+	(void)blk_secret_relock();
 	if (!cfg->fuse.foreground)
 		blk_log_to_syslog();
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)

@@ -364,6 +364,14 @@ luks_disk() {
 	dd if="$T/v.img" of="$1" bs=1M seek=1 conv=notrunc status=none
 }
 
+@test "the volume key stays locked in a forked daemon (fork drops memory locks)" {
+	nm -D "$CRYPT_OPEN" | grep -q __asan_init && skip "AddressSanitizer ignores mlock"
+	encrypt "$T/v.img" luks2 4
+	"$CRYPT_OPEN" -F -p "$D/pass" luks "$T/v.img" 0 4096 >"$T/out" 2>"$T/err"
+	head -c 4096 "$T/plain.img" | cmp - "$T/out"
+	grep -Eq '^VmLck:[[:space:]]*[1-9]' "$T/err"
+}
+
 @test "a mount given secrets: none in its argv, log, audit, layout.json or control" {
 	luks_disk "$T/disk.img"
 	start_blkfuse --passphrase-file "$D/pass" --audit "$T/audit" "$T/disk.img" "$MNT"

@@ -11,19 +11,22 @@
  * CHUNK (default 1 MiB) sets the read size, to cross sector edges on
  * purpose; THREADS readers share the chunks (thread i reads chunks i,
  * i + THREADS, ...), as the daemon's workers share a volume.  -a asks for
- * a passphrase on the terminal.  Exit 0; 2 locked or refused (the reason
- * on stderr); 1 other.
+ * a passphrase on the terminal.  -F forks once the volume is open, as the
+ * daemon does, and reads in the child, which says its VmLck on stderr.
+ * Exit 0; 2 locked or refused (the reason on stderr); 1 other.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "layer/layer.h"
 #include "source.h"
 #include "volume/crypt.h"
+#include "volume/secret.h"
 
 struct reader {
 	pthread_t tid;
@@ -102,9 +105,34 @@ static int dump(struct blk_layer *l, uint64_t off, uint64_t len, size_t chunk)
 	return 0;
 }
 
+/* Fork as fuse_daemonize does; the parent waits for the child's status. */
+static int become_child(void)
+{
+	pid_t pid = fork();
+	int st;
+	char line[256];
+	FILE *f;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+			_exit(1);
+		_exit(WEXITSTATUS(st));
+	}
+	blk_secret_relock();
+	f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			fputs(line, stderr);
+	if (f)
+		fclose(f);
+	return 0;
+}
+
 static int run(const char *kind, struct blk_layer *below,
 	       struct blk_keyring *kr, char **range, size_t chunk,
-	       unsigned int nt)
+	       unsigned int nt, bool forked)
 {
 	struct blk_layer *l = NULL;
 	char why[256] = "", desc[512];
@@ -117,6 +145,8 @@ static int run(const char *kind, struct blk_layer *below,
 		fprintf(stderr, "%s (%s)\n", why, strerror(-err));
 		return 2;
 	}
+	if (forked && become_child() != 0)
+		return 1;
 	blk_layer_describe(l, desc, sizeof(desc));
 	fprintf(stderr, "%s; %llu bytes\n", desc, (unsigned long long)l->size);
 	len = l->size;
@@ -138,15 +168,18 @@ int main(int argc, char *argv[])
 	struct blk_source src;
 	size_t chunk = 1 << 20;
 	unsigned int nt = 1;
+	bool forked = false;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "p:k:c:t:a")) != -1) {
+	while ((c = getopt(argc, argv, "p:k:c:t:aF")) != -1) {
 		if (c == 'p')
 			ks.passphrase_file = optarg;
 		else if (c == 'k')
 			ks.key_file = optarg;
 		else if (c == 'a')
 			ks.ask = true;
+		else if (c == 'F')
+			forked = true;
 		else if (c == 'c')
 			chunk = strtoul(optarg, NULL, 0);
 		else if (c == 't')
@@ -162,7 +195,7 @@ int main(int argc, char *argv[])
 		blk_keyring_free(kr);
 		return 1;
 	}
-	rc = run(argv[optind], src.layer, kr, argv + optind + 2, chunk, nt);
+	rc = run(argv[optind], src.layer, kr, argv + optind + 2, chunk, nt, forked);
 	blk_keyring_free(kr);
 	blk_source_close(&src);
 	return rc;

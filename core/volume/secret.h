@@ -14,4 +14,9 @@ void *blk_secret_alloc(size_t len);
 /* Wipe and free what blk_secret_alloc gave (len as asked); NULL ignored. */
 void blk_secret_free(void *p, size_t len);
 
+/* Lock every live secret again: a fork (fuse_daemonize) does not pass
+ * memory locks to the child.  0, or -errno of the first that failed (warned
+ * about once, as in blk_secret_alloc). */
+int blk_secret_relock(void);
+
 #endif /* BLK_SECRET_H */
