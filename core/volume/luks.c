@@ -85,14 +85,22 @@ static int sniff(struct blk_layer *below, struct luks *lk, uint64_t *head,
 	return 0;
 }
 
-/* Two segments (old and new key) while cryptsetup reencrypts. */
-static bool reencrypting(struct crypt_device *cd)
+/*
+ * What this layer cannot read right, said as the reason: two segments (old
+ * and new key) while cryptsetup reencrypts; authenticated encryption, whose
+ * sectors sit in a dm-integrity device with tags between them.
+ */
+static const char *unsupported(struct crypt_device *cd)
 {
+	struct crypt_params_integrity ip = { 0 };
 	uint32_t req = 0;
 
-	if (crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req) < 0)
-		return false;
-	return req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT;
+	if (crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req) >= 0 &&
+	    req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT)
+		return "reencryption in progress";
+	if (crypt_get_integrity_info(cd, &ip) >= 0 && ip.integrity)
+		return "authenticated encryption (dm-integrity)";
+	return NULL;
 }
 
 /* Header, then the key slots up to the payload, into the memfd. */
@@ -118,9 +126,9 @@ static int load(struct blk_layer *below, struct luks *lk, char *why,
 			 "bad checksum or damaged");
 		return err == -EIO ? -EIO : -EINVAL;
 	}
-	if (lk->version == 2 && reencrypting(lk->cd)) {
-		snprintf(why, whylen, "LUKS2 reencryption in progress: not "
-			 "supported");
+	if (lk->version == 2 && unsupported(lk->cd)) {
+		snprintf(why, whylen, "LUKS2 %s: not supported",
+			 unsupported(lk->cd));
 		return -ENOTSUP;
 	}
 	lk->data_off = crypt_get_data_offset(lk->cd) * 512;
