@@ -124,13 +124,17 @@ static int make_layer(struct blk_layer *below, struct bitlk *b,
 			 "diffuser (Windows 7) is not supported");
 		return -ENOTSUP;
 	}
-	/* encryption paused or under way: the rest is plaintext, which
-	 * dm-crypt's mapping (and this one) would turn into noise */
-	if (b->g.encrypted < size) {
-		snprintf(why, whylen, "BitLocker volume only partly encrypted "
-			 "(%llu of %llu bytes): not supported",
-			 (unsigned long long)b->g.encrypted,
-			 (unsigned long long)size);
+	/* as cryptsetup refuses them: parts of such volumes are plaintext,
+	 * which decrypting would turn into noise */
+	if (b->g.eow || b->g.state != BLK_BITLK_STATE_NORMAL ||
+	    b->g.next_state != BLK_BITLK_STATE_NORMAL) {
+		if (b->g.eow)
+			snprintf(why, whylen, "BitLocker volume encrypting used "
+				 "space only (encrypt-on-write): not supported");
+		else
+			snprintf(why, whylen, "BitLocker volume being converted "
+				 "(state %u, next %u): not supported",
+				 b->g.state, b->g.next_state);
 		return -ENOTSUP;
 	}
 	n = blk_bitlk_segments(&b->g, size, seg);

@@ -11,6 +11,11 @@
 #include "volume/bitlocker_meta.h"
 
 #define ENTRY_VOLUME_HEADER 0x000f
+/* the boot sector's volume GUID for a used-space-only volume */
+static const unsigned char guid_eow[16] = {
+	0x3b, 0x4d, 0xa8, 0x92, 0x80, 0xdd, 0x0e, 0x4d,
+	0x9e, 0x4e, 0xb1, 0xe3, 0x28, 0x4e, 0xae, 0xd8,
+};
 #define BLOCK_HEADER_LEN 64	/* the block header, then ... */
 #define META_HEADER_LEN 48	/* ... the metadata header, then entries */
 
@@ -46,6 +51,7 @@ int blk_bitlk_parse_boot(const unsigned char *b, size_t blen, uint64_t size,
 		snprintf(why, whylen, "no BitLocker signature");
 		return -EINVAL;
 	}
+	g->eow = !memcmp(b + at - 16, guid_eow, 16);
 	g->sector_size = (unsigned int)le(b + 11, 2);
 	if (g->sector_size != 512 && g->sector_size != 4096)
 		g->sector_size = 512;
@@ -92,7 +98,8 @@ int blk_bitlk_parse_fve(const unsigned char *f, size_t flen, uint64_t size,
 		snprintf(why, whylen, "BitLocker metadata block not valid");
 		return -EINVAL;
 	}
-	g->encrypted = le(f + 16, 8);
+	g->state = (unsigned int)le(f + 12, 2);
+	g->next_state = (unsigned int)le(f + 14, 2);
 	msize = le(f + BLOCK_HEADER_LEN, 4);
 	if (msize < META_HEADER_LEN || msize - META_HEADER_LEN > flen - head ||
 	    find_vh(f + head, msize - META_HEADER_LEN, g)) {

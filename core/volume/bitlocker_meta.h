@@ -15,11 +15,13 @@
 
 #define BLK_BITLK_FVE_SIZE (64u * 1024)	/* each metadata area, blanked */
 #define BLK_BITLK_MAX_SEGS 16
+#define BLK_BITLK_STATE_NORMAL 4
 
 struct blk_bitlk_geom {
 	uint64_t fve[3];		/* metadata block offsets */
 	uint64_t vh_off, vh_size;	/* the relocated first sectors */
-	uint64_t encrypted;		/* bytes encrypted so far (conversion) */
+	unsigned int state, next_state;	/* 4 and 4: fully encrypted, at rest */
+	int eow;			/* "used space only" (encrypt-on-write) */
 	unsigned int sector_size;	/* bytes per sector of the boot sector */
 };
 

@@ -20,6 +20,7 @@
 #include "volume/secret.h"
 
 #define MAX_FILE (1u << 20)	/* a key or passphrase file this big is not one */
+#define MAX_PIPE (16u << 10)	/* from a pipe: passphrases, a .BEK, a key */
 #define MAX_TYPED 1024
 #define MAX_LINES 4096
 
@@ -32,30 +33,36 @@ struct blk_keyring {
 	size_t keylen, keycap;
 };
 
-/* The whole file into locked memory: 0, or -errno printed. */
+/*
+ * The whole file into locked memory: 0, or -errno printed.  A pipe
+ * (--passphrase-file <(pass show x)) is read up to MAX_PIPE bytes.
+ */
 static int slurp(const char *path, char **out, size_t *len, size_t *cap,
 		 size_t extra)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
+	size_t want;
 	ssize_t n = 0;
 	int err;
 
 	if (fd < 0 || fstat(fd, &st) != 0)
 		goto out_err;
-	if (!S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
+	want = S_ISFIFO(st.st_mode) ? MAX_PIPE + 1 : (size_t)st.st_size;
+	if (!(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) ||
+	    st.st_size > MAX_FILE) {
 		close(fd);
-		blk_err("%s: not a key file (a regular file of at most 1 MiB)",
-			path);
+		blk_err("%s: not a key file (a regular file of at most 1 MiB, "
+			"or a pipe)", path);
 		return -EINVAL;
 	}
 	/* twice the size: room for the dashed recovery forms */
-	*cap = 2 * (size_t)st.st_size + extra;
+	*cap = 2 * want + extra;
 	*out = blk_secret_alloc(*cap);
 	if (!*out)
 		goto out_err;
-	for (*len = 0; *len < (size_t)st.st_size; *len += n) {
-		n = read(fd, *out + *len, (size_t)st.st_size - *len);
+	for (*len = 0; *len < want; *len += n) {
+		n = read(fd, *out + *len, want - *len);
 		if (n == 0)
 			break;
 		if (n < 0 && errno != EINTR)
@@ -63,6 +70,10 @@ static int slurp(const char *path, char **out, size_t *len, size_t *cap,
 		n = n < 0 ? 0 : n;
 	}
 	close(fd);
+	if (*len > MAX_PIPE && S_ISFIFO(st.st_mode)) {
+		blk_err("%s: more than %u bytes from a pipe", path, MAX_PIPE);
+		return -EFBIG;
+	}
 	return 0;
 out_err:
 	err = errno;
