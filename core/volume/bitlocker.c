@@ -5,8 +5,9 @@
  * a .BEK startup key into the full-volume key, from a memfd copy of the
  * boot sector and the three metadata areas (cs_glue.h).  The plaintext is
  * laid out as dm-crypt lays it out (bitlocker_meta.c) and decrypted here:
- * AES-CBC with the eboiv IV, or AES-XTS.  Windows 7's Elephant diffuser
- * and Vista's version 1 are refused with the reason.
+ * AES-CBC with the eboiv IV, with or without Windows 7's Elephant diffuser
+ * (elephant.c), or AES-XTS.  Vista's version 1, used-space-only volumes
+ * and volumes being converted are refused with the reason.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -119,11 +120,6 @@ static int make_layer(struct blk_layer *below, struct bitlk *b,
 	const char *mode = crypt_get_cipher_mode(b->cd);
 	int n, err;
 
-	if (mode && !strcmp(mode, "cbc-elephant")) {
-		snprintf(why, whylen, "BitLocker with AES-CBC and the Elephant "
-			 "diffuser (Windows 7) is not supported");
-		return -ENOTSUP;
-	}
 	/* as cryptsetup refuses them: parts of such volumes are plaintext,
 	 * which decrypting would turn into noise */
 	if (b->g.eow || b->g.state != BLK_BITLK_STATE_NORMAL ||

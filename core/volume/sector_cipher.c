@@ -15,22 +15,26 @@
 
 #include <openssl/evp.h>
 
+#include "volume/elephant.h"
 #include "volume/secret.h"
 #include "volume/sector_cipher.h"
 
-enum iv_kind { IV_NONE, IV_PLAIN, IV_PLAIN64, IV_ESSIV, IV_EBOIV };
+enum iv_kind { IV_NONE, IV_PLAIN, IV_PLAIN64, IV_ESSIV, IV_EBOIV,
+	       IV_ELEPHANT };
 
 struct cs_thread {
 	EVP_CIPHER_CTX *data;	/* the sector cipher, keyed */
 	EVP_CIPHER_CTX *ivc;	/* ECB for essiv/eboiv, keyed; else NULL */
+	EVP_CIPHER_CTX *elc;	/* ECB with the Elephant key; else NULL */
 	unsigned char *bounce;	/* one sector */
 	struct cs_thread *next;
 };
 
 struct blk_sector_cipher {
-	EVP_CIPHER *data_cipher, *iv_cipher;
+	EVP_CIPHER *data_cipher, *iv_cipher, *el_cipher;
 	unsigned char *key, *ivkey;	/* locked memory */
 	size_t keylen, ivkeylen;
+	size_t datalen;		/* of key: the rest is Elephant's sector key */
 	enum iv_kind iv;
 	unsigned int sector_size, shift;
 	char name[96];
@@ -66,6 +70,8 @@ static int parse_mode(const char *mode, char *chain, size_t clen,
 		*iv = IV_PLAIN64;
 	else if (!strcmp(ivs, "eboiv"))
 		*iv = IV_EBOIV;
+	else if (!strcmp(ivs, "elephant"))
+		*iv = IV_ELEPHANT;
 	else if (!strncmp(ivs, "essiv:", 6) && strlen(ivs + 6) < hlen) {
 		*iv = IV_ESSIV;
 		strcpy(hash, ivs + 6);
@@ -85,13 +91,13 @@ static int make_iv_key(struct blk_sector_cipher *c, const char *cipher,
 	if (c->iv == IV_ESSIV) {
 		EVP_MD *h = EVP_MD_fetch(NULL, hash, NULL);
 
-		if (!h || !EVP_Digest(c->key, c->keylen, md, &n, h, NULL)) {
+		if (!h || !EVP_Digest(c->key, c->datalen, md, &n, h, NULL)) {
 			EVP_MD_free(h);
 			return -ENOTSUP;
 		}
 		EVP_MD_free(h);
 	} else {
-		n = c->keylen;
+		n = c->datalen;
 		memcpy(md, c->key, n);
 	}
 	snprintf(name, sizeof(name), "%s-%u-ecb", cipher, n * 8);
@@ -109,10 +115,13 @@ static int setup(struct blk_sector_cipher *c, const char *cipher,
 		 const char *mode, char *why, size_t whylen)
 {
 	char chain[16], hash[32], name[64];
-	size_t bits = c->keylen * 8;
+	size_t bits;
 	int err = parse_mode(mode, chain, sizeof(chain), &c->iv, hash,
 			     sizeof(hash));
 
+	/* dm-crypt's elephant: the data key, then as long a sector key */
+	c->datalen = c->iv == IV_ELEPHANT ? c->keylen / 2 : c->keylen;
+	bits = c->datalen * 8;
 	if (err)
 		return fail(why, whylen, err, "cipher mode %s-%s not supported",
 			    cipher, mode);
@@ -127,7 +136,14 @@ static int setup(struct blk_sector_cipher *c, const char *cipher,
 		return fail(why, whylen, -ENOTSUP,
 			    "cipher %s-%s not supported by libcrypto", cipher,
 			    mode);
-	if (c->iv == IV_ESSIV || c->iv == IV_EBOIV) {
+	if (c->iv == IV_ELEPHANT) {
+		snprintf(name, sizeof(name), "%s-%zu-ecb", cipher, bits);
+		c->el_cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+		if (!c->el_cipher)
+			return fail(why, whylen, -ENOTSUP, "cipher %s-%s not "
+				    "supported by libcrypto", cipher, mode);
+	}
+	if (c->iv == IV_ESSIV || c->iv == IV_EBOIV || c->iv == IV_ELEPHANT) {
 		err = make_iv_key(c, cipher, hash);
 		if (err)
 			return fail(why, whylen, err,
@@ -171,6 +187,7 @@ out_free:
 	if (c) {
 		EVP_CIPHER_free(c->data_cipher);
 		EVP_CIPHER_free(c->iv_cipher);
+		EVP_CIPHER_free(c->el_cipher);
 		blk_secret_free(c->key, c->keylen);
 		blk_secret_free(c->ivkey, c->ivkeylen);
 	}
@@ -182,6 +199,7 @@ static void thread_free(struct cs_thread *t)
 {
 	EVP_CIPHER_CTX_free(t->data);	/* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(t->ivc);
+	EVP_CIPHER_CTX_free(t->elc);
 	free(t->bounce);
 	free(t);
 }
@@ -200,6 +218,7 @@ void blk_sector_cipher_free(struct blk_sector_cipher *c)
 	}
 	EVP_CIPHER_free(c->data_cipher);
 	EVP_CIPHER_free(c->iv_cipher);
+	EVP_CIPHER_free(c->el_cipher);
 	blk_secret_free(c->key, c->keylen);
 	blk_secret_free(c->ivkey, c->ivkeylen);
 	free(c);
@@ -234,6 +253,14 @@ static struct cs_thread *thread_new(const struct blk_sector_cipher *c)
 						    c->ivkey, NULL, NULL))
 			goto fail;
 		EVP_CIPHER_CTX_set_padding(t->ivc, 0);
+	}
+	if (c->el_cipher) {
+		t->elc = EVP_CIPHER_CTX_new();
+		if (!t->elc || !EVP_EncryptInit_ex2(t->elc, c->el_cipher,
+						    c->key + c->datalen, NULL,
+						    NULL))
+			goto fail;
+		EVP_CIPHER_CTX_set_padding(t->elc, 0);
 	}
 	return t;
 fail:
@@ -296,11 +323,31 @@ static int make_iv(const struct blk_sector_cipher *c, struct cs_thread *t,
 		put_le64(blk, n);
 		break;
 	case IV_EBOIV:
+	case IV_ELEPHANT:
 		put_le64(blk, n * c->sector_size);
 		break;
 	}
 	return EVP_EncryptUpdate(t->ivc, iv, &outl, blk, 16) && outl == 16 ?
 	       0 : -EIO;
+}
+
+/* Elephant's sector key of sector n: E(Ks, e(s)) || E(Ks, e'(s)). */
+static int elephant(const struct blk_sector_cipher *c, struct cs_thread *t,
+		    uint64_t n, unsigned char *sector)
+{
+	unsigned char e[32] = { 0 }, ks[32];
+	int l1 = 0, l2 = 0;
+
+	put_le64(e, n * c->sector_size);
+	memcpy(e + 16, e, 16);
+	e[31] = 0x80;
+	if (!EVP_EncryptUpdate(t->elc, ks, &l1, e, 16) ||
+	    !EVP_EncryptUpdate(t->elc, ks + 16, &l2, e + 16, 16) ||
+	    l1 != 16 || l2 != 16)
+		return -EIO;
+	blk_elephant_undo(sector, c->sector_size, ks);
+	explicit_bzero(ks, sizeof(ks));
+	return 0;
 }
 
 int blk_sector_decrypt(struct blk_sector_cipher *c, void *buf, size_t len,
@@ -321,6 +368,9 @@ int blk_sector_decrypt(struct blk_sector_cipher *c, void *buf, size_t len,
 		    !EVP_DecryptUpdate(t->data, p, &outl, p,
 				       (int)c->sector_size) ||
 		    outl != (int)c->sector_size)
+			return -EIO;
+		if (c->iv == IV_ELEPHANT &&
+		    elephant(c, t, (sector512 + i * step) >> c->shift, p))
 			return -EIO;
 		p += c->sector_size;
 	}

@@ -3,7 +3,8 @@
  * Sector decryption as dm-crypt does it, in user space with libcrypto
  * (sector_cipher.c): a cipher ("aes"), a chain mode with its IV generator
  * ("xts-plain64", "cbc-essiv:sha256", "cbc-plain", "cbc-plain64", "ecb",
- * "cbc-eboiv"), a key, an encryption sector size.  Each thread keeps its
+ * "cbc-eboiv", "cbc-elephant": the key is then the data key and Elephant's
+ * sector key, halves), a key, an encryption sector size.  Each thread keeps its
  * own libcrypto contexts, made once: no allocation per request.
  */
 #ifndef BLK_SECTOR_CIPHER_H
