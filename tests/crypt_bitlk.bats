@@ -97,6 +97,14 @@ opens() {
 		status=none | cmp - "$T/part"
 }
 
+@test "protection suspended (a clear key in the metadata): opens with no secret, said" {
+	opens bitlk-aes-xts-128-clearkey-only
+	grep -q 'volume: BitLocker protection is suspended: opened by the clear key its metadata keeps' "$T/err"
+	# a volume with no clear key still needs one
+	run -2 --separate-stderr "$CRYPT_OPEN" bitlocker "$I/bitlk-aes-xts-128.img"
+	assert_equal "$stderr" "locked: no password, recovery password or key given (Permission denied)"
+}
+
 @test "refused with the reason: used space only, smart card" {
 	printf 'anaconda\n' >"$T/pw"
 	for img in bitlk-aes-xts-128-eow bitlk-partially-encrypted-aes-cbc-128; do

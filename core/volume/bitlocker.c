@@ -2,7 +2,8 @@
 /*
  * BitLocker version 2 (Windows 7 to 11; blk_bitlocker_open, crypt.h).
  * libcryptsetup's BITLK support turns a password, a recovery password or
- * a .BEK startup key into the full-volume key, from a memfd copy of the
+ * a .BEK startup key into the full-volume key (a suspended volume's clear
+ * key is unwrapped here: bitlocker_key.c), from a memfd copy of the
  * boot sector and the three metadata areas (cs_glue.h).  The plaintext is
  * laid out as dm-crypt lays it out (bitlocker_meta.c) and decrypted here:
  * AES-CBC with the eboiv IV, with or without Windows 7's Elephant diffuser
@@ -34,6 +35,7 @@ int blk_bitlocker_open(struct blk_layer *below, const char *where,
 #include <libcryptsetup.h>
 
 #include "log.h"
+#include "volume/bitlocker_key.h"
 #include "volume/bitlocker_meta.h"
 #include "volume/crypt_layer.h"
 #include "volume/cs_glue.h"
@@ -45,6 +47,7 @@ struct bitlk {
 	struct crypt_device *cd;
 	int fd;
 	struct blk_bitlk_geom g;
+	struct blk_bitlk_clear ck;	/* protection suspended: a clear key */
 	char *vk;
 	size_t vklen;
 };
@@ -72,6 +75,8 @@ static int load(struct blk_layer *below, struct bitlk *b, char *why,
 	if (!err)
 		err = blk_bitlk_parse_fve(buf, BLK_BITLK_FVE_SIZE, below->size,
 					  &b->g, why, whylen);
+	if (!err && blk_bitlk_parse_clear(buf, BLK_BITLK_FVE_SIZE, &b->ck))
+		b->ck.keylen = 0;	/* then the secrets given must do */
 	free(buf);
 	if (err)
 		return err;
@@ -90,11 +95,39 @@ static int load(struct blk_layer *below, struct bitlk *b, char *why,
 	return err;
 }
 
+/* Volumes cryptsetup refuses too, said before any key is tried. */
+static int refused(const struct bitlk *b, char *why, size_t whylen)
+{
+	/* as cryptsetup refuses them: parts of such volumes are plaintext,
+	 * which decrypting would turn into noise */
+	if (b->g.eow || b->g.state != BLK_BITLK_STATE_NORMAL ||
+	    b->g.next_state != BLK_BITLK_STATE_NORMAL) {
+		if (b->g.eow)
+			snprintf(why, whylen, "BitLocker volume encrypting used "
+				 "space only (encrypt-on-write): not supported");
+		else
+			snprintf(why, whylen, "BitLocker volume being converted "
+				 "(state %u, next %u): not supported",
+				 b->g.state, b->g.next_state);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /* Every passphrase (password or recovery password), then the .BEK. */
-static int unlock(struct bitlk *b, const struct blk_keyring *kr)
+static int unlock(struct bitlk *b, const struct blk_keyring *kr,
+		  const char *where)
 {
 	struct blk_secret s;
 	size_t n;
+
+	/* suspended protection: the key is there for anyone, no KDF */
+	if (b->ck.keylen && !blk_bitlk_clear_key(&b->ck,
+			crypt_get_cipher_mode(b->cd), b->vk, b->vklen)) {
+		blk_notice("%s: BitLocker protection is suspended: opened by "
+			   "the clear key its metadata keeps", where);
+		return 0;
+	}
 
 	for (unsigned int i = 0; blk_keyring_passphrase(kr, i, &s); i++) {
 		n = b->vklen;
@@ -120,19 +153,6 @@ static int make_layer(struct blk_layer *below, struct bitlk *b,
 	const char *mode = crypt_get_cipher_mode(b->cd);
 	int n, err;
 
-	/* as cryptsetup refuses them: parts of such volumes are plaintext,
-	 * which decrypting would turn into noise */
-	if (b->g.eow || b->g.state != BLK_BITLK_STATE_NORMAL ||
-	    b->g.next_state != BLK_BITLK_STATE_NORMAL) {
-		if (b->g.eow)
-			snprintf(why, whylen, "BitLocker volume encrypting used "
-				 "space only (encrypt-on-write): not supported");
-		else
-			snprintf(why, whylen, "BitLocker volume being converted "
-				 "(state %u, next %u): not supported",
-				 b->g.state, b->g.next_state);
-		return -ENOTSUP;
-	}
 	n = blk_bitlk_segments(&b->g, size, seg);
 	if (n < 0) {
 		snprintf(why, whylen, "BitLocker metadata areas overlap");
@@ -168,7 +188,10 @@ int blk_bitlocker_open(struct blk_layer *below, const char *where,
 		snprintf(why, whylen, "out of memory");
 		goto out_close;
 	}
-	err = blk_keyring_empty(kr) ? -EACCES : unlock(&b, kr);
+	err = refused(&b, why, whylen);
+	if (err)
+		goto out_close;
+	err = unlock(&b, kr, where);
 	if (err)
 		snprintf(why, whylen, blk_keyring_empty(kr) ?
 			 "locked: no password, recovery password or key given" :

@@ -10,7 +10,13 @@
 
 #include "volume/bitlocker_meta.h"
 
+#define ENTRY_VMK 0x0002
+#define ENTRY_FVEK 0x0003
 #define ENTRY_VOLUME_HEADER 0x000f
+#define VALUE_KEY 0x0001		/* a key in the clear */
+#define VALUE_CCM 0x0005		/* an AES-CCM wrapped key */
+#define VMK_HEADER_LEN 28		/* GUID, time, ?, protection */
+#define PROTECTION_CLEAR 0x0000
 /* the boot sector's volume GUID for a used-space-only volume */
 static const unsigned char guid_eow[16] = {
 	0x3b, 0x4d, 0xa8, 0x92, 0x80, 0xdd, 0x0e, 0x4d,
@@ -114,6 +120,88 @@ int blk_bitlk_parse_fve(const unsigned char *f, size_t flen, uint64_t size,
 			 (unsigned long long)g->vh_size);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* An AES-CCM entry's payload [p, p + len) into c: 0 or -EINVAL. */
+static int take_ccm(const unsigned char *p, size_t len,
+		    struct blk_bitlk_ccm *c)
+{
+	if (len < 12 + 16 || len - 28 > sizeof(c->data))
+		return -EINVAL;
+	memcpy(c->nonce, p, 12);
+	memcpy(c->tag, p + 12, 16);
+	c->len = len - 28;
+	memcpy(c->data, p + 28, c->len);
+	return 0;
+}
+
+/* The nested entries [p, p + len) of a clear-key VMK entry. */
+static int take_clear_vmk(const unsigned char *p, size_t len,
+			  struct blk_bitlk_clear *ck)
+{
+	while (len >= 8) {
+		size_t esize = (size_t)le(p, 2);
+		unsigned int value = (unsigned int)le(p + 4, 2);
+
+		if (esize == 0)
+			break;
+		if (esize < 8 || esize > len)
+			return -EINVAL;
+		if (value == VALUE_KEY) {
+			if (esize < 12 || esize - 12 > sizeof(ck->key))
+				return -EINVAL;
+			ck->keylen = esize - 12;
+			memcpy(ck->key, p + 12, ck->keylen);
+		} else if (value == VALUE_CCM &&
+			   take_ccm(p + 8, esize - 8, &ck->vmk))
+			return -EINVAL;
+		p += esize, len -= esize;
+	}
+	return 0;
+}
+
+/* One top-level entry: a clear-key VMK, or the FVEK. */
+static int take_entry(const unsigned char *p, size_t esize,
+		      struct blk_bitlk_clear *ck)
+{
+	unsigned int type = (unsigned int)le(p + 2, 2);
+
+	if (type == ENTRY_VMK && esize >= 8 + VMK_HEADER_LEN &&
+	    le(p + 8 + 26, 2) == PROTECTION_CLEAR && !ck->keylen)
+		return take_clear_vmk(p + 8 + VMK_HEADER_LEN,
+				      esize - 8 - VMK_HEADER_LEN, ck);
+	if (type == ENTRY_FVEK && le(p + 4, 2) == VALUE_CCM && !ck->fvek.len)
+		return take_ccm(p + 8, esize - 8, &ck->fvek);
+	return 0;
+}
+
+int blk_bitlk_parse_clear(const unsigned char *f, size_t flen,
+			  struct blk_bitlk_clear *ck)
+{
+	size_t head = BLOCK_HEADER_LEN + META_HEADER_LEN, len;
+	uint64_t msize;
+	const unsigned char *p;
+
+	memset(ck, 0, sizeof(*ck));
+	if (flen < head)
+		return -EINVAL;
+	msize = le(f + BLOCK_HEADER_LEN, 4);
+	if (msize < META_HEADER_LEN || msize - META_HEADER_LEN > flen - head)
+		return -EINVAL;
+	p = f + head;
+	len = msize - META_HEADER_LEN;
+	while (len >= 8) {
+		size_t esize = (size_t)le(p, 2);
+
+		if (esize == 0)
+			break;
+		if (esize < 8 || esize > len || take_entry(p, esize, ck))
+			return -EINVAL;
+		p += esize, len -= esize;
+	}
+	if (ck->keylen && (!ck->vmk.len || !ck->fvek.len))
+		ck->keylen = 0;		/* incomplete: not usable */
 	return 0;
 }
 

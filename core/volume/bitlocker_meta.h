@@ -37,6 +37,27 @@ int blk_bitlk_parse_boot(const unsigned char *b, size_t blen, uint64_t size,
  */
 int blk_bitlk_parse_fve(const unsigned char *f, size_t flen, uint64_t size,
 			struct blk_bitlk_geom *g, char *why, size_t whylen);
+/* An AES-CCM wrapped key of the metadata (nonce, tag, ciphertext). */
+struct blk_bitlk_ccm {
+	unsigned char nonce[12], tag[16], data[80];
+	size_t len;
+};
+
+/*
+ * A volume whose protection is suspended keeps a clear key beside its
+ * volume master key: that key wraps the VMK, which wraps the full-volume
+ * key.  Nothing here is secret until unwrapped (bitlocker_key.c).
+ */
+struct blk_bitlk_clear {
+	unsigned char key[32];
+	size_t keylen;			/* 0: no clear-key protector */
+	struct blk_bitlk_ccm vmk, fvek;
+};
+
+/* The clear key, its wrapped VMK and the wrapped FVEK from the first
+ * metadata block: 0 (ck->keylen 0 when there is none), or -EINVAL. */
+int blk_bitlk_parse_clear(const unsigned char *f, size_t flen,
+			  struct blk_bitlk_clear *ck);
 /*
  * The plaintext's segments, as dm-crypt maps a BitLocker volume of size
  * bytes: the first vh_size bytes from vh_off, the metadata areas and the

@@ -4,7 +4,8 @@
  * (core/volume/bitlocker_meta.c).  Input: 8 bytes of volume size (little
  * endian, capped at 2^44), the boot sector (512 bytes), then the metadata
  * block.  Beyond "no crash": what parses gives segments that tile the
- * volume exactly, each within it, whole 512-byte sectors.
+ * volume exactly, each within it, whole 512-byte sectors; a clear key and
+ * its wrapped keys fit their buffers.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct blk_crypt_seg seg[BLK_BITLK_MAX_SEGS];
 	struct blk_bitlk_geom g;
+	struct blk_bitlk_clear ck;
 	uint64_t vsize = 0;
 	char why[200];
 	int n;
@@ -46,6 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vsize = (vsize & ((1ull << 44) - 1)) / 512 * 512;
 	if (blk_bitlk_parse_boot(data + 8, 512, vsize, &g, why, sizeof(why)))
 		return 0;
+	if (!blk_bitlk_parse_clear(data + 8 + 512, size - 8 - 512, &ck) &&
+	    (ck.keylen > sizeof(ck.key) || ck.vmk.len > sizeof(ck.vmk.data) ||
+	     ck.fvek.len > sizeof(ck.fvek.data)))
+		abort();
 	if (blk_bitlk_parse_fve(data + 8 + 512, size - 8 - 512, vsize, &g, why,
 				sizeof(why)))
 		return 0;
