@@ -19,19 +19,30 @@ static void diffuser_b_decrypt(uint32_t *d, size_t n)
 {
 	static const unsigned int rb[4] = { 0, 10, 0, 25 };
 
-	for (int cycle = 0; cycle < 3; cycle++)
-		for (size_t i = 0; i < n; i++)
-			d[i] += d[(i + 2) % n] ^ rotl(d[(i + 5) % n], rb[i % 4]);
+	for (int cycle = 0; cycle < 3; cycle++) {
+		size_t i2 = 2, i3 = 5;	/* i + 2 and i + 5, modulo n */
+
+		for (size_t i = 0; i < n; i++) {
+			d[i] += d[i2] ^ rotl(d[i3], rb[i & 3]);
+			i2 = i2 + 1 == n ? 0 : i2 + 1;
+			i3 = i3 + 1 == n ? 0 : i3 + 1;
+		}
+	}
 }
 
 static void diffuser_a_decrypt(uint32_t *d, size_t n)
 {
 	static const unsigned int ra[4] = { 9, 0, 13, 0 };
 
-	for (int cycle = 0; cycle < 5; cycle++)
-		for (size_t i = 0; i < n; i++)
-			d[i] += d[(i + n - 2) % n] ^
-				rotl(d[(i + n - 5) % n], ra[i % 4]);
+	for (int cycle = 0; cycle < 5; cycle++) {
+		size_t i2 = n - 2, i3 = n - 5;	/* i - 2 and i - 5, modulo n */
+
+		for (size_t i = 0; i < n; i++) {
+			d[i] += d[i2] ^ rotl(d[i3], ra[i & 3]);
+			i2 = i2 + 1 == n ? 0 : i2 + 1;
+			i3 = i3 + 1 == n ? 0 : i3 + 1;
+		}
+	}
 }
 
 void blk_elephant_undo(unsigned char *sector, size_t len,
