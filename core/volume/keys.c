@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "volume/keyring.h"
+#include "volume/keys.h"
 #include "volume/secret.h"
 
 #define MAX_FILE (1u << 20)	/* a key or passphrase file this big is not one */

@@ -30,7 +30,7 @@ int blk_luks_open(struct blk_layer *below, const char *where,
 #include "log.h"
 #include "volume/crypt_layer.h"
 #include "volume/cs_glue.h"
-#include "volume/keyring.h"
+#include "volume/keys.h"
 #include "volume/secret.h"
 #include "volume/sector_cipher.h"
 

@@ -3,8 +3,8 @@
  * What the openers (luks.c, bitlocker.c) see of the keyring (keys.c): the
  * secrets, one at a time, in locked memory that the keyring owns.
  */
-#ifndef BLK_KEYRING_H
-#define BLK_KEYRING_H
+#ifndef BLK_KEYS_H
+#define BLK_KEYS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,4 +25,4 @@ bool blk_keyring_key_file(const struct blk_keyring *kr, struct blk_secret *s);
 /* Were any secrets given at all? */
 bool blk_keyring_empty(const struct blk_keyring *kr);
 
-#endif /* BLK_KEYRING_H */
+#endif /* BLK_KEYS_H */
