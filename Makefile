@@ -39,6 +39,8 @@ HAVE_LIBQCOW ?= $(call have,libqcow)
 HAVE_LIBVMDK ?= $(call have,libvmdk)
 HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
+# LUKS and BitLocker: libcryptsetup parses headers and derives keys.
+HAVE_LIBCRYPTSETUP ?= $(call have,libcryptsetup)
 # FUSE over io_uring (transport=uring), optional likewise.
 HAVE_LIBURING ?= $(call have,liburing)
 URING_SRC := serve/uring_none.c
@@ -68,6 +70,12 @@ $(OBJ)/core/image/image_vhdi.o: IMG_FLAGS := -DHAVE_LIBVHDI $(shell $(PKG_CONFIG
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvhdi)
 endif
 
+ifeq ($(HAVE_LIBCRYPTSETUP),1)
+CS_OBJS := $(addprefix $(OBJ)/core/volume/,luks.o bitlocker.o cs_glue.o)
+$(CS_OBJS): IMG_FLAGS := -DHAVE_LIBCRYPTSETUP $(shell $(PKG_CONFIG) --cflags libcryptsetup)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libcryptsetup)
+endif
+
 CFLAGS ?= -O2 -g
 WARNINGS := -std=gnu11 -Wall -Wextra -Wno-sign-compare \
 	    -Wmissing-declarations -Wwrite-strings -Wshadow
@@ -95,7 +103,7 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
 
-all: $(O)/blkfuse $(O)/tests/faulty_fs
+all: $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open
 
 $(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(CORE_LIB) $(LDLIBS)
@@ -117,6 +125,12 @@ $(OBJ)/%.o: %.c
 $(O)/tests/faulty_fs: tests/faulty_fs.c
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# Opens an encrypted volume in a file through the core alone (tests/crypt.bats).
+$(O)/tests/crypt_open: tests/crypt_open.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(CORE_LIB) \
+		$(BLKID_LIBS) $(SCOLS_LIBS) $(IMG_LIBS) $(CRYPTO_LIBS) -lpthread
 
 -include $(CORE_OBJS:.o=.d) $(DAEMON_OBJS:.o=.d)
 
@@ -159,7 +173,8 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
-# libFuzzer over the table layer and the control text (clang): every saved
+# libFuzzer over the table layer, the control text and BitLocker's
+# metadata (clang): every saved
 # crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
 # core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
@@ -167,7 +182,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
@@ -177,6 +192,10 @@ $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c ctl/tunables.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I. -Iinclude -Icore -o $@ $^
+
+$(O)/fuzz_bitlocker: tests/fuzz/fuzz_bitlocker.c core/volume/bitlocker_meta.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore -o $@ $^
 
 # Readers verifying every byte while the control channel churns (bounded:
 # SOAK_SECONDS, default 600).  tests/soak.
@@ -204,7 +223,7 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
 clean:
-	rm -rf blkfuse tests/faulty_fs obj build-asan build-tsan build-fuzz
+	rm -rf blkfuse tests/faulty_fs tests/crypt_open obj build-asan build-tsan build-fuzz
 
 .PHONY: all bench check check-asan check-tsan deps deps-check demo fuzz fuzz-targets \
 	install soak uninstall clean

@@ -41,6 +41,8 @@
 #include "serve/transport.h"
 #include "serve/uring.h"
 #include "base/util.h"
+#include "volume/crypt.h"
+#include "volume/secret.h"
 #include "wire.h"
 #include "serve/workers.h"
 
@@ -327,6 +329,8 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		goto out_destroy_session;
 	if (fuse_daemonize(cfg->fuse.foreground) != 0)
 		goto out_unmount;
+	/* a fork leaves memory locks behind: the volume keys' too */
+	(void)blk_secret_relock();
 	if (!cfg->fuse.foreground)
 		blk_log_to_syslog();
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
@@ -444,11 +448,15 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		.verify_after = cfg->verify_after, .mountpoint = cfg->mountpoint,
 		.argc = argc, .argv = argv,
 	};
+	struct blk_key_sources ks;
 	int ret = EXIT_FAILURE;
 
+	blk_cfg_key_sources(cfg, &ks);
+	if (blk_keyring_load(&ctx->keys, &ks) != 0)
+		return EXIT_FAILURE;	/* printed, naming the file */
 	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
 			       cfg->format ? cfg->format : "auto") != 0)
-		return EXIT_FAILURE;
+		goto out_free_keys;
 	if (cfg->exclusive && blk_source_exclusive(&ctx->src) != 0)
 		goto out_close_source;
 	if (cfg->set_ro && !cfg->list && !ctx->src.is_blockdev) {
@@ -469,6 +477,9 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		goto out_free_layout;
 	}
 	ret = prepare_mount(ctx, cfg, args);
+	/* every volume is open by now: no secret stays while serving */
+	blk_keyring_free(ctx->keys);
+	ctx->keys = NULL;
 	if (ret == 0) {
 		fo.mountpoint = cfg->mountpoint;
 		ret = blk_forensic_start(ctx, &fo);
@@ -484,6 +495,9 @@ out_free_layout:
 	blk_layout_free(&ctx->layout);
 out_close_source:
 	blk_source_close(&ctx->src);
+out_free_keys:
+	blk_keyring_free(ctx->keys);
+	ctx->keys = NULL;
 	return ret;
 }
 

@@ -13,6 +13,7 @@
 
 #include "hash.h"
 #include "cmd/hash_cmd.h"
+#include "volume/crypt.h"
 #include "volume/layout.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage:\n"
 " blkfuse hash [--algo ALGO[,ALGO...]] [--tag] [--sector-size N]\n"
+"              [--passphrase-file FILE] [--key-file FILE] [--ask-passphrase]\n"
 "              SOURCE [NAME...]\n"
 "\n"
 "Print digests of a block device or raw disk image and of its partitions,\n"
@@ -49,6 +51,9 @@ static void usage(FILE *out)
 "     --sector-size N      logical sector size the partition table was\n"
 "                          written for, as for mounting (default: BLKSSZGET\n"
 "                          for block devices, else 512)\n"
+"     --passphrase-file FILE, --key-file FILE, --ask-passphrase\n"
+"                          secrets for encrypted volumes, as for mounting\n"
+"                          (see blkfuse --help); never printed\n"
 " -h, --help               print this help and exit\n"
 "\n"
 "Output, on stdout: for each ALGO in --algo order, one line per NAME in the\n"
@@ -193,6 +198,7 @@ struct hash_args {
 	unsigned int norder, mask;
 	unsigned int sector_size;
 	bool tag, need_table;
+	struct blk_key_sources keys;	/* paths only */
 	const char *source;
 	char **names;
 	unsigned int nnames;
@@ -238,6 +244,9 @@ static int parse_options(int argc, char *argv[], struct hash_args *a)
 		{ "algo", required_argument, NULL, 'a' },
 		{ "tag", no_argument, NULL, 'T' },
 		{ "sector-size", required_argument, NULL, 'S' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key-file", required_argument, NULL, 'K' },
+		{ "ask-passphrase", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -253,6 +262,15 @@ static int parse_options(int argc, char *argv[], struct hash_args *a)
 			break;
 		case 'T':
 			a->tag = true;
+			break;
+		case 'P':
+			a->keys.passphrase_file = optarg;
+			break;
+		case 'K':
+			a->keys.key_file = optarg;
+			break;
+		case 'A':
+			a->keys.ask = true;
 			break;
 		case 'S':
 			if (parse_sector_size(optarg, &a->sector_size) != 0)
@@ -306,12 +324,17 @@ static int run(const struct hash_args *a)
 	struct blk_layout lo = { 0 };
 	struct blk_hash_range *r;
 	struct blk_source src;
+	struct blk_keyring *keys;
 	unsigned int nr = 0;
 	int ret = EXIT_FAILURE, res;
 	char stored[256];
 
-	if (blk_source_open(&src, a->source, a->sector_size) != 0)
+	if (blk_keyring_load(&keys, &a->keys) != 0)
+		return EXIT_FAILURE;	/* printed, naming the file */
+	if (blk_source_open(&src, a->source, a->sector_size) != 0) {
+		blk_keyring_free(keys);
 		return EXIT_FAILURE;
+	}
 	/* 'disk' alone needs no table, nor warnings about one */
 	if (a->need_table && blk_probe_layout(&src, &lo) != 0)
 		goto out_close_source;
@@ -322,6 +345,9 @@ static int run(const struct hash_args *a)
 	}
 	if (make_ranges(&src, &lo, a->names, a->nnames, r, &nr) != 0)
 		goto out_free_ranges;
+	/* the volumes are open: no secret stays while hashing */
+	blk_keyring_free(keys);
+	keys = NULL;
 
 	res = blk_hash_ranges(&src, r, nr, a->mask, isatty(STDERR_FILENO));
 	if (res == BLK_HASH_EREAD)
@@ -338,6 +364,7 @@ out_free_layout:
 	blk_layout_free(&lo);
 out_close_source:
 	blk_source_close(&src);
+	blk_keyring_free(keys);
 	return ret;
 }
 

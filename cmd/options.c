@@ -17,6 +17,7 @@
 #include "source/source.h"
 #include "serve/uring.h"
 #include "base/util.h"
+#include "volume/crypt.h"
 
 enum { KEY_RW, KEY_SINGLE, KEY_FUSE };
 
@@ -51,6 +52,11 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--name=%s", name, 0),
 	BLK_OPT("--ctl-mode=%s", ctl_mode, 0),
 	BLK_OPT("--pidfile=%s", pidfile, 0),
+	BLK_OPT("--passphrase-file=%s", passphrase_file, 0),
+	BLK_OPT("passphrase_file=%s", passphrase_file, 0),
+	BLK_OPT("--key-file=%s", key_file, 0),
+	BLK_OPT("key_file=%s", key_file, 0),
+	BLK_OPT("--ask-passphrase", ask_passphrase, 1),
 	FUSE_OPT_KEY("rw", KEY_RW),
 	/* what libfuse does for us: passed on, everything else is refused */
 	FUSE_OPT_KEY("-f", KEY_FUSE),
@@ -325,7 +331,8 @@ static int getopt_error(int c, char *argv[])
 /* --list [-J] [-o COLS] [-b] [-n] [-r] [-P] [--sector-size N] SOURCE */
 static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 {
-	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT };
+	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT, OPT_PASSFILE,
+	       OPT_KEYFILE, OPT_ASK };
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
@@ -338,6 +345,9 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		{ "exclusive", no_argument, NULL, OPT_EXCL },
 		{ "set-ro", no_argument, NULL, OPT_SETRO },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
+		{ "key-file", required_argument, NULL, OPT_KEYFILE },
+		{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -361,6 +371,15 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 			free(cfg->format);
 			cfg->format = strdup(optarg);
 			break;
+		case OPT_PASSFILE:
+			free(cfg->passphrase_file);
+			cfg->passphrase_file = strdup(optarg);
+			break;
+		case OPT_KEYFILE:
+			free(cfg->key_file);
+			cfg->key_file = strdup(optarg);
+			break;
+		case OPT_ASK: cfg->ask_passphrase = 1; break;
 		case OPT_SS:
 			cfg->sector_size = strtoul(optarg, &end, 10);
 			if (*end || !cfg->sector_size)
@@ -426,4 +445,12 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->bad_opt);
 	free(cfg->pidfile);
 	free(cfg->transport);
+	free(cfg->passphrase_file);
+	free(cfg->key_file);
+}
+
+void blk_cfg_key_sources(const struct blk_cfg *cfg, struct blk_key_sources *ks)
+{
+	*ks = (struct blk_key_sources){ .passphrase_file = cfg->passphrase_file,
+		.key_file = cfg->key_file, .ask = cfg->ask_passphrase };
 }

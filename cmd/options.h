@@ -48,6 +48,10 @@ struct blk_cfg {
 	int verify_after;
 	char *on_error;
 	char *format;			/* --format, NULL: auto */
+	/* secrets for encrypted volumes: paths only, never the secrets */
+	char *passphrase_file;		/* --passphrase-file, passphrase_file= */
+	char *key_file;			/* --key-file, key_file= */
+	int ask_passphrase;		/* --ask-passphrase */
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 	/* --list's own command line (list_opts in options.c) */
 	const char *columns;		/* -o/--output */
@@ -64,5 +68,9 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 void blk_options_free(struct blk_cfg *cfg);
 /* The help text (options_help.c). */
 void blk_options_usage(FILE *out);
+
+/* cfg's key options as the keyring takes them (volume/crypt.h). */
+struct blk_key_sources;
+void blk_cfg_key_sources(const struct blk_cfg *cfg, struct blk_key_sources *ks);
 
 #endif /* BLK_OPTIONS_H */

@@ -13,6 +13,7 @@
 #include "ctl/tunables.h"
 
 static void usage_forensic(FILE *out);
+static void usage_keys(FILE *out);
 static void usage_mount_options(FILE *out);
 
 /* The --format entry, its words from the driver table (image/driver.h). */
@@ -99,7 +100,26 @@ void blk_options_usage(FILE *out)
 " -V, --version            print the version and exit\n"
 "\n");
 	usage_forensic(out);
+	usage_keys(out);
 	usage_mount_options(out);
+}
+
+static void usage_keys(FILE *out)
+{
+	fprintf(out,
+"Encrypted volumes (LUKS1, LUKS2, BitLocker; also for --list and hash):\n"
+"     --passphrase-file FILE  each line of FILE is a passphrase tried on\n"
+"                          each locked volume; a 48-digit line is also\n"
+"                          tried as a BitLocker recovery password (dashes\n"
+"                          optional); also -o passphrase_file=FILE\n"
+"     --key-file FILE      a BitLocker startup key (.BEK), a LUKS key file,\n"
+"                          or a raw LUKS volume key; also -o key_file=FILE\n"
+"     --ask-passphrase     ask for one passphrase on the terminal (no echo)\n"
+"                          Secrets are kept in locked memory, wiped once the\n"
+"                          volumes are open, and never printed, logged or\n"
+"                          audited. A volume no secret opens stays locked\n"
+"                          (the reason is said) and is served as ciphertext\n"
+"\n");
 }
 
 static void usage_forensic(FILE *out)
@@ -181,6 +201,8 @@ static void usage_mount_options(FILE *out)
 "                          (FUSE_DEV_IOC_CLONE) or all share one\n"
 " nofree                   as --no-free\n"
 " sector_size=N            as --sector-size\n"
+" passphrase_file=FILE     as --passphrase-file (for fstab)\n"
+" key_file=FILE            as --key-file (for fstab)\n"
 " notify_pipe=PATH         write 's' to the FIFO PATH once mounted, 'f' if\n"
 "                          the mount failed (for scripts and tests)\n"
 " allow_other, allow_root  let other users (or root) in; file modes apply\n"

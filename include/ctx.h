@@ -66,6 +66,9 @@ struct blk_ctx {
 	struct blk_audit *audit;	/* audit.c, NULL without --audit */
 	struct blk_cuse *cuse;		/* cuse_ctl.c, NULL without CUSE */
 	struct blk_ra *ra;		/* readahead.c: a stream per node */
+	/* secrets for encrypted volumes (volume/crypt.h): loaded before the
+	 * layout is probed, wiped and freed before the mount serves */
+	struct blk_keyring *keys;
 };
 
 #endif /* BLK_CTX_H */
