@@ -29,6 +29,7 @@
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
 #include "volume/layout.h"
+#include "volume/volume.h"
 #include "list.h"
 #include "base/log.h"
 #include "cmd/options.h"
@@ -443,6 +444,11 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	}
 	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
+	/* What the data files hold (LVM, LUKS, BitLocker, nested tables);
+	 * the keyring of --passphrase-file & co. comes with crypt.h's options */
+	if (blk_stack_probe(&ctx->layout.stack, ctx->src.layer, &ctx->layout,
+			    NULL) != 0)
+		goto out_free_layout;
 	if (cfg->list) {
 		struct blk_list_opts lo = {
 			.columns = cfg->columns, .json = cfg->json,

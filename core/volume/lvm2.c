@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "layer/layer.h"
-#include "log.h"
+#include "base/log.h"
 #include "volume/lvm2.h"
 
 #define LABEL_SIZE 512

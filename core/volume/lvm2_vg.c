@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "layer/layer.h"
-#include "log.h"
+#include "base/log.h"
 #include "volume/lvm2.h"
 
 #define MAX_SEGS 65536

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "layer/layer.h"
-#include "log.h"
+#include "base/log.h"
 #include "volume/volume.h"
 #include "volume/vol_probe.h"
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "layer/layer.h"
-#include "log.h"
+#include "base/log.h"
 #include "volume/vol_probe.h"
 
 /* One entry of the table as child pN of vol: 0 or -ENOMEM. */
