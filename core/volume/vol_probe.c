@@ -43,12 +43,13 @@ static int copy_range(struct blk_layer *l, int fd, uint64_t off, size_t len,
 	return 0;
 }
 
-static int snapshot(struct blk_layer *l, int *fd)
+int blk_vol_snapshot(struct blk_layer *l, uint64_t head, int *fd)
 {
-	uint64_t head = l->size < WINDOW ? l->size : WINDOW;
+	if (head > l->size)
+		head = l->size;
 	uint64_t tail = l->size - head < WINDOW ? l->size - head : WINDOW;
 	char *buf = malloc(WINDOW);
-	int err;
+	int err = 0;
 
 	*fd = memfd_create("blkfuse-volume-probe", MFD_CLOEXEC);
 	if (*fd < 0 || !buf) {
@@ -56,8 +57,8 @@ static int snapshot(struct blk_layer *l, int *fd)
 		goto out;
 	}
 	err = ftruncate(*fd, (off_t)l->size) ? -errno : 0;
-	if (!err)
-		err = copy_range(l, *fd, 0, head, buf);
+	for (uint64_t at = 0; !err && at < head; at += WINDOW)
+		err = copy_range(l, *fd, at, head - at < WINDOW ? head - at : WINDOW, buf);
 	if (!err && tail)
 		err = copy_range(l, *fd, l->size - tail, tail, buf);
 out:
@@ -79,7 +80,7 @@ int blk_vol_fd(struct blk_layer *l, int *fd, uint64_t *off, bool *owned)
 	}
 	*off = 0;
 	*owned = true;
-	return snapshot(l, fd);
+	return blk_vol_snapshot(l, WINDOW, fd);
 }
 
 static void copy_value(blkid_probe pr, const char *name, char *dst, size_t len)

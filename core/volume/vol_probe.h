@@ -18,6 +18,8 @@ void blk_vol_probe(struct blk_volume *v);
  * reads as zeros).  Close *fd when *owned.  0 or -errno.
  */
 int blk_vol_fd(struct blk_layer *l, int *fd, uint64_t *off, bool *owned);
+/* A memfd of l's size holding its first head bytes and its last MiB. */
+int blk_vol_snapshot(struct blk_layer *l, uint64_t head, int *fd);
 /* Does volume i hold the same bytes as one of its ancestors? */
 bool blk_vol_loops(const struct blk_stack *s, unsigned int i);
 

@@ -64,10 +64,9 @@ static int add_part(struct blk_stack *s, unsigned int vol, blkid_partition par)
 	return 0;
 }
 
-static int add_parts(struct blk_stack *s, unsigned int vol, blkid_probe pr)
+static int add_parts(struct blk_stack *s, unsigned int vol, blkid_partlist ls)
 {
-	blkid_partlist ls = blkid_probe_get_partitions(pr);
-	int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
+	int n = blkid_partlist_numof_partitions(ls);
 	int err = 0;
 
 	if (n > BLK_MAX_PARTS)
@@ -82,29 +81,57 @@ static int add_parts(struct blk_stack *s, unsigned int vol, blkid_probe pr)
 	return err;
 }
 
-static int table_open(struct blk_stack *s, unsigned int vol)
+/* The table on fd at off: 0, -ENOENT when libblkid lists nothing, -ENOMEM. */
+static int probe_table(struct blk_stack *s, unsigned int vol, int fd,
+		       uint64_t off)
 {
-	struct blk_volume *v = &s->v[vol];
-	blkid_probe pr;
-	uint64_t off;
-	bool owned;
-	int fd, err = 0;
+	struct blk_layer *l = s->v[vol].layer;
+	blkid_probe pr = blkid_new_probe();
+	blkid_partlist ls;
+	int err = -ENOENT;
 
-	if (v->root)	/* the top-level table already holds its nested ones */
-		return 0;
-	if (blk_vol_fd(v->layer, &fd, &off, &owned) != 0)
-		return 0;
-	pr = blkid_new_probe();
-	if (pr && blkid_probe_set_device(pr, fd, off, v->layer->size) == 0 &&
-	    blkid_probe_set_sectorsize(pr, v->layer->sector_size) == 0) {
+	if (pr && blkid_probe_set_device(pr, fd, off, l->size) == 0 &&
+	    blkid_probe_set_sectorsize(pr, l->sector_size) == 0) {
 		blkid_probe_enable_superblocks(pr, 0);
 		blkid_probe_enable_partitions(pr, 1);
-		err = add_parts(s, vol, pr);
+		ls = blkid_probe_get_partitions(pr);
+		if (ls)
+			err = add_parts(s, vol, ls);
 	}
 	blkid_free_probe(pr);
+	return err;
+}
+
+/*
+ * libblkid 2.38 refuses a whole DOS table, in place at a non-zero offset,
+ * when an entry has a type it looks inside (0x82 Solaris/swap, BSD,
+ * Minix, UnixWare) and starts before that offset: its nested probe takes
+ * the entry's start, relative, for an absolute one ("overflow").  Then
+ * the table is read again from a copy of the volume's first SNAP_HEAD
+ * bytes at offset 0.
+ */
+#define SNAP_HEAD (64ull << 20)
+
+static int table_open(struct blk_stack *s, unsigned int vol)
+{
+	uint64_t off;
+	bool owned;
+	int fd, err;
+
+	if (s->v[vol].root)	/* the top-level table holds its nested ones */
+		return 0;
+	if (blk_vol_fd(s->v[vol].layer, &fd, &off, &owned) != 0)
+		return 0;
+	err = probe_table(s, vol, fd, off);
 	if (owned)
 		close(fd);
-	return err;
+	if (err != -ENOENT || (owned && off == 0))
+		return err == -ENOENT ? 0 : err;
+	if (blk_vol_snapshot(s->v[vol].layer, SNAP_HEAD, &fd) != 0)
+		return 0;
+	err = probe_table(s, vol, fd, 0);
+	close(fd);
+	return err == -ENOENT ? 0 : err;
 }
 
 const struct blk_vol_driver blk_vol_table = {

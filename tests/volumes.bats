@@ -1,0 +1,250 @@
+#!/usr/bin/env bats
+# Volumes inside volumes: LVM2 volume groups made by lvm2 itself on loop
+# devices (--driverloaded n: metadata only, no device-mapper), each LV
+# compared byte for byte with the bytes lvm2 says it holds
+# (lvs --segments -o seg_pe_ranges), cut from the image with dd.
+# lvm2 sees only this suite's loop devices (a filter) and keeps its state
+# in a private LVM_SYSTEM_DIR: the host's own volume groups are never
+# scanned or touched.
+
+load helpers
+
+setup_file() {
+	command -v pvcreate >/dev/null || skip "lvm2 is not installed"
+	export LVMDIR=$BATS_FILE_TMPDIR/lvm LVMLOG=$BATS_FILE_TMPDIR/lvm.log
+	mkdir -p "$LVMDIR"
+}
+
+setup() {
+	blkfuse_setup
+}
+
+teardown() {
+	blkfuse_teardown
+}
+
+# ---- building volume groups --------------------------------------------
+
+# lvmrun CMD ARGS...: an lvm2 command restricted to the loop devices of
+# with_loops, in the private LVM_SYSTEM_DIR; its output to $LVMLOG.
+lvmrun() {
+	LVM_SYSTEM_DIR=$LVMDIR "$@" --config "$LVM_CONFIG" --driverloaded n \
+		>>"$LVMLOG" 2>&1
+}
+
+# lvmq CMD ARGS...: the same, its report on stdout (no headings, bytes).
+lvmq() {
+	LVM_SYSTEM_DIR=$LVMDIR "$@" --config "$LVM_CONFIG" --driverloaded n \
+		--noheadings --units b --nosuffix 2>>"$LVMLOG"
+}
+
+# with_loops IMG "START:SIZE ..." FUNC: a loop device on each byte range of
+# IMG (LOOPDEV[0], ...), FUNC run with lvm2 allowed to see only them; the
+# devices are detached by a trap whatever happens.  In a subshell.
+with_loops() {
+	local img=$1 ranges=$2 fn=$3
+	(
+		set -e
+		LOOPDEV=()
+		trap 'for d in "${LOOPDEV[@]}"; do losetup -d "$d"; done' EXIT
+		for r in $ranges; do
+			LOOPDEV+=("$(losetup -f --show -o "${r%:*}" --sizelimit "${r#*:}" "$img")")
+		done
+		local filter=
+		for d in "${LOOPDEV[@]}"; do filter+="\"a|^$d\$|\", "; done
+		LVM_CONFIG="devices { filter=[ $filter\"r|.*|\" ] obtain_device_list_from_udev=0 use_devicesfile=0 hints=\"none\" } global { locking_type=0 } activation { udev_sync=0 udev_rules=0 } backup { backup=0 archive=0 }"
+		"$fn"
+	)
+}
+
+# save_segments VG/LV OUT: "STRIPE_SIZE IMGOFF:FIRST-LAST ..." per segment
+# (IMGOFF: where the PV's first extent lies in the image), then the extent
+# size on a line "ext N".  Inside with_loops; RANGES as given to it.
+save_segments() {
+	local i=0 r dev base ext line
+	ext=$(lvmq vgs -o vg_extent_size "${1%/*}" | tr -d ' ')
+	: >"$2"
+	lvmq lvs --segments -o stripe_size,seg_pe_ranges -O seg_start "$1" >"$2.raw"
+	for r in $RANGES; do
+		dev=${LOOPDEV[$i]}
+		base=$(( ${r%:*} + $(lvmq pvs -o pe_start "$dev" | tr -d ' ') ))
+		sed -i "s|$dev:|$base:|g" "$2.raw"
+		i=$((i + 1))
+	done
+	cat "$2.raw" >"$2"
+	echo "ext $ext" >>"$2"
+}
+
+# expected_lv IMG SEGS: the LV's bytes, cut from IMG with dd, on stdout.
+expected_lv() {
+	local img=$1 ext chunk ranges r row
+	ext=$(awk '$1 == "ext" { print $2 }' "$2")
+	while read -r chunk ranges; do
+		[ "$chunk" = ext ] && continue
+		set -- $ranges
+		if [ $# -eq 1 ]; then
+			r=${1#*:}
+			dd if="$img" iflag=skip_bytes,count_bytes bs=1M status=none \
+				skip=$(( ${1%%:*} + ${r%-*} * ext )) \
+				count=$(( (${r#*-} - ${r%-*} + 1) * ext ))
+			continue
+		fi
+		# striped: chunk after chunk, stripe after stripe, as dm-stripe
+		r=${1#*:}
+		for ((row = 0; row < (${r#*-} - ${r%-*} + 1) * ext / chunk; row++)); do
+			for s in "$@"; do
+				r=${s#*:}
+				dd if="$img" iflag=skip_bytes,count_bytes bs=$chunk status=none \
+					skip=$(( ${s%%:*} + ${r%-*} * ext + row * chunk )) count="$chunk"
+			done
+		done
+	done <"$2"
+}
+
+# assert_lv FILE IMG SEGS: FILE holds exactly the LV's bytes.
+assert_lv() {
+	local want=$BATS_TEST_TMPDIR/want
+	expected_lv "$2" "$3" >"$want"
+	[ -s "$want" ] || fail "no expected bytes for $1"
+	assert_equal "$(stat -c %s "$1")" "$(stat -c %s "$want")"
+	cmp "$want" "$1"
+}
+
+# A GPT image of random bytes with partitions of the given MiB sizes.
+gpt_image() {
+	local img=$1 sizes
+	shift
+	random_image "$img" "$1"
+	shift
+	{ echo "label: gpt"; for s in "$@"; do echo "size=${s}MiB"; done; } |
+		sfdisk -q "$img"
+}
+
+# "START:SIZE" of partition N of IMG, in bytes.
+part_range() {
+	partx -g -n "$2" -o START,SECTORS "$1" |
+		awk '{ printf "%.0f:%.0f\n", $1 * 512, $2 * 512 }'
+}
+
+# ---- the volume groups --------------------------------------------------
+
+# A whole-disk PV: root grown after swap was made (two segments), swap.
+vg_fragmented() {
+	lvmrun pvcreate "${LOOPDEV[0]}"
+	lvmrun vgcreate vgf "${LOOPDEV[0]}"
+	lvmrun lvcreate -n root -L 8M vgf
+	lvmrun lvcreate -n swap -L 4M vgf
+	lvmrun lvextend -L 16M vgf/root
+	save_segments vgf/root "$BATS_FILE_TMPDIR/root.segs"
+	save_segments vgf/swap "$BATS_FILE_TMPDIR/swap.segs"
+}
+
+@test "fragmented LV and a second LV on a whole-disk PV: byte for byte, spliced" {
+	local img=$BATS_TEST_TMPDIR/frag.img
+	random_image "$img" 64
+	RANGES="0:$((64 << 20))" with_loops "$img" "0:$((64 << 20))" vg_fragmented
+	record_checksums "$img"
+	assert_equal "$(grep -vc ext "$BATS_FILE_TMPDIR/root.segs")" 2
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/disk.d/vgf-root" "$img" "$BATS_FILE_TMPDIR/root.segs"
+	assert_lv "$MNT/disk.d/vgf-swap" "$img" "$BATS_FILE_TMPDIR/swap.segs"
+	# a linear LV on a raw image is spliced straight from the image
+	"$BLKFUSE" ctl "$MNT" reset
+	dd if="$MNT/disk.d/vgf-root" of=/dev/null bs=1M iflag=direct status=none
+	assert_counter spliced_bytes $((16 << 20))
+	assert_counter copied_bytes 0
+	# a read across the segment boundary (extent 2 of the LV), any offset
+	cmp <(dd if="$MNT/disk.d/vgf-root" iflag=skip_bytes,count_bytes skip=$((8 << 20) - 4097) count=12345 status=none) \
+		<(expected_lv "$img" "$BATS_FILE_TMPDIR/root.segs" | dd iflag=skip_bytes,count_bytes skip=$((8 << 20) - 4097) count=12345 status=none)
+	# the tree in layout.json and --list
+	run jq -r '.version, (.volumes[0].children[] | "\(.path) \(.type) \(.label) \(.detail)")' "$MNT/layout.json"
+	assert_line --index 0 3
+	assert_line "disk.d/vgf-root lvm2-lv vgf/root linear, 2 segments"
+	assert_line "disk.d/vgf-swap lvm2-lv vgf/swap linear, 1 segment"
+	stop_blkfuse
+	run "$BLKFUSE" --list "$img"
+	assert_line --regexp '^disk +disk +LVM2_member +64M'
+	assert_line --regexp '^[|`]-vgf-root +lvm2-lv +16M'
+	assert_sources_unchanged
+}
+
+# Two PVs in two partitions: a striped LV over both, an LV across both,
+# and an LV holding a DOS partition table of its own (a guest's disk).
+vg_two_pvs() {
+	lvmrun pvcreate "${LOOPDEV[0]}" "${LOOPDEV[1]}"
+	lvmrun vgcreate vgs "${LOOPDEV[0]}" "${LOOPDEV[1]}"
+	lvmrun lvcreate -n st -i2 -I64k -L 16M vgs
+	lvmrun lvcreate -n guest -L 8M vgs "${LOOPDEV[1]}"
+	lvmrun lvcreate -n span -L 24M vgs
+	for lv in st guest span; do
+		save_segments "vgs/$lv" "$BATS_FILE_TMPDIR/$lv.segs"
+	done
+}
+
+# guest_table IMG: a DOS table with two partitions written into the one
+# segment of vgs/guest, as a guest would have it in its disk.  p2 is swap
+# (0x82, also Solaris's code: libblkid 2.38 refuses such a table in place
+# at an offset, and blkfuse reads it from a copy instead).
+guest_table() {
+	local img=$1 tab=$BATS_TEST_TMPDIR/guest.tab seg
+	random_image "$tab" 8
+	sfdisk -q "$tab" <<-EOT
+	label: dos
+	start=2048, size=4096, type=83
+	start=8192, size=8192, type=82
+	EOT
+	seg=$(awk 'NR == 1 { print $2 }' "$BATS_FILE_TMPDIR/guest.segs")
+	r=${seg#*:}
+	GUEST_OFF=$(( ${seg%%:*} + ${r%-*} * $(awk '$1 == "ext" { print $2 }' "$BATS_FILE_TMPDIR/guest.segs") ))
+	dd if="$tab" of="$img" bs=1M seek=$((GUEST_OFF)) oflag=seek_bytes conv=notrunc status=none
+}
+
+@test "VG over two partitions: striped, spanning; LVs under the first PV, links from the other" {
+	local img=$BATS_TEST_TMPDIR/two.img
+	gpt_image "$img" 80 32 32
+	local r1 r2
+	r1=$(part_range "$img" 1) r2=$(part_range "$img" 2)
+	RANGES="$r1 $r2" with_loops "$img" "$r1 $r2" vg_two_pvs
+	record_checksums "$img"
+	# lvm2 really striped st over both PVs and spread span over both
+	run awk 'NR == 1 { print $1, NF }' "$BATS_FILE_TMPDIR/st.segs"
+	assert_output "65536 3"
+	assert_equal "$(grep -vc ext "$BATS_FILE_TMPDIR/span.segs")" 2
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/p1.d/vgs-st" "$img" "$BATS_FILE_TMPDIR/st.segs"
+	assert_lv "$MNT/p1.d/vgs-span" "$img" "$BATS_FILE_TMPDIR/span.segs"
+	assert_lv "$MNT/p1.d/vgs-guest" "$img" "$BATS_FILE_TMPDIR/guest.segs"
+	assert_equal "$(readlink "$MNT/p2.d/vgs-span")" "../p1.d/vgs-span"
+	cmp "$MNT/p2.d/vgs-st" "$MNT/p1.d/vgs-st"
+	# striped: spliced too (every 64 KiB chunk lies in the image)
+	"$BLKFUSE" ctl "$MNT" reset
+	dd if="$MNT/p1.d/vgs-st" of=/dev/null bs=128k iflag=direct status=none
+	assert_counter spliced_bytes $((16 << 20))
+	run jq -r '.volumes[] | select(.name == "p2") | .lvs_in' "$MNT/layout.json"
+	assert_output p1
+	stop_blkfuse
+	assert_sources_unchanged
+}
+
+@test "a partition table inside an LV: its partitions in the LV's .d folder" {
+	local img=$BATS_TEST_TMPDIR/guest.img r1 r2
+	gpt_image "$img" 80 32 32
+	r1=$(part_range "$img" 1) r2=$(part_range "$img" 2)
+	RANGES="$r1 $r2" with_loops "$img" "$r1 $r2" vg_two_pvs
+	guest_table "$img"
+	record_checksums "$img"
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/p1.d/vgs-guest" "$img" "$BATS_FILE_TMPDIR/guest.segs"
+	cmp "$MNT/p1.d/vgs-guest.d/p1" <(dd if="$img" iflag=skip_bytes,count_bytes \
+		skip=$((GUEST_OFF + 2048 * 512)) count=$((4096 * 512)) bs=1M status=none)
+	cmp "$MNT/p1.d/vgs-guest.d/p2" <(dd if="$img" iflag=skip_bytes,count_bytes \
+		skip=$((GUEST_OFF + 8192 * 512)) count=$((8192 * 512)) bs=1M status=none)
+	run jq -r '.volumes[0].children[] | select(.name == "vgs-guest") | .table, (.children[] | "\(.name) \(.size_bytes)")' "$MNT/layout.json"
+	assert_output "dos
+p1 2097152
+p2 4194304"
+	stop_blkfuse
+	run "$BLKFUSE" --list "$img"
+	assert_line --regexp '^[|` ]+[|`]-p2 +part +4M'
+	assert_sources_unchanged
+}
