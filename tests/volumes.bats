@@ -248,3 +248,123 @@ p2 4194304"
 	assert_line --regexp '^[|` ]+[|`]-p2 +part +4M'
 	assert_sources_unchanged
 }
+
+# ---- bad input ------------------------------------------------------------
+
+# rewrite_meta IMG PVOFF OLD NEW: replace OLD by NEW in the newest metadata
+# text of the PV at byte PVOFF of IMG, checksums made right again (as if
+# lvm2 had written it), so only the content is wrong.
+rewrite_meta() {
+	python3 - "$@" <<-'PY'
+		import struct, sys
+		img, pvoff, old, new = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+		def crc(data, c=0xf597a6cf):
+		    for b in data:
+		        c ^= b
+		        for _ in range(8):
+		            c = (c >> 1) ^ (0xedb88320 if c & 1 else 0)
+		    return c
+		with open(img, "r+b") as f:
+		    mda = pvoff + 4096
+		    f.seek(mda); h = bytearray(f.read(512))
+		    off, size = struct.unpack_from("<QQ", h, 40)
+		    f.seek(mda + off); text = f.read(size)
+		    assert old.encode() in text, "not in the metadata: " + old
+		    text = text.replace(old.encode(), new.encode(), 1)
+		    f.seek(mda + off); f.write(text)
+		    struct.pack_into("<QQI", h, 40, off, len(text), crc(text))
+		    struct.pack_into("<I", h, 0, crc(h[4:]))
+		    f.seek(mda); f.write(h)
+	PY
+}
+
+vg_missing() {
+	lvmrun pvcreate "${LOOPDEV[0]}" "${LOOPDEV[1]}"
+	lvmrun vgcreate vgm "${LOOPDEV[0]}" "${LOOPDEV[1]}"
+	lvmrun lvcreate -n a -L 8M vgm "${LOOPDEV[0]}"
+	lvmrun lvcreate -n b -L 40M vgm
+	save_segments vgm/a "$BATS_FILE_TMPDIR/a.segs"
+}
+
+@test "a missing PV: the LVs on present PVs served, the others listed incomplete" {
+	local img=$BATS_TEST_TMPDIR/missing.img r1 r2
+	gpt_image "$img" 80 32 32
+	r1=$(part_range "$img" 1) r2=$(part_range "$img" 2)
+	RANGES="$r1 $r2" with_loops "$img" "$r1 $r2" vg_missing
+	# p2 is no PV any more: its label gone (the rest of the disk intact)
+	dd if=/dev/zero of="$img" bs=512 seek=$((${r2%:*} / 512)) count=4 conv=notrunc status=none
+	record_checksums "$img"
+	EXPECTED_LOG='VG vgm: PV pv1 .* is missing|p1.d/vgm-b: PV pv1 .* is missing; not served'
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/p1.d/vgm-a" "$img" "$BATS_FILE_TMPDIR/a.segs"
+	[ ! -e "$MNT/p1.d/vgm-b" ]
+	run jq -r '.volumes[0].children[] | "\(.name) \(.state) \(.why)"' "$MNT/layout.json"
+	assert_line "vgm-a open "
+	assert_line --regexp '^vgm-b incomplete PV pv1 \(.{38}\) is missing$'
+	cmp "$MNT/p2" <(dd if="$img" iflag=skip_bytes,count_bytes skip=${r2%:*} count=${r2#*:} bs=1M status=none)
+	stop_blkfuse
+	run "$BLKFUSE" --list "$img"
+	assert_success
+	assert_line --regexp '^`-vgm-b +lvm2-lv .*incomplete: PV pv1'
+	assert_sources_unchanged
+}
+
+vg_two_lvs() {
+	lvmrun pvcreate "${LOOPDEV[0]}"
+	lvmrun vgcreate vgc "${LOOPDEV[0]}"
+	lvmrun lvcreate -n a -L 4M vgc
+	lvmrun lvcreate -n b -L 8M vgc
+	save_segments vgc/a "$BATS_FILE_TMPDIR/a.segs"
+}
+
+@test "corrupt metadata (checksum, then text): one line, the disk still served" {
+	local img=$BATS_TEST_TMPDIR/corrupt.img
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_two_lvs
+	# one byte of the newest text changed, checksum left as it was
+	local at
+	at=$(python3 -c 'import struct,sys; f=open(sys.argv[1],"rb"); f.seek(4096+40); o,s=struct.unpack("<QQ",f.read(16)); print(4096+o+s//2)' "$img")
+	printf 'X' | dd of="$img" bs=1 seek="$at" conv=notrunc status=none
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_equal "$(grep -c 'metadata' <<<"$stderr")" 1
+	assert_regex "$stderr" 'disk: LVM2 metadata checksum mismatch; this copy is not used'
+	refute_line --partial 'vgc-a'
+	# the text itself broken, checksums right: the parser says where
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_two_lvs
+	rewrite_meta "$img" 0 'logical_volumes {' 'logical_volumes { = {'
+	record_checksums "$img"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_regex "$stderr" 'disk: LVM2 metadata is corrupt \(line [0-9]+: expected a name\); this copy is not used'
+	EXPECTED_LOG='LVM2 metadata is corrupt'
+	start_blkfuse "$img" "$MNT"
+	[ ! -e "$MNT/disk.d" ]
+	cmp "$MNT/disk" "$img"
+	stop_blkfuse
+	assert_sources_unchanged
+}
+
+@test "extents past the end of the PV (an image cut short): that LV bad, the others served" {
+	local img=$BATS_TEST_TMPDIR/short.img
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_two_lvs
+	# a: extent 0 (1-5 MiB); b: extents 1-2 (5-13 MiB), cut at 10 MiB
+	truncate -s $((10 << 20)) "$img"
+	record_checksums "$img"
+	EXPECTED_LOG='disk.d/vgc-b: extents 1-2 run past the end of PV pv0 \(disk\); not served'
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/disk.d/vgc-a" "$img" "$BATS_FILE_TMPDIR/a.segs"
+	[ ! -e "$MNT/disk.d/vgc-b" ]
+	run jq -r '.volumes[0].children[1] | "\(.state) \(.why)"' "$MNT/layout.json"
+	assert_output 'bad extents 1-2 run past the end of PV pv0 (disk)'
+	# extents named past the PV's own extent count: the same, one line
+	stop_blkfuse
+	rewrite_meta "$img" 0 '"pv0", 1' '"pv0", 99'
+	record_checksums "$img"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_regex "$stderr" 'disk.d/vgc-b: extents 99-100 are past the end of PV pv0 \([0-9]+ extents\); not served'
+	assert_sources_unchanged
+}
