@@ -159,7 +159,7 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
-# libFuzzer over the table layer and the control text (clang): every saved
+# libFuzzer over the table layer, the control text and LVM2 metadata (clang): every saved
 # crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
 # core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
@@ -167,9 +167,15 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_lvm_meta
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
+		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# LVM2 metadata text, and the LVs built from it (core/volume/lvm2*.c)
+$(O)/fuzz_lvm_meta: tests/fuzz/fuzz_lvm_meta.c $(CORE_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread

@@ -368,3 +368,41 @@ vg_two_lvs() {
 	assert_regex "$stderr" 'disk.d/vgc-b: extents 99-100 are past the end of PV pv0 \([0-9]+ extents\); not served'
 	assert_sources_unchanged
 }
+
+# ---- nesting ----------------------------------------------------------------
+
+vg_crypt() {
+	lvmrun pvcreate "${LOOPDEV[0]}"
+	lvmrun vgcreate vgk "${LOOPDEV[0]}"
+	lvmrun lvcreate -n crypt -L 16M vgk
+	save_segments vgk/crypt "$BATS_FILE_TMPDIR/crypt.segs"
+}
+
+@test "LUKS inside an LV: found two levels down, listed, its ciphertext served" {
+	command -v cryptsetup >/dev/null || skip "cryptsetup is not installed"
+	local img=$BATS_TEST_TMPDIR/crypt.img luks=$BATS_TEST_TMPDIR/luks.img seg r uuid
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_crypt
+	random_image "$luks" 16
+	printf secret >"$BATS_TEST_TMPDIR/key"
+	cryptsetup luksFormat -q --type luks1 --pbkdf-force-iterations 1000 \
+		--key-file "$BATS_TEST_TMPDIR/key" "$luks" 2>/dev/null
+	uuid=$(cryptsetup luksUUID "$luks")
+	seg=$(awk 'NR == 1 { print $2 }' "$BATS_FILE_TMPDIR/crypt.segs") r=${seg#*:}
+	dd if="$luks" of="$img" bs=1M oflag=seek_bytes conv=notrunc status=none \
+		seek=$(( ${seg%%:*} + ${r%-*} * $(awk '$1 == "ext" { print $2 }' "$BATS_FILE_TMPDIR/crypt.segs") ))
+	record_checksums "$img"
+	start_blkfuse "$img" "$MNT"
+	cmp "$MNT/disk.d/vgk-crypt" "$luks"
+	assert_equal "$(readlink "$MNT/by-uuid/$uuid")" "../disk.d/vgk-crypt"
+	run jq -r '.volumes[0].children[0] | .fs_type, (.children[0] | "\(.path) \(.type) \(.state)")' "$MNT/layout.json"
+	assert_output "crypto_LUKS
+disk.d/vgk-crypt.d/luks luks locked"
+	# locked: no plaintext file, so nothing below it either
+	[ ! -e "$MNT/disk.d/vgk-crypt.d/luks" ]
+	stop_blkfuse
+	run "$BLKFUSE" --list "$img"
+	assert_line --regexp '^`-vgk-crypt +lvm2-lv +crypto_LUKS +16M'
+	assert_line --regexp '^  `-luks +luks .*locked: '
+	assert_sources_unchanged
+}
