@@ -406,3 +406,57 @@ disk.d/vgk-crypt.d/luks luks locked"
 	assert_line --regexp '^  `-luks +luks .*locked: '
 	assert_sources_unchanged
 }
+
+# LV kinds lvm2 cannot make without device-mapper, written into the
+# metadata as lvm2 writes them (lvm2's doc/lvm2-raid.txt, its test suite's
+# metadata): raid1 (served from its first leg), a mirror whose first leg
+# runs past the PV (served from the second), a thin pool and a thin volume,
+# a snapshot's copy-on-write store (listed as unsupported).
+KINDS='logical_volumes {
+r { id = "rrrrrr-rrrr-rrrr-rrrr-rrrr-rrrr-rrrrrr" status = ["READ", "WRITE", "VISIBLE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "raid1" device_count = 2 region_size = 4096
+    raids = ["r_rmeta_0", "r_rimage_0", "r_rmeta_1", "r_rimage_1"] } }
+r_rimage_0 { id = "r0r0r0-r0r0-r0r0-r0r0-r0r0-r0r0-r0r0r0" status = ["READ", "WRITE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 3] } }
+r_rimage_1 { id = "r1r1r1-r1r1-r1r1-r1r1-r1r1-r1r1-r1r1r1" status = ["READ", "WRITE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 4] } }
+m { id = "mmmmmm-mmmm-mmmm-mmmm-mmmm-mmmm-mmmmmm" status = ["READ", "WRITE", "VISIBLE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "mirror" mirror_count = 2
+    mirrors = ["m_mimage_0", 0, "m_mimage_1", 0] } }
+m_mimage_0 { id = "m0m0m0-m0m0-m0m0-m0m0-m0m0-m0m0-m0m0m0" status = ["READ", "WRITE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 50] } }
+m_mimage_1 { id = "m1m1m1-m1m1-m1m1-m1m1-m1m1-m1m1-m1m1m1" status = ["READ", "WRITE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 5] } }
+pool { id = "pppppp-pppp-pppp-pppp-pppp-pppp-pppppp" status = ["READ", "WRITE", "VISIBLE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "thin-pool" metadata = "pool_tmeta" pool = "pool_tdata" transaction_id = 1 chunk_size = 128 } }
+thin1 { id = "tttttt-tttt-tttt-tttt-tttt-tttt-tttttt" status = ["READ", "WRITE", "VISIBLE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 4 type = "thin" thin_pool = "pool" transaction_id = 0 device_id = 1 } }
+snap { id = "ssssss-ssss-ssss-ssss-ssss-ssss-ssssss" status = ["READ", "WRITE", "VISIBLE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 6] } }
+snapshot0 { id = "s0s0s0-s0s0-s0s0-s0s0-s0s0-s0s0-s0s0s0" status = ["READ", "WRITE"] segment_count = 1
+  segment1 { start_extent = 0 extent_count = 1 type = "snapshot" chunk_size = 8 origin = "a" cow_store = "snap" } }
+'
+
+@test "raid1 and mirror served from a whole leg; thin and snapshot stores listed as unsupported" {
+	local img=$BATS_TEST_TMPDIR/kinds.img base ext
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_two_lvs
+	rewrite_meta "$img" 0 'logical_volumes {' "$KINDS"
+	record_checksums "$img"
+	base=$(awk 'NR == 1 { print $2 }' "$BATS_FILE_TMPDIR/a.segs") base=${base%%:*}
+	ext=$(awk '$1 == "ext" { print $2 }' "$BATS_FILE_TMPDIR/a.segs")
+	start_blkfuse "$img" "$MNT"
+	cmp "$MNT/disk.d/vgc-r" <(dd if="$img" iflag=skip_bytes,count_bytes skip=$((base + 3 * ext)) count="$ext" bs=1M status=none)
+	cmp "$MNT/disk.d/vgc-m" <(dd if="$img" iflag=skip_bytes,count_bytes skip=$((base + 5 * ext)) count="$ext" bs=1M status=none)
+	run jq -r '.volumes[0].children[] | "\(.name) \(.state) \(.why) \(.detail)"' "$MNT/layout.json"
+	assert_line "vgc-r open  raid1, served from leg r_rimage_0"
+	assert_line "vgc-m open  mirror, served from leg m_mimage_1"
+	assert_line "vgc-pool unsupported segment type thin-pool "
+	assert_line "vgc-thin1 unsupported segment type thin "
+	assert_line "vgc-snap unsupported copy-on-write store of a snapshot of a "
+	assert_line "vgc-a open  linear, 1 segment"
+	refute_line --regexp '^vgc-r_r(image|meta)'
+	[ ! -e "$MNT/disk.d/vgc-thin1" ]
+	stop_blkfuse
+	assert_sources_unchanged
+}
