@@ -19,18 +19,20 @@
 
 enum { C_NAME, C_TYPE, C_FSTYPE, C_SIZE, C_LABEL, C_UUID, C_STATE, C_N };
 
-static int fill_line(struct libscols_line *ln, const struct blk_volume *v,
-		     bool bytes)
+static int fill_line(struct libscols_line *ln, const struct blk_stack *s,
+		     const struct blk_volume *v, bool bytes)
 {
-	char size[32], state[sizeof(v->why) + 32];
+	char size[32], state[sizeof(v->path) + sizeof(v->why) + 32];
 	const char *cell[C_N];
 
 	if (bytes)
 		snprintf(size, sizeof(size), "%" PRIu64, v->size);
 	else
 		blk_size_human(size, sizeof(size), v->size);
-	if (v->state == BLK_VOL_OPEN)
-		snprintf(state, sizeof(state), "%s", v->why[0] ? v->why : "");
+	if (v->home_of >= 0)	/* a PV whose VG lives under another */
+		snprintf(state, sizeof(state), "LVs in %s.d", s->v[v->home_of].path);
+	else if (v->state == BLK_VOL_OPEN)
+		snprintf(state, sizeof(state), "%s", v->why);
 	else
 		snprintf(state, sizeof(state), "%s: %s",
 			 blk_vol_state_name(v->state), v->why);
@@ -70,7 +72,7 @@ int blk_list_volumes(const struct blk_stack *s, const struct blk_list_opts *o)
 
 		lines[i] = scols_table_new_line(tb, v->parent >= 0 ?
 						lines[v->parent] : NULL);
-		err = lines[i] ? fill_line(lines[i], v, o->bytes) : -ENOMEM;
+		err = lines[i] ? fill_line(lines[i], s, v, o->bytes) : -ENOMEM;
 	}
 	if (!err) {
 		putchar('\n');

@@ -223,6 +223,9 @@ guest_table() {
 	run jq -r '.volumes[] | select(.name == "p2") | .lvs_in' "$MNT/layout.json"
 	assert_output p1
 	stop_blkfuse
+	run "$BLKFUSE" --list "$img"
+	assert_line --regexp '^p2 +part +LVM2_member +32M +[^ ]+ +LVs in p1\.d$'
+
 	assert_sources_unchanged
 }
 
