@@ -463,3 +463,47 @@ snapshot0 { id = "s0s0s0-s0s0-s0s0-s0s0-s0s0-s0s0-s0s0s0" status = ["READ", "WRI
 	stop_blkfuse
 	assert_sources_unchanged
 }
+
+# self_table IMG OFF SECTORS: a DOS table at byte OFF whose one partition
+# starts at sector 0 and covers SECTORS: it holds itself.
+self_table() {
+	python3 - "$@" <<-'PY'
+		import struct, sys
+		img, off, sectors = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+		mbr = bytearray(512)
+		mbr[440:444] = b"\x11\x22\x33\x44"
+		mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 0, sectors)
+		mbr[510:512] = b"\x55\xaa"
+		with open(img, "r+b") as f:
+		    f.seek(off)
+		    f.write(mbr)
+	PY
+}
+
+@test "a loop of nesting (a table that holds itself), raw and in an E01: one line, opened once" {
+	command -v ewfacquire >/dev/null || skip "ewf-tools is not installed"
+	local img=$BATS_TEST_TMPDIR/self.img ev=$BATS_TEST_TMPDIR/ev seg ext
+	random_image "$img" 32
+	RANGES="0:$((32 << 20))" with_loops "$img" "0:$((32 << 20))" vg_two_lvs
+	seg=$(awk 'NR == 1 { print $2 }' "$BATS_FILE_TMPDIR/a.segs")
+	ext=$(awk '$1 == "ext" { print $2 }' "$BATS_FILE_TMPDIR/a.segs")
+	self_table "$img" "${seg%%:*}" $((ext / 512))
+	ewfacquire -u -q -t "$ev" -c deflate:fast "$img" >/dev/null 2>&1
+	record_checksums "$img" "$ev.E01"
+	EXPECTED_LOG='disk.d/vgc-a.d/p1: holds the same bytes as a volume it is inside'
+	for src in "$img" "$ev.E01"; do
+		run --separate-stderr "$BLKFUSE" --list "$src"
+		assert_success
+		assert_equal "$(grep -c 'a loop of nesting' <<<"$stderr")" 1
+		start_blkfuse "$src" "$MNT"
+		# one level: the partition is there, nothing inside it is opened
+		cmp "$MNT/disk.d/vgc-a.d/p1" "$MNT/disk.d/vgc-a"
+		[ ! -e "$MNT/disk.d/vgc-a.d/p1.d" ]
+		assert_lv "$MNT/disk.d/vgc-a" "$img" "$BATS_FILE_TMPDIR/a.segs"
+		# in the E01 the LV is decoded (copied), never spliced
+		[ "$src" = "$img" ] || assert_counter spliced_bytes 0
+		[ "$src" = "$img" ] || [ "$(ctl_get copied_bytes)" -gt 0 ]
+		stop_blkfuse
+	done
+	assert_sources_unchanged
+}

@@ -128,20 +128,43 @@ static bool first_byte(const struct blk_layer *l, struct blk_extent *e)
 	return l && blk_layer_map(l, 0, e) == 0;
 }
 
+/* Do a and b (same size) begin with the same 64 KiB? */
+static bool same_head(struct blk_layer *a, struct blk_layer *b)
+{
+	size_t n = a->size < 65536 ? a->size : 65536;
+	char *x = malloc(n), *y = malloc(n);
+	uint64_t bad;
+	bool same = x && y && !blk_layer_read(a, x, n, 0, &bad) &&
+		    !blk_layer_read(b, y, n, 0, &bad) && !memcmp(x, y, n);
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * The same bytes: where both map, the same first byte of the same file;
+ * where either decodes, the same size and the same first 64 KiB.  Either
+ * way with the same content found inside.
+ */
+static bool same_volume(const struct blk_volume *a, const struct blk_volume *v)
+{
+	struct blk_extent me, an;
+
+	if (!a->layer || strcmp(a->fs.type, v->fs.type) ||
+	    strcmp(a->pttype, v->pttype))
+		return false;
+	if (first_byte(v->layer, &me) && first_byte(a->layer, &an))
+		return an.fd == me.fd && an.off == me.off;
+	return a->size == v->size && same_head(a->layer, v->layer);
+}
+
 bool blk_vol_loops(const struct blk_stack *s, unsigned int i)
 {
 	const struct blk_volume *v = &s->v[i];
-	struct blk_extent me, an;
 
-	if (!first_byte(v->layer, &me))
-		return false;	/* decoded: the depth limit ends a loop */
-	for (int p = v->parent; p >= 0; p = s->v[p].parent) {
-		const struct blk_volume *a = &s->v[p];
-
-		if (first_byte(a->layer, &an) && an.fd == me.fd &&
-		    an.off == me.off && !strcmp(a->fs.type, v->fs.type) &&
-		    !strcmp(a->pttype, v->pttype))
+	for (int p = v->parent; p >= 0; p = s->v[p].parent)
+		if (same_volume(&s->v[p], v))
 			return true;
-	}
 	return false;
 }
