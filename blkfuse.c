@@ -473,6 +473,8 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	blk_ra_free(ctx);
 	blk_tree_free(&ctx->tree);
 out_free_layout:
+	blk_stack_free(ctx->layout.stack);	/* before the layers below it */
+	ctx->layout.stack = NULL;
 	blk_layout_free(&ctx->layout);
 out_close_source:
 	blk_source_close(&ctx->src);

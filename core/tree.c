@@ -12,7 +12,6 @@
 
 #include "base/log.h"
 #include "tree.h"
-#include "volume/volume.h"
 
 /* A new node; its inode in *ino.  0 or -ENOMEM. */
 static int tree_add(struct blk_tree *t, uint64_t parent, const char *name,
@@ -214,7 +213,7 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 	if (add_aliases(t, lo) || add_text(t, "layout.json", src, lo))
 		return -ENOMEM;
 	/* Dot-named: ls, globs and imaging scripts pass it by. */
-	if (lo->stack && blk_stack_tree(t, lo->stack))
+	if (lo->stack && blk_tree_add_volumes(t, lo->stack))
 		return -ENOMEM;
 	if (o->ctl_file &&
 	    tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL, &ino))

@@ -67,6 +67,10 @@ int blk_tree_add_link(struct blk_tree *t, uint64_t dir, const char *name,
 /* A file-system label as udev names it in /dev/disk/by-label. */
 int blk_tree_add_label_link(struct blk_tree *t, uint64_t dir,
 			    const char *label, const char *target);
+/* tree_volumes.c: the volumes of s (volume/volume.h) as X.d/ folders, links
+ * from the other PVs of a VG, by-uuid/ and by-label/.  0 or -ENOMEM. */
+struct blk_stack;
+int blk_tree_add_volumes(struct blk_tree *t, const struct blk_stack *s);
 /* NULL when ino is not a node. */
 struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
 /* The child of parent called name: its inode, or 0. */

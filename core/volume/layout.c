@@ -15,7 +15,6 @@
 
 #include "volume/layout.h"
 #include "base/log.h"
-#include "volume/volume.h"
 
 static void copy_str(char *dst, size_t len, const char *src)
 {
@@ -284,8 +283,7 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 
 void blk_layout_free(struct blk_layout *lo)
 {
-	blk_stack_free(lo->stack);
-	lo->stack = NULL;
+
 	free(lo->parts);
 	free(lo->gaps);
 	lo->parts = NULL;

@@ -66,7 +66,7 @@ struct blk_layout {
 	unsigned int ngaps;
 	struct blk_gap *gaps;
 	/* What the data files hold (volume/volume.h), NULL if nothing:
-	 * filled by blk_stack_probe, freed by blk_layout_free. */
+	 * filled by blk_stack_probe, freed by blk_stack_free (its owner). */
 	struct blk_stack *stack;
 };
 

@@ -9,7 +9,7 @@
  * the first ones are the roots (disk, or the pN files).  A driver (one
  * file each, one row of blk_vol_drivers) claims the content type libblkid
  * names and adds the children it finds with blk_stack_add.  In the mount a
- * data file X with children gets a folder X.d holding them (stack_tree.c).
+ * data file X with children gets a folder X.d holding them (tree_volumes.c).
  */
 #ifndef BLK_VOLUME_H
 #define BLK_VOLUME_H
@@ -22,7 +22,6 @@
 
 struct blk_layer;
 struct blk_keyring;
-struct blk_tree;
 
 /* Nesting deeper than this is refused (a loop of nesting ends here too). */
 #define BLK_VOL_MAX_DEPTH 8
@@ -107,9 +106,7 @@ void blk_vol_fail(struct blk_volume *v, enum blk_vol_state st,
 		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *blk_vol_state_name(enum blk_vol_state st);
 
-/* stack_tree.c: X.d folders, by-uuid/by-label links.  0 or -ENOMEM. */
-int blk_stack_tree(struct blk_tree *t, const struct blk_stack *s);
-/* The volumes as a JSON tree ("volumes": [...]) at indent. */
+/* stack_json.c: the volumes as a JSON tree ("volumes": [...]) at indent. */
 void blk_stack_json(FILE *f, const struct blk_stack *s, const char *indent);
 
 /* lvm2.c: "vg-lv" as /dev/mapper names it (dashes doubled) into buf. */

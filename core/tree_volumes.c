@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The volume stack in the mount and in layout.json.
- *
- * Mount: a data file X whose content was opened gets a folder X.d beside
+ * The volume stack (volume/volume.h) in the mount: a data file X whose content was opened gets a folder X.d beside
  * it holding each served child by name ("p3.d/luks", "p3.d/vg0-root",
  * "p3.d/luks.d/vg0-root", a nested table's "X.d/p1").  A volume group is
  * assembled once: its LVs are files under the first of its PVs (in the
@@ -11,12 +9,12 @@
  * what is inside it, as udev links /dev/disk/by-*.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "layer/layer.h"
 #include "tree.h"
-#include "base/util.h"
 #include "volume/volume.h"
 
 /* "../" once per folder above a file of the folder holding path. */
@@ -96,7 +94,7 @@ static int add_aliases(struct blk_tree *t, const struct blk_volume *v)
 	return 0;
 }
 
-int blk_stack_tree(struct blk_tree *t, const struct blk_stack *s)
+int blk_tree_add_volumes(struct blk_tree *t, const struct blk_stack *s)
 {
 	uint64_t *dirs = calloc(s->n, sizeof(*dirs));
 	int err = dirs ? 0 : -ENOMEM;
@@ -122,66 +120,4 @@ int blk_stack_tree(struct blk_tree *t, const struct blk_stack *s)
 	}
 	free(dirs);
 	return err;
-}
-
-/* ---- layout.json ---------------------------------------------------------- */
-
-static void member(FILE *f, const char *key, const char *val)
-{
-	fprintf(f, ", \"%s\": ", key);
-	blk_json_fputs(f, val);
-}
-
-static void json_volume(FILE *f, const struct blk_stack *s, unsigned int i,
-			const char *indent, unsigned int level)
-{
-	const struct blk_volume *v = &s->v[i];
-	char layer[512] = "";
-	bool first = true;
-
-	if (v->layer)
-		blk_layer_describe(v->layer, layer, sizeof(layer));
-	fprintf(f, "%s%*s{\"name\": ", indent, 2 * level, "");
-	blk_json_fputs(f, v->name);
-	member(f, "path", v->path);
-	member(f, "type", v->type);
-	member(f, "state", blk_vol_state_name(v->state));
-	member(f, "why", v->why);
-	fprintf(f, ", \"size_bytes\": %llu", (unsigned long long)v->size);
-	member(f, "uuid", v->uuid);
-	member(f, "label", v->label);
-	member(f, "detail", v->detail);
-	member(f, "fs_type", v->fs.type);
-	member(f, "fs_uuid", v->fs.uuid);
-	member(f, "fs_label", v->fs.label);
-	member(f, "table", v->pttype);
-	member(f, "layer", layer);
-	if (v->home_of >= 0)
-		member(f, "lvs_in", s->v[v->home_of].path);
-	fprintf(f, ", \"children\": [");
-	for (unsigned int c = i + 1; c < s->n; c++) {
-		if (s->v[c].parent != (int)i)
-			continue;
-		fprintf(f, "%s\n", first ? "" : ",");
-		json_volume(f, s, c, indent, level + 1);
-		first = false;
-	}
-	if (!first)
-		fprintf(f, "\n%s%*s", indent, 2 * level, "");
-	fprintf(f, "]}");
-}
-
-void blk_stack_json(FILE *f, const struct blk_stack *s, const char *indent)
-{
-	bool first = true;
-
-	fprintf(f, "%s\"volumes\": [", indent);
-	for (unsigned int i = 0; s && i < s->n; i++) {
-		if (s->v[i].parent >= 0)
-			continue;
-		fprintf(f, "%s\n", first ? "" : ",");
-		json_volume(f, s, i, indent, 1);
-		first = false;
-	}
-	fprintf(f, "%s]", first ? "" : "\n  ");
 }
