@@ -145,7 +145,7 @@ vg_fragmented() {
 	RANGES="0:$((64 << 20))" with_loops "$img" "0:$((64 << 20))" vg_fragmented
 	record_checksums "$img"
 	assert_equal "$(grep -vc ext "$BATS_FILE_TMPDIR/root.segs")" 2
-	start_blkfuse "$img" "$MNT"
+	start_blkfuse --audit "$BATS_TEST_TMPDIR/audit.jsonl" "$img" "$MNT"
 	assert_lv "$MNT/disk.d/vgf-root" "$img" "$BATS_FILE_TMPDIR/root.segs"
 	assert_lv "$MNT/disk.d/vgf-swap" "$img" "$BATS_FILE_TMPDIR/swap.segs"
 	# a linear LV on a raw image is spliced straight from the image
@@ -162,6 +162,9 @@ vg_fragmented() {
 	assert_line "disk.d/vgf-root lvm2-lv vgf/root linear, 2 segments"
 	assert_line "disk.d/vgf-swap lvm2-lv vgf/swap linear, 1 segment"
 	stop_blkfuse
+	# the audit trail names the LV's file
+	run jq -r 'select(.ev == "read") | .file' "$BATS_TEST_TMPDIR/audit.jsonl"
+	assert_line disk.d/vgf-root
 	run "$BLKFUSE" --list "$img"
 	assert_line --regexp '^disk +disk +LVM2_member +64M'
 	assert_line --regexp '^[|`]-vgf-root +lvm2-lv +16M'

@@ -121,11 +121,13 @@ static bool pv_leg(struct vg *g, const char *name, int64_t pe, uint64_t count,
 		return failed(o, BLK_VOL_BAD, "extents %lld-%llu are past the end of PV %s (%llu extents)",
 			      (long long)pe, (unsigned long long)(pe + count - 1),
 			      name, (unsigned long long)pv->pe_count);
-	start = pv->pe_start + (uint64_t)pe * g->ext;
-	if (start > pv->layer->size || count * g->ext > pv->layer->size - start)
+	/* bounded by what the PV's bytes can hold first: no product overflows */
+	if (pv->pe_start > pv->layer->size ||
+	    (uint64_t)pe + count > (pv->layer->size - pv->pe_start) / g->ext)
 		return failed(o, BLK_VOL_BAD, "extents %lld-%llu run past the end of PV %s (%s)",
 			      (long long)pe, (unsigned long long)(pe + count - 1),
 			      name, g->s->v[pv->vol].path);
+	start = pv->pe_start + (uint64_t)pe * g->ext;
 	*leg = (struct lvm_leg){ pv->layer, start };
 	return true;
 }
