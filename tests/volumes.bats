@@ -344,6 +344,8 @@ vg_two_lvs() {
 	run --separate-stderr "$BLKFUSE" --list "$img"
 	assert_success
 	assert_regex "$stderr" 'disk: LVM2 metadata is corrupt \(line [0-9]+: expected a name\); this copy is not used'
+	# and listed with the volume it is in
+	assert_line --regexp '^disk +disk +LVM2_member +32M +[^ ]+ +metadata is corrupt \(line [0-9]+: expected a name\)$'
 	EXPECTED_LOG='LVM2 metadata is corrupt'
 	start_blkfuse "$img" "$MNT"
 	[ ! -e "$MNT/disk.d" ]

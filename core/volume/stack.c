@@ -252,8 +252,9 @@ int blk_stack_probe(struct blk_stack **out, struct blk_layer *source,
 		blk_stack_free(s);
 		return err;
 	}
+	/* kept when something was found inside, or found broken */
 	for (unsigned int i = 0; i < s->n; i++)
-		if (!s->v[i].root) {
+		if (!s->v[i].root || s->v[i].why[0]) {
 			*out = s;
 			return 0;
 		}
