@@ -23,6 +23,7 @@
 
 #include "layer/layer.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "volume/lvm2.h"
 
 #define MAX_SEGS 65536
@@ -112,8 +113,12 @@ static bool pv_leg(struct vg *g, const char *name, int64_t pe, uint64_t count,
 	const struct vg_pv *pv = find_pv(g, name);
 	uint64_t start;
 
-	if (!pv)
-		return failed(o, BLK_VOL_BAD, "names %s, not a PV of the VG", name);
+	if (!pv) {
+		char esc[64];
+
+		blk_text_escape(esc, sizeof(esc), name);
+		return failed(o, BLK_VOL_BAD, "names %s, not a PV of the VG", esc);
+	}
 	if (!pv->layer)
 		return failed(o, BLK_VOL_INCOMPLETE, "PV %s (%s) is missing",
 			      name, pv->uuid);
@@ -218,6 +223,7 @@ static bool seg_piece(struct vg *g, const struct lvm_node *seg, uint64_t at,
 {
 	const char *type = lvm_get_str(seg, "type");
 	int64_t start, count;
+	char esc[64];
 
 	if (!lvm_get_int(seg, "start_extent", &start) ||
 	    !lvm_get_int(seg, "extent_count", &count) || !type)
@@ -230,7 +236,8 @@ static bool seg_piece(struct vg *g, const struct lvm_node *seg, uint64_t at,
 		return seg_striped(g, seg, count, pc, o);
 	if (!strcmp(type, "raid1") || !strcmp(type, "mirror"))
 		return seg_mirror(g, seg, type[0] == 'r', start, count, depth, pc, o);
-	return failed(o, BLK_VOL_UNSUPPORTED, "segment type %s", type);
+	blk_text_escape(esc, sizeof(esc), type);	/* text from the disk */
+	return failed(o, BLK_VOL_UNSUPPORTED, "segment type %s", esc);
 }
 
 static unsigned int count_segments(const struct lvm_node *lv)
@@ -331,7 +338,7 @@ static int match_pvs(struct vg *g, const struct lvm_node *pvs,
 			continue;
 		g->npv++;
 		*p = (struct vg_pv){ .name = c->key, .vol = -1 };
-		snprintf(p->uuid, sizeof(p->uuid), "%s", id ? id : "?");
+		blk_text_escape(p->uuid, sizeof(p->uuid), id ? id : "?");
 		strip_dashes(bare, sizeof(bare), p->uuid);
 		lvm_get_int(c, "pe_start", &pe_start);
 		lvm_get_int(c, "pe_count", &pe_count);
@@ -357,9 +364,13 @@ static int add_lv(struct vg *g, const struct lvm_node *lv, unsigned int home)
 	char name[200];
 	int i, err = 0;
 
-	if (origin)
+	if (origin) {
+		char esc[64];
+
+		blk_text_escape(esc, sizeof(esc), origin);
 		failed(&o, BLK_VOL_UNSUPPORTED, "copy-on-write store of a snapshot of %s",
-		       origin);
+		       esc);
+	}
 	else
 		err = lv_build(g, lv, 0, &o);
 	if (err)
