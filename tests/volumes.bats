@@ -307,11 +307,33 @@ vg_missing() {
 	run jq -r '.volumes[0].children[] | "\(.name) \(.state) \(.why)"' "$MNT/layout.json"
 	assert_line "vgm-a open "
 	assert_line --regexp '^vgm-b incomplete PV pv1 \(.{38}\) is missing$'
+	# listed with the size its metadata gives it
+	run jq -r '.volumes[0].children[] | select(.name == "vgm-b") | .size_bytes' "$MNT/layout.json"
+	assert_output $((40 << 20))
 	cmp "$MNT/p2" <(dd if="$img" iflag=skip_bytes,count_bytes skip=${r2%:*} count=${r2#*:} bs=1M status=none)
 	stop_blkfuse
 	run "$BLKFUSE" --list "$img"
 	assert_success
 	assert_line --regexp '^`-vgm-b +lvm2-lv .*incomplete: PV pv1'
+	assert_sources_unchanged
+}
+
+@test "a cloned PV (the same disk twice in one source): one line, the VG opened once" {
+	local img=$BATS_TEST_TMPDIR/clone.img r1 r2
+	gpt_image "$img" 80 32 32
+	r1=$(part_range "$img" 1) r2=$(part_range "$img" 2)
+	RANGES="$r1" with_loops "$img" "$r1" vg_two_lvs
+	dd if="$img" of="$img" bs=1M iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc \
+		skip="${r1%:*}" count="${r1#*:}" seek="${r2%:*}" status=none
+	record_checksums "$img"
+	EXPECTED_LOG='VG vgc: PV pv0 is in both p1 and p2; p1 is used|by-uuid/.*: more than one partition has this name; p2 is not linked'
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_success
+	assert_equal "$(grep -c 'is in both' <<<"$stderr")" 1
+	start_blkfuse "$img" "$MNT"
+	assert_lv "$MNT/p1.d/vgc-a" "$img" "$BATS_FILE_TMPDIR/a.segs"
+	[ ! -e "$MNT/p2.d" ]
+	stop_blkfuse
 	assert_sources_unchanged
 }
 

@@ -346,14 +346,39 @@ static int match_pvs(struct vg *g, const struct lvm_node *pvs,
 			continue;	/* as if missing: its LVs are listed incomplete */
 		p->pe_start = (uint64_t)pe_start << 9;
 		p->pe_count = (uint64_t)pe_count;
-		for (unsigned int i = 0; i < nmet; i++)
-			if (!strcmp(met[i].uuid, bare) && p->vol < 0) {
-				p->vol = (int)met[i].vol;
-				p->layer = g->s->v[met[i].vol].layer;
-				met[i].taken = true;
+		for (unsigned int i = 0; i < nmet; i++) {
+			if (strcmp(met[i].uuid, bare))
+				continue;
+			if (p->vol >= 0) {	/* a cloned disk in the same source */
+				blk_warn("VG %s: PV %s is in both %s and %s; %s is used",
+					 g->name, p->name, g->s->v[p->vol].path,
+					 g->s->v[met[i].vol].path, g->s->v[p->vol].path);
+				continue;
 			}
+			p->vol = (int)met[i].vol;
+			p->layer = g->s->v[met[i].vol].layer;
+			met[i].taken = true;
+		}
 	}
 	return 0;
+}
+
+/* The size the metadata gives lv (its extents), 0 if that overflows. */
+static uint64_t nominal_size(const struct vg *g, const struct lvm_node *lv)
+{
+	uint64_t extents = 0;
+
+	for (const struct lvm_node *c = lv->child; c; c = c->next) {
+		int64_t n;
+
+		if (c->kind != LVM_SECTION || strncmp(c->key, "segment", 7) ||
+		    !lvm_get_int(c, "extent_count", &n))
+			continue;
+		if (n < 0 || (uint64_t)n > UINT64_MAX / g->ext / 2 - extents)
+			return 0;
+		extents += (uint64_t)n;
+	}
+	return extents * g->ext;
 }
 
 /* One visible LV as a child of home: 0 or -ENOMEM. */
@@ -382,8 +407,10 @@ static int add_lv(struct vg *g, const struct lvm_node *lv, unsigned int home)
 	snprintf(g->s->v[i].uuid, sizeof(g->s->v[i].uuid), "%s", id ? id : "");
 	snprintf(g->s->v[i].label, sizeof(g->s->v[i].label), "%s/%s", g->name, lv->key);
 	snprintf(g->s->v[i].detail, sizeof(g->s->v[i].detail), "%s", o.detail);
-	if (!o.layer)
+	if (!o.layer) {
+		g->s->v[i].size = nominal_size(g, lv);	/* listed, not served */
 		blk_vol_fail(&g->s->v[i], o.st, "%s", o.why);
+	}
 	return 0;
 }
 
