@@ -225,6 +225,13 @@ guest_table() {
 	assert_counter spliced_bytes $((16 << 20))
 	run jq -r '.volumes[] | select(.name == "p2") | .lvs_in' "$MNT/layout.json"
 	assert_output p1
+	# blkfuse hash by the same names, what sha256sum -c checks in the mount
+	"$BLKFUSE" hash "$img" p1.d/vgs-st p2 p1.d/vgs-span >"$BATS_TEST_TMPDIR/sums"
+	(cd "$MNT" && sha256sum -c --quiet "$BATS_TEST_TMPDIR/sums")
+	expected_lv "$img" "$BATS_FILE_TMPDIR/span.segs" | sha256sum | grep -q "^$(awk '$2 == "p1.d/vgs-span" { print $1 }' "$BATS_TEST_TMPDIR/sums") "
+	run --separate-stderr "$BLKFUSE" hash "$img" p1.d/vgs-nope
+	assert_failure 1
+	assert_regex "$stderr" "p1.d/vgs-nope: no such volume in $img"
 	stop_blkfuse
 	run "$BLKFUSE" --list "$img"
 	assert_line --regexp '^p2 +part +LVM2_member +32M +[^ ]+ +LVs in p1\.d$'
