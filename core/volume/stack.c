@@ -23,6 +23,21 @@ const struct blk_vol_driver *const blk_vol_drivers[] = {
 	NULL,
 };
 
+void blk_vol_driver_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const struct blk_vol_driver *const *d = blk_vol_drivers; *d; d++) {
+		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+				 (*d)->name);
+
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += n;
+	}
+}
+
 const char *blk_vol_state_name(enum blk_vol_state st)
 {
 	static const char *const names[] = {

@@ -75,6 +75,8 @@ extern const struct blk_vol_driver blk_vol_lvm2, blk_vol_luks,
 	blk_vol_bitlocker, blk_vol_table;
 /* NULL-terminated: every driver, in the order content is matched. */
 extern const struct blk_vol_driver *const blk_vol_drivers[];
+/* "lvm2 luks bitlocker table": the drivers' names, for --version. */
+void blk_vol_driver_names(char *buf, size_t len);
 
 struct blk_stack {
 	struct blk_volume *v;
