@@ -111,6 +111,7 @@ $(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
 $(CORE_LIB): $(CORE_OBJS)
 	@if grep -rn '^#include.*fuse' core/; then \
 		echo "core/ must not include FUSE headers (see HACKING.md)" >&2; exit 1; fi
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(OBJ)/core/%.o: core/%.c
@@ -174,7 +175,7 @@ check-tsan: deps
 	BLKFUSE_NO_VM=1 tests/run
 
 # libFuzzer over the table layer, the control text and BitLocker's
-# metadata (clang): every saved
+# and LVM2's metadata (clang): every saved
 # crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
 # core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
@@ -182,9 +183,15 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
+		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# LVM2 metadata text, and the LVs built from it (core/volume/lvm2*.c)
+$(O)/fuzz_lvm_meta: tests/fuzz/fuzz_lvm_meta.c $(CORE_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread

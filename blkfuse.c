@@ -29,6 +29,7 @@
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
 #include "volume/layout.h"
+#include "volume/volume.h"
 #include "list.h"
 #include "base/log.h"
 #include "cmd/options.h"
@@ -465,6 +466,11 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	}
 	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
+	/* What the data files hold (LVM, LUKS, BitLocker, nested tables),
+	 * opened with the keyring of --passphrase-file & co. */
+	if (blk_stack_probe(&ctx->layout.stack, ctx->src.layer, &ctx->layout,
+			    ctx->keys) != 0)
+		goto out_free_layout;
 	if (cfg->list) {
 		struct blk_list_opts lo = {
 			.columns = cfg->columns, .json = cfg->json,
@@ -492,6 +498,8 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	blk_ra_free(ctx);
 	blk_tree_free(&ctx->tree);
 out_free_layout:
+	blk_stack_free(ctx->layout.stack);	/* before the layers below it */
+	ctx->layout.stack = NULL;
 	blk_layout_free(&ctx->layout);
 out_close_source:
 	blk_source_close(&ctx->src);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * blkfuse hash: the command line over the hash engine (core/hash.c).
- * Names are the files of a mount (disk, pN); output is what sha256sum -c
- * checks.
+ * Names are the files of a mount (disk, pN, a volume as p3.d/vg0-root);
+ * output is what sha256sum -c checks.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,8 @@
 #include "cmd/hash_cmd.h"
 #include "volume/crypt.h"
 #include "volume/layout.h"
+#include "volume/volume.h"
+#include "layer/layer.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "source/image_info.h"
@@ -36,8 +38,9 @@ static void usage(FILE *out)
 "Print digests of a block device or raw disk image and of its partitions,\n"
 "computed in one sequential read of SOURCE (the digests themselves run in\n"
 "parallel, up to one thread per CPU). NAME is 'disk', the whole source\n"
-"(the default when no NAME is given), or 'pN', partition N as\n"
-"'blkfuse --list SOURCE' shows it. Each NAME covers exactly the bytes of\n"
+"(the default when no NAME is given), 'pN', partition N as\n"
+"'blkfuse --list SOURCE' shows it, or a volume inside one (p3.d/vg0-root,\n"
+"p3.d/luks). Each NAME covers exactly the bytes of\n"
 "MOUNTPOINT/NAME in a blkfuse mount of SOURCE: a partition running past\n"
 "the end is clipped there, a DOS extended partition is its first 1 KiB\n"
 "(or sector, if larger) as the kernel shows it. SOURCE is opened O_RDONLY\n"
@@ -104,7 +107,10 @@ static int parse_algos(char *list, int *order, unsigned int *norder)
 	return 0;
 }
 
-/* "disk" -> 0, "pN" -> N, else -1.  Only the spelling a mount uses. */
+#define VOLUME (-2)
+
+/* "disk" -> 0, "pN" -> N, a volume "p3.d/vg0-root" -> VOLUME, else -1.
+ * Only the spelling a mount uses. */
 static int parse_name(const char *name)
 {
 	char *end;
@@ -112,6 +118,8 @@ static int parse_name(const char *name)
 
 	if (strcmp(name, "disk") == 0)
 		return 0;
+	if (strstr(name, ".d/"))
+		return VOLUME;
 	if (name[0] != 'p' || name[1] < '1' || name[1] > '9')
 		return -1;
 	errno = 0;
@@ -129,11 +137,33 @@ static const struct blk_part *find_part(const struct blk_layout *lo, int nr)
 	return NULL;
 }
 
-/* One range per distinct NAME, in the order given. */
+/* The volume called path (as in the mount), served: its layer, or NULL
+ * (printed). */
+static struct blk_layer *find_volume(const struct blk_source *src,
+				     const struct blk_layout *lo,
+				     const char *path)
+{
+	for (unsigned int i = 0; lo->stack && i < lo->stack->n; i++) {
+		const struct blk_volume *v = &lo->stack->v[i];
+
+		if (strcmp(v->path, path))
+			continue;
+		if (v->state == BLK_VOL_OPEN)
+			return v->layer;
+		blk_err("%s: %s (%s); nothing to hash", path,
+			blk_vol_state_name(v->state), v->why);
+		return NULL;
+	}
+	blk_err("%s: no such volume in %s (see 'blkfuse --list %s')", path,
+		src->path, src->path);
+	return NULL;
+}
+
+/* One range per distinct NAME, in the order given; lay[k]: a volume's. */
 static int make_ranges(const struct blk_source *src,
 		       const struct blk_layout *lo, char **names,
 		       unsigned int nnames, struct blk_hash_range *r,
-		       unsigned int *n)
+		       struct blk_layer **lay, unsigned int *n)
 {
 	for (unsigned int i = 0; i < nnames; i++) {
 		int nr = parse_name(names[i]);
@@ -145,6 +175,14 @@ static int make_ranges(const struct blk_source *src,
 		if (k < *n)
 			continue;
 		r[*n].name = names[i];
+		if (nr == VOLUME) {
+			lay[*n] = find_volume(src, lo, names[i]);
+			if (!lay[*n])
+				return -1;
+			r[*n].size = lay[*n]->size;
+			(*n)++;
+			continue;
+		}
 		if (nr == 0) {
 			r[*n].start = 0;
 			r[*n].size = src->size;
@@ -197,7 +235,7 @@ struct hash_args {
 	int order[BLK_HASH_NR];		/* algorithms in --algo order */
 	unsigned int norder, mask;
 	unsigned int sector_size;
-	bool tag, need_table;
+	bool tag, need_table, need_stack;
 	struct blk_key_sources keys;	/* paths only */
 	const char *source;
 	char **names;
@@ -311,18 +349,48 @@ static int parse_operands(int argc, char *argv[], struct hash_args *a)
 	for (unsigned int i = 0; i < a->nnames; i++) {
 		int n = parse_name(a->names[i]);
 
-		if (n < 0)
+		if (n == -1)
 			return usage_error(a->names[i],
-					   "not 'disk' or 'pN' (p1, p2, ...)");
-		a->need_table |= n > 0;
+					   "not 'disk', 'pN' (p1, p2, ...) or a volume (p3.d/vg0-root)");
+		a->need_table |= n > 0 || n == VOLUME;
+		a->need_stack |= n == VOLUME;
 	}
 	return -1;
+}
+
+/*
+ * The source's ranges in its one sequential pass, then each volume through
+ * its layer: 0, BLK_HASH_EREAD or another -errno (printed).
+ */
+static int hash_all(const struct blk_source *src, struct blk_hash_range *r,
+		    struct blk_layer **lay, unsigned int nr, unsigned int mask)
+{
+	struct blk_hash_range *plain = calloc(nr, sizeof(*plain));
+	unsigned int np = 0, k;
+	int res;
+
+	if (!plain) {
+		blk_err("%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	for (k = 0; k < nr; k++)
+		if (!lay[k])
+			plain[np++] = r[k];
+	res = np ? blk_hash_ranges(src, plain, np, mask, isatty(STDERR_FILENO)) : 0;
+	for (k = 0, np = 0; !res && k < nr; k++)
+		if (!lay[k])
+			memcpy(r[k].md, plain[np++].md, sizeof(r[k].md));
+		else
+			res = blk_hash_layer(lay[k], r[k].name, r[k].md, mask);
+	free(plain);
+	return res;
 }
 
 static int run(const struct hash_args *a)
 {
 	struct blk_layout lo = { 0 };
 	struct blk_hash_range *r;
+	struct blk_layer **lay = NULL;
 	struct blk_source src;
 	struct blk_keyring *keys;
 	unsigned int nr = 0;
@@ -338,18 +406,22 @@ static int run(const struct hash_args *a)
 	/* 'disk' alone needs no table, nor warnings about one */
 	if (a->need_table && blk_probe_layout(&src, &lo) != 0)
 		goto out_close_source;
-	r = calloc(a->nnames, sizeof(*r));
-	if (!r) {
-		blk_err("%s", strerror(ENOMEM));
+	if (a->need_stack &&
+	    blk_stack_probe(&lo.stack, src.layer, &lo, keys) != 0)
 		goto out_free_layout;
+	r = calloc(a->nnames, sizeof(*r));
+	lay = calloc(a->nnames, sizeof(*lay));
+	if (!r || !lay) {
+		blk_err("%s", strerror(ENOMEM));
+		goto out_free_ranges;
 	}
-	if (make_ranges(&src, &lo, a->names, a->nnames, r, &nr) != 0)
+	if (make_ranges(&src, &lo, a->names, a->nnames, r, lay, &nr) != 0)
 		goto out_free_ranges;
 	/* the volumes are open: no secret stays while hashing */
 	blk_keyring_free(keys);
 	keys = NULL;
 
-	res = blk_hash_ranges(&src, r, nr, a->mask, isatty(STDERR_FILENO));
+	res = hash_all(&src, r, lay, nr, a->mask);
 	if (res == BLK_HASH_EREAD)
 		ret = EXIT_READ;
 	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)
@@ -360,7 +432,9 @@ static int run(const struct hash_args *a)
 
 out_free_ranges:
 	free(r);
+	free(lay);
 out_free_layout:
+	blk_stack_free(lo.stack);
 	blk_layout_free(&lo);
 out_close_source:
 	blk_source_close(&src);

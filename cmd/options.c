@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/options.h"
+#include "volume/volume.h"
 #include "source/source.h"
 #include "serve/uring.h"
 #include "base/util.h"
@@ -416,11 +417,12 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 		return EXIT_SUCCESS;
 	}
 	if (cfg->fuse.show_version) {
-		char fmts[256];
+		char fmts[256], vols[128];
 
 		blk_image_built_formats(fmts, sizeof(fmts));
-		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\ntransports: dev%s\n",
-		       BLKFUSE_VERSION, fuse_pkgversion(), fmts,
+		blk_vol_driver_names(vols, sizeof(vols));
+		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\nvolumes: %s\ntransports: dev%s\n",
+		       BLKFUSE_VERSION, fuse_pkgversion(), fmts, vols,
 		       blk_uring_built() ? " uring" : "");
 		return EXIT_SUCCESS;
 	}

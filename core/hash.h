@@ -56,6 +56,16 @@ int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
 		    unsigned int n, unsigned int algos, bool progress);
 
 /*
+ * hash_layer.c: md[a] of every byte of layer l (a volume called name, for
+ * messages) for each algo a in algos.  0; BLK_HASH_EREAD or -ENOMEM,
+ * printed.
+ */
+struct blk_layer;
+int blk_hash_layer(struct blk_layer *l, const char *name,
+		   unsigned char md[BLK_HASH_NR][BLK_HASH_MAX_LEN],
+		   unsigned int algos);
+
+/*
  * The whole source against spec "ALGO:HEX" (hex in any case), or "stored":
  * against every hash the container stores (got: "md5:HEX sha256:HEX").  got, if
  * gotlen > 0, receives "algo:hex" as computed (truncated to fit; "" on

@@ -17,6 +17,10 @@ struct blk_list_opts {
 /* 0 or -errno (printed: an unknown column, no memory). */
 int blk_list_print(const struct blk_source *src, const struct blk_layout *lo,
 		   const struct blk_list_opts *o);
+/* list_volumes.c: the volume tree (NAME TYPE FSTYPE SIZE LABEL UUID
+ * STATE).  0 or -ENOMEM (printed). */
+struct blk_stack;
+int blk_list_volumes(const struct blk_stack *s, const struct blk_list_opts *o);
 /* The columns -o takes, one a line, for --help. */
 void blk_list_columns_help(FILE *out);
 

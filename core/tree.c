@@ -70,8 +70,14 @@ int blk_tree_add_data(struct blk_tree *t, uint64_t dir, const char *name,
 	return 0;
 }
 
-static int add_link(struct blk_tree *t, uint64_t dir, const char *name,
-		    const char *target)
+int blk_tree_add_dir(struct blk_tree *t, uint64_t parent, const char *name,
+		     uint64_t *ino)
+{
+	return tree_add(t, parent, name, BLK_NODE_DIR, ino);
+}
+
+int blk_tree_add_link(struct blk_tree *t, uint64_t dir, const char *name,
+		      const char *target)
 {
 	char safe[256];
 	size_t j = 0;
@@ -121,15 +127,14 @@ static int add_text(struct blk_tree *t, const char *name,
 	return 0;
 }
 
-/* A file-system label as udev names it in /dev/disk/by-label (libblkid's encoding). */
-static int add_label_link(struct blk_tree *t, uint64_t dir, const char *label,
-			  const char *target)
+int blk_tree_add_label_link(struct blk_tree *t, uint64_t dir,
+			    const char *label, const char *target)
 {
 	char enc[4 * 256 + 1];
 
 	if (!label[0] || blkid_encode_string(label, enc, sizeof(enc)) != 0)
 		return 0;
-	return add_link(t, dir, enc, target);
+	return blk_tree_add_link(t, dir, enc, target);
 }
 
 /*
@@ -147,8 +152,8 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 		if (tree_add(t, BLK_ROOT_INO, dirs[d], BLK_NODE_DIR, &ino[d]))
 			return -ENOMEM;
 	if (lo->disk_fs.type[0] &&
-	    (add_link(t, ino[2], lo->disk_fs.uuid, "../disk") ||
-	     add_label_link(t, ino[3], lo->disk_fs.label, "../disk")))
+	    (blk_tree_add_link(t, ino[2], lo->disk_fs.uuid, "../disk") ||
+	     blk_tree_add_label_link(t, ino[3], lo->disk_fs.label, "../disk")))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < lo->nparts; i++) {
 		const struct blk_part *p = &lo->parts[i];
@@ -157,10 +162,10 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 		if (!blk_part_exposed(p))
 			continue;
 		snprintf(target, sizeof(target), "../p%d", p->partno);
-		if (add_link(t, ino[0], p->uuid, target) ||
-		    add_link(t, ino[1], p->name, target) ||
-		    add_link(t, ino[2], p->fs_uuid, target) ||
-		    add_label_link(t, ino[3], p->fs_label, target))
+		if (blk_tree_add_link(t, ino[0], p->uuid, target) ||
+		    blk_tree_add_link(t, ino[1], p->name, target) ||
+		    blk_tree_add_link(t, ino[2], p->fs_uuid, target) ||
+		    blk_tree_add_label_link(t, ino[3], p->fs_label, target))
 			return -ENOMEM;
 	}
 	return 0;
@@ -208,22 +213,28 @@ int blk_tree_build(struct blk_tree *t, const struct blk_source *src,
 	if (add_aliases(t, lo) || add_text(t, "layout.json", src, lo))
 		return -ENOMEM;
 	/* Dot-named: ls, globs and imaging scripts pass it by. */
+	if (lo->stack && blk_tree_add_volumes(t, lo->stack))
+		return -ENOMEM;
 	if (o->ctl_file &&
 	    tree_add(t, BLK_ROOT_INO, BLK_CTL_FILE, BLK_NODE_CTL, &ino))
 		return -ENOMEM;
 	return 0;
 }
 
-/* "p1", "free/0000000000-0000002047": the name relative to the root. */
+/* "p1", "p3.d/luks.d/vg0-root": the name relative to the root. */
 void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
 		   char *buf, size_t len)
 {
 	const struct blk_node *dir = blk_tree_get(t, n->parent);
+	char up[1024];
 
-	if (n->parent == BLK_ROOT_INO || !dir)
+	if (n->parent == BLK_ROOT_INO || !dir || dir == n) {
 		snprintf(buf, len, "%s", n->name);
-	else
-		snprintf(buf, len, "%s/%s", dir->name, n->name);
+		return;
+	}
+	blk_node_path(t, dir, up, sizeof(up));	/* depth: bounded by the stack */
+	if (snprintf(buf, len, "%s/%s", up, n->name) >= (int)len && len)
+		buf[len - 1] = '\0';
 }
 
 void blk_tree_free(struct blk_tree *t)

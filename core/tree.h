@@ -58,12 +58,25 @@ void blk_tree_free(struct blk_tree *t);
  * -ENOMEM.  For the stages that add files below the partitions. */
 int blk_tree_add_data(struct blk_tree *t, uint64_t dir, const char *name,
 		      struct blk_layer *layer, uint64_t start, uint64_t size);
+/* A folder (its inode in *ino) and a link in dir to target, escaped as
+ * udev does (a name taken twice is said and skipped): 0 or -ENOMEM. */
+int blk_tree_add_dir(struct blk_tree *t, uint64_t parent, const char *name,
+		     uint64_t *ino);
+int blk_tree_add_link(struct blk_tree *t, uint64_t dir, const char *name,
+		      const char *target);
+/* A file-system label as udev names it in /dev/disk/by-label. */
+int blk_tree_add_label_link(struct blk_tree *t, uint64_t dir,
+			    const char *label, const char *target);
+/* tree_volumes.c: the volumes of s (volume/volume.h) as X.d/ folders, links
+ * from the other PVs of a VG, by-uuid/ and by-label/.  0 or -ENOMEM. */
+struct blk_stack;
+int blk_tree_add_volumes(struct blk_tree *t, const struct blk_stack *s);
 /* NULL when ino is not a node. */
 struct blk_node *blk_tree_get(const struct blk_tree *t, uint64_t ino);
 /* The child of parent called name: its inode, or 0. */
 uint64_t blk_tree_lookup(const struct blk_tree *t, uint64_t parent,
 			 const char *name);
-/* "p1", "free/0000000000-0000002047": the name relative to the root. */
+/* "p1", "p3.d/vg0-root": the name relative to the root. */
 void blk_node_path(const struct blk_tree *t, const struct blk_node *n,
 		   char *buf, size_t len);
 

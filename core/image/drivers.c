@@ -21,6 +21,5 @@ const struct blk_image_unsupported blk_image_unsupported[] = {
 	{ 0, 8, "LVF\x09\x0d\x0a\xff\x00",
 	  "EWF logical evidence (L01) file, not a disk image" },
 	{ 0x40, 4, "\x7f\x10\xda\xbe", "VirtualBox VDI image" },
-	{ 0, 6, "LUKS\xba\xbe", "LUKS encrypted volume" },
 	{ 0, 0, NULL, NULL },
 };

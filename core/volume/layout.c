@@ -283,6 +283,7 @@ int blk_layout_probe(const struct blk_source *src, struct blk_layout *lo)
 
 void blk_layout_free(struct blk_layout *lo)
 {
+
 	free(lo->parts);
 	free(lo->gaps);
 	lo->parts = NULL;

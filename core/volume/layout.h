@@ -65,6 +65,9 @@ struct blk_layout {
 	struct blk_part *parts;
 	unsigned int ngaps;
 	struct blk_gap *gaps;
+	/* What the data files hold (volume/volume.h), NULL if nothing:
+	 * filled by blk_stack_probe, freed by blk_stack_free (its owner). */
+	struct blk_stack *stack;
 };
 
 /* Probe src into lo (free it with blk_layout_free): 0 or -errno, printed. */
@@ -89,9 +92,10 @@ void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
 
 /*
  * layout_json.c: the layout document, --list --json and layout.json.
- * Its "version": 2 added disk_fs, fs_label, and "table": null for none.
+ * Its "version": 2 added disk_fs, fs_label, and "table": null for none;
+ * 3 added "volumes", the tree of what each data file holds.
  */
-#define BLK_LAYOUT_VERSION 2
+#define BLK_LAYOUT_VERSION 3
 void blk_layout_json(FILE *f, const struct blk_source *src,
 		     const struct blk_layout *lo);
 /* "clipped,nested": the flags as --list and the JSON spell them. */

@@ -11,6 +11,7 @@
 #include "source/image_info.h"
 #include "volume/layout.h"
 #include "base/util.h"
+#include "volume/volume.h"
 
 void blk_part_flags_str(char *buf, size_t len, unsigned int flags)
 {
@@ -195,6 +196,8 @@ void blk_layout_json(FILE *f, const struct blk_source *src,
 	}
 	fprintf(f, "%s],\n", lo->nparts ? "\n  " : "");
 	json_free(f, lo, src->sector_size);
+	blk_stack_json(f, lo->stack, "  ");
+	fprintf(f, ",\n");
 	json_warnings(f, lo);
 	fprintf(f, "}\n");
 }
