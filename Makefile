@@ -41,6 +41,8 @@ HAVE_LIBVHDI ?= $(call have,libvhdi)
 IMG_LIBS :=
 # LUKS and BitLocker: libcryptsetup parses headers and derives keys.
 HAVE_LIBCRYPTSETUP ?= $(call have,libcryptsetup)
+# Files inside the volumes (fs/): libtsk, optional likewise.
+HAVE_LIBTSK  ?= $(call have,tsk)
 # FUSE over io_uring (transport=uring), optional likewise.
 HAVE_LIBURING ?= $(call have,liburing)
 URING_SRC := serve/uring_none.c
@@ -74,6 +76,12 @@ ifeq ($(HAVE_LIBCRYPTSETUP),1)
 CS_OBJS := $(addprefix $(OBJ)/core/volume/,luks.o bitlocker.o cs_glue.o)
 $(CS_OBJS): IMG_FLAGS := -DHAVE_LIBCRYPTSETUP $(shell $(PKG_CONFIG) --cflags libcryptsetup)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libcryptsetup)
+endif
+ifeq ($(HAVE_LIBTSK),1)
+TSK_FLAGS := -DHAVE_LIBTSK $(shell $(PKG_CONFIG) --cflags tsk)
+TSK_LIBS := $(shell $(PKG_CONFIG) --libs tsk)
+$(OBJ)/core/fs/%.o: IMG_FLAGS := $(TSK_FLAGS)
+IMG_LIBS += $(TSK_LIBS)
 endif
 
 CFLAGS ?= -O2 -g

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libtsk's image interface over a layer: libtsk reads the bytes of the
+ * volume through blk_layer_read, whatever lies below (a slice of a raw
+ * image, a container's decoded media, a decrypted volume).  libtsk 4.11's
+ * tsk_img_open_external fills the TSK_IMG_INFO at the head of our struct.
+ */
+#ifdef HAVE_LIBTSK
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tsk/libtsk.h>
+
+#include "fs/tsk_img.h"
+#include "layer/layer.h"
+
+struct blk_tsk_img {
+	TSK_IMG_INFO img;	/* first: libtsk's pointer is ours */
+	struct blk_layer *layer;
+	uint64_t start, size;
+};
+
+static ssize_t img_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf,
+			size_t len)
+{
+	struct blk_tsk_img *ti = (struct blk_tsk_img *)img;
+	uint64_t bad;
+	int err;
+
+	if (off < 0 || (uint64_t)off >= ti->size)
+		return 0;
+	if (len > ti->size - off)
+		len = ti->size - off;
+	err = blk_layer_read(ti->layer, buf, len, ti->start + off, &bad);
+	if (err) {
+		tsk_error_reset();
+		tsk_error_set_errno(TSK_ERR_IMG_READ);
+		tsk_error_set_errstr("layer read at %llu: %s",
+				     (unsigned long long)bad, strerror(-err));
+		return -1;
+	}
+	return len;
+}
+
+static void img_close(TSK_IMG_INFO *img)
+{
+	free(img);
+}
+
+static void img_stat(TSK_IMG_INFO *img, FILE *f)
+{
+	(void)img;
+	fputs("blkfuse layer\n", f);
+}
+
+TSK_IMG_INFO *blk_tsk_img_open(struct blk_layer *layer, uint64_t start,
+			       uint64_t size)
+{
+	struct blk_tsk_img *ti = calloc(1, sizeof(*ti));
+
+	if (!ti)
+		return NULL;
+	ti->layer = layer;
+	ti->start = start;
+	ti->size = size;
+	ti->img.tag = TSK_IMG_INFO_TAG;	/* the caller's, its comment says */
+	if (!tsk_img_open_external(ti, size, layer->sector_size, img_read,
+				   img_close, img_stat)) {
+		free(ti);
+		return NULL;
+	}
+	return &ti->img;
+}
+#endif
