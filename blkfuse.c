@@ -26,6 +26,7 @@
 #include "ctx.h"
 #include "cuse_ctl.h"
 #include "forensic/forensic.h"
+#include "serve/fs_files.h"
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
 #include "volume/layout.h"
@@ -427,6 +428,9 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	if (choose_ctl(ctx, cfg, &tree_opts) != 0)
 		return EXIT_FAILURE;
 	err = blk_tree_build(&ctx->tree, &ctx->src, &ctx->layout, &tree_opts);
+	/* last: fs/ has a volume for every data file the stages added */
+	if (!err)
+		err = blk_fs_setup(ctx, cfg->no_fs);
 	if (!err)
 		err = blk_ra_new(ctx);
 	if (!err)
@@ -496,6 +500,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_pidfile_remove(cfg->pidfile);
 	}
 	blk_ra_free(ctx);
+	blk_fs_free(ctx);
 	blk_tree_free(&ctx->tree);
 out_free_layout:
 	blk_stack_free(ctx->layout.stack);	/* before the layers below it */

@@ -37,6 +37,8 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--on-error=%s", on_error, 0),
 	BLK_OPT("--format=%s", format, 0),
 	BLK_OPT("nofree", no_free, 1),
+	BLK_OPT("--no-fs", no_fs, 1),
+	BLK_OPT("nofs", no_fs, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
 	BLK_OPT("max_reply=%u", max_reply, 0),

@@ -23,6 +23,7 @@ struct blk_ctl;
 struct blk_audit;
 struct blk_cuse;
 struct blk_opens;
+struct blk_fs_files;
 
 enum blk_verify_after_state {
 	BLK_VA_OFF, BLK_VA_PENDING, BLK_VA_RUNNING, BLK_VA_DONE,
@@ -69,6 +70,7 @@ struct blk_ctx {
 	/* secrets for encrypted volumes (volume/crypt.h): loaded before the
 	 * layout is probed, wiped and freed before the mount serves */
 	struct blk_keyring *keys;
+	struct blk_fs_files *fs;	/* fs_files.c: fs/, NULL without */
 };
 
 #endif /* BLK_CTX_H */

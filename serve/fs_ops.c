@@ -18,6 +18,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_fuse.h"
 #include "ctx.h"
+#include "serve/fs_files.h"
 #include "serve/fs_ops.h"
 #include "base/log.h"
 #include "serve/opens.h"
@@ -121,7 +122,15 @@ static void blk_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		.attr_timeout = BLK_TIMEOUT, .entry_timeout = BLK_TIMEOUT,
 	};
 
+	if (blk_fs_ino(parent)) {
+		blk_fs_lookup(req, parent, name);
+		return;
+	}
 	e.ino = blk_tree_lookup(&ctx->tree, parent, name);
+	if (!e.ino && blk_fs_static_lookup(ctx, parent, name, &e)) {
+		fuse_reply_entry(req, &e);
+		return;
+	}
 	if (!e.ino) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -138,6 +147,10 @@ static void blk_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 
 	(void)fi;
+	if (blk_fs_ino(ino)) {
+		blk_fs_getattr(req, ino);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -150,7 +163,9 @@ static void blk_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
-	if (!n || n->kind != BLK_NODE_LINK)
+	if (blk_fs_ino(ino))
+		blk_fs_readlink(req, ino);
+	else if (!n || n->kind != BLK_NODE_LINK)
 		fuse_reply_err(req, EINVAL);
 	else
 		fuse_reply_readlink(req, n->text);
@@ -161,7 +176,9 @@ static void blk_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
-	if (!n)
+	if (blk_fs_ino(ino))
+		blk_fs_opendir(req, ino, fi);
+	else if (!n)
 		fuse_reply_err(req, ENOENT);
 	else if (n->kind != BLK_NODE_DIR)
 		fuse_reply_err(req, ENOTDIR);
@@ -183,6 +200,10 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	off_t idx = 0;
 
 	(void)fi;
+	if (blk_fs_ino(ino)) {
+		blk_fs_readdir(req, ino, size, off);
+		return;
+	}
 	if (!dir) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -215,9 +236,26 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		ent = fuse_add_direntry(req, buf + used, size - used, name, &st,
 					idx);
 		if (ent > size - used)
+			goto full;
+		used += ent;
+	}
+	/* then the volumes in it whose file system libtsk reads (fs/) */
+	for (size_t k = 0;; k++) {
+		struct stat st;
+		const char *name;
+		size_t ent;
+
+		if (!blk_fs_static_dirent(ctx, ino, k, &name, &st))
+			break;
+		if (idx++ < off)
+			continue;
+		ent = fuse_add_direntry(req, buf + used, size - used, name, &st,
+					idx);
+		if (ent > size - used)
 			break;
 		used += ent;
 	}
+full:
 	fuse_reply_buf(req, buf, used);
 	free(buf);
 }
@@ -243,6 +281,10 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	struct blk_open_rec *r;
 
+	if (blk_fs_ino(ino)) {
+		blk_fs_open(req, ino, fi);
+		return;
+	}
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
@@ -286,6 +328,10 @@ static void blk_release(fuse_req_t req, fuse_ino_t ino,
 	struct blk_open_rec *r = (struct blk_open_rec *)(uintptr_t)fi->fh;
 	unsigned int left;
 
+	if (blk_fs_ino(ino)) {
+		blk_fs_release(req, ino, fi);
+		return;
+	}
 	if (n && n->kind == BLK_NODE_CTL) {
 		blk_ctl_reply_release(req, fi);
 		return;
@@ -317,12 +363,17 @@ static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 				    out_bufsz, true);
 }
 
-/* Reaches here only for TEXT and CTL files: data files are read in read_path.c. */
+/* Reaches here for TEXT and CTL files (data files are read in read_path.c)
+ * and for files inside read through libfuse (fs_read.c). */
 static void blk_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
+	if (blk_fs_ino(ino)) {
+		blk_fs_read(req, ino, size, off);
+		return;
+	}
 	if (n && n->kind == BLK_NODE_CTL) {
 		blk_ctl_reply_read(req, fi, size);
 		return;

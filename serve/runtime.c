@@ -17,6 +17,7 @@
 
 #include "ctx.h"
 #include "base/log.h"
+#include "serve/fs_files.h"
 #include "serve/opens.h"
 #include "serve/runtime.h"
 #include "base/util.h"
@@ -168,8 +169,7 @@ static void log_holder(const struct blk_open_rec *r, void *data)
 	struct blk_ctx *ctx = data;
 	char name[300];
 
-	blk_node_path(&ctx->tree, blk_tree_get(&ctx->tree, r->ino), name,
-		      sizeof(name));
+	blk_fs_name(ctx, r->ino, name, sizeof(name));
 	blk_notice("%s: %s still open by pid %u (%s), uid %u", ctx->mountpoint,
 		   name, r->pid, r->comm, r->uid);
 }

@@ -19,6 +19,7 @@
 #include "read/read_path.h"
 #include "read/throttle.h"
 #include "wire.h"
+#include "serve/fs_files.h"
 #include "serve/workers.h"
 
 struct blk_worker {
@@ -52,6 +53,10 @@ static bool serve_fast(void *data, struct blk_wire *w,
 	}
 	if (req->opcode != FUSE_READ)
 		return false;
+	if (blk_fs_ino(req->nodeid)) {
+		blk_fs_read_fast(ctx, w, req);
+		return true;
+	}
 	/* fi->fh is the open's record (opens.c); the inode says what it is */
 	node = blk_tree_get(&ctx->tree, req->nodeid);
 	if (!node || node->kind != BLK_NODE_DATA)

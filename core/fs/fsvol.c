@@ -14,7 +14,7 @@
 
 #include "fs/fsvol_int.h"
 #include "fs/tsk_img.h"
-#include "log.h"
+#include "base/log.h"
 
 bool blk_fsvol_available(void)
 {

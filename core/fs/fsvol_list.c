@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fs/fsvol_int.h"
-#include "log.h"
+#include "base/log.h"
 
 #define NAME_MAX_BYTES 1024	/* escaped: up to 4 bytes per stored byte */
 

@@ -13,7 +13,7 @@
 
 #include "fs/fsvol_int.h"
 #include "layer/layer.h"
-#include "log.h"
+#include "base/log.h"
 
 /* The open libtsk file of node n, from the few kept open: NULL on error. */
 static TSK_FS_FILE *file_of(struct blk_fsvol *v, const struct fsnode *n)
