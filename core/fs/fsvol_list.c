@@ -108,15 +108,17 @@ static struct fsnode *deldir(struct blk_fsvol *v, struct fsnode *d)
 	return dd;
 }
 
-/* One entry of libtsk's listing of d: 0 or -ENOMEM. */
-static int add_entry(struct blk_fsvol *v, struct fsnode *d, TSK_FS_FILE *f)
+/* One entry of libtsk's listing of d, named nm, its metadata in f:
+ * 0 or -ENOMEM. */
+static int add_entry(struct blk_fsvol *v, struct fsnode *d,
+		     const TSK_FS_NAME *nm, TSK_FS_FILE *f)
 {
-	bool deleted = f->name->flags & TSK_FS_NAME_FLAG_UNALLOC;
+	bool deleted = nm->flags & TSK_FS_NAME_FLAG_UNALLOC;
 	struct fsnode *into = d, *n;
 	char name[NAME_MAX_BYTES];
 	uint64_t inum = f->meta->addr;
 
-	blk_fsname_escape(f->name->name, name, sizeof(name));
+	blk_fsname_escape(nm->name, name, sizeof(name));
 	if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
 	if (deleted && !d->all_here && !(into = deldir(v, d)))
@@ -178,10 +180,15 @@ int fsvol_list(struct blk_fsvol *v, struct fsnode *d)
 		return d->list_err;
 	}
 	for (size_t i = 0, n = tsk_fs_dir_getsize(dir); i < n && !err; i++) {
-		TSK_FS_FILE *f = tsk_fs_dir_get(dir, i);
+		TSK_FS_FILE *f = tsk_fs_dir_get(dir, i), *m = NULL;
 
-		if (f && f->name && f->name->name && f->meta)
-			err = add_entry(v, d, f);
+		/* libtsk leaves an unallocated name's metadata unloaded */
+		if (f && f->name && f->name->name && !f->meta &&
+		    f->name->meta_addr)
+			m = tsk_fs_file_open_meta(v->fs, NULL, f->name->meta_addr);
+		if (f && f->name && f->name->name && (f->meta || (m && m->meta)))
+			err = add_entry(v, d, f->name, f->meta ? f : m);
+		tsk_fs_file_close(m);
 		tsk_fs_file_close(f);
 	}
 	tsk_fs_dir_close(dir);

@@ -1,0 +1,257 @@
+#!/usr/bin/env bats
+# fs/: the files inside each volume, through libtsk (issue 19).  Trees made
+# by the real tools (mkfs.ext4 -d, mkfs.vfat + mcopy, mkntfs + ntfs-3g)
+# inside partitions of a GPT image; the oracles are not libtsk: the host
+# kernel's ext4 over a loop device (ro,noload), mtools' mcopy, ntfs-3g, and
+# icat for a deleted file's recoverable bytes.  Every file's bytes, size,
+# mtime, type, link target and hard links compared (tests/fstree_cmp.py).
+# Hostile inputs: a corrupt superblock and a directory loop.
+
+load helpers
+
+CMP=$BATS_TEST_DIRNAME/fstree_cmp.py
+
+# The tree mkfs.ext4 -d copies: symlinks (relative, absolute, dangling),
+# hard links, a sparse file, names with spaces and non-ASCII, nested
+# directories, an empty file and files larger than one READ.
+make_tree() {
+	local t=$1
+	mkdir -p "$t/dir/sub/deeper" "$t/with space" "$t/ünï cödé"
+	head -c 3000000 /dev/urandom >"$t/big.bin"
+	head -c 200000 /dev/urandom >"$t/dir/sub/deeper/mid.bin"
+	echo hello >"$t/a.txt"
+	: >"$t/empty"
+	echo spaced >"$t/with space/file name.txt"
+	echo 'ünïcödé' >"$t/ünï cödé/名前.txt"
+	ln "$t/a.txt" "$t/dir/hard-a"
+	ln "$t/big.bin" "$t/with space/big hard"
+	ln -s a.txt "$t/rel-link"
+	ln -s /etc/passwd "$t/abs-link"
+	ln -s does/not/exist "$t/dangling"
+	ln -s ../../a.txt "$t/dir/sub/up-link"
+	# sparse: data, a 20 MB hole, data
+	head -c 70000 /dev/urandom >"$t/sparse"
+	head -c 5000 /dev/urandom | dd of="$t/sparse" bs=1 seek=20000000 conv=notrunc status=none
+	chmod 0640 "$t/dir/sub/deeper/mid.bin"
+	touch -d '2001-02-03 04:05:06.123456789' "$t/a.txt"
+}
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	export GPTFS=$d/gptfs.img EXT=$d/ext4.img TREE=$d/tree
+	make_tree "$TREE"
+	truncate -s 40M "$EXT"
+	mkfs.ext4 -q -F -I 256 -d "$TREE" "$EXT"
+	# mkfs.ext4 -d keeps whole seconds: a nanosecond mtime set by hand
+	# (mtime_extra is nsec << 2)
+	debugfs -w -R 'set_inode_field a.txt mtime_extra 0x1d6f3454' "$EXT" 2>/dev/null
+	random_image "$GPTFS" 64
+	sfdisk -q "$GPTFS" <<-EOT
+	label: gpt
+	size=8MiB, type=0657FD6D-A4AB-464C-90E6-3A6F5C8C2D47, name="swap"
+	size=40MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"
+	EOT
+	export P2_OFF=$((9 * 1024 * 1024))
+	dd if="$EXT" of="$GPTFS" bs=1M seek=9 conv=notrunc status=none
+	record_checksums "$GPTFS" "$EXT"
+}
+
+setup() {
+	blkfuse_setup
+}
+
+teardown() {
+	blkfuse_teardown
+}
+
+# The kernel's ext4 over a loop device of bytes [off, off+size) of $1: $FSMNT.
+kernel_mount() {
+	FSMNT=$BATS_TEST_TMPDIR/kernel
+	mkdir -p "$FSMNT"
+	LOOP=$(losetup -f --show -r -o "$2" --sizelimit "$3" "$1")
+	mount -t "$4" -o ro${5:+,$5} "$LOOP" "$FSMNT"
+}
+
+@test "ext4 in a GPT partition: every file as the kernel's ext4 shows it" {
+	start_blkfuse "$GPTFS" "$MNT"
+	run ls "$MNT/fs"
+	assert_output p2	# p1 (random bytes) holds no file system
+	kernel_mount "$GPTFS" "$P2_OFF" $((40 << 20)) ext4 noload
+	run python3 "$CMP" --ignore '$OrphanFiles' "$FSMNT" "$MNT/fs/p2"
+	assert_success
+	assert_output --regexp '^compared [0-9]+ files$'
+	# and the tree it was made from (mkfs.ext4 -d stores whole seconds)
+	run python3 "$CMP" --mtime-slack 1 --ignore '$OrphanFiles' --ignore lost+found \
+		"$TREE" "$MNT/fs/p2"
+	assert_success
+	run stat -c '%y' "$MNT/fs/p2/a.txt"
+	assert_output '2001-02-03 04:05:06.123456789 +0000'
+}
+
+@test "ext4: inode numbers, hard links as one inode, modes, symlinks never followed" {
+	start_blkfuse "$GPTFS" "$MNT"
+	kernel_mount "$GPTFS" "$P2_OFF" $((40 << 20)) ext4 noload
+	local f=$MNT/fs/p2 k=$FSMNT ino
+	# the inode number inside is the file system's own, in the low 48 bits
+	for p in a.txt big.bin dir/sub/deeper/mid.bin 'ünï cödé/名前.txt'; do
+		ino=$(stat -c %i "$f/$p")
+		[ $((ino & ((1 << 48) - 1))) -eq "$(stat -c %i "$k/$p")" ] || fail "$p: inode $ino"
+	done
+	[ "$(stat -c %i "$f/a.txt")" = "$(stat -c %i "$f/dir/hard-a")" ]
+	run stat -c '%h %a' "$f/big.bin"
+	assert_output '2 444'
+	run stat -c '%a' "$f/dir/sub/deeper/mid.bin"
+	assert_output 440
+	# a link is a link (the daemon never resolves it): its text as stored
+	[ -L "$f/abs-link" ]
+	run readlink "$f/abs-link"
+	assert_output /etc/passwd
+	run readlink "$f/dangling"
+	assert_output does/not/exist
+	run cat "$f/dir/sub/up-link"
+	assert_output hello
+}
+
+@test "ext4: a large file is spliced from the source, a sparse file keeps its holes" {
+	start_blkfuse "$GPTFS" "$MNT"
+	cmp "$MNT/fs/p2/big.bin" "$TREE/big.bin"
+	[ "$(ctl_get spliced_bytes)" -gt 2000000 ] || fail "$(counters)"
+	cmp "$MNT/fs/p2/sparse" "$TREE/sparse"
+	run dd if="$MNT/fs/p2/sparse" bs=4096 skip=1000 count=1 status=none
+	[ "$(printf '%s' "$output" | tr -d '\0' | wc -c)" -eq 0 ]
+}
+
+@test "names that are not UTF-8 are escaped reversibly as \\xNN" {
+	local t=$BATS_TEST_TMPDIR/t img=$BATS_TEST_TMPDIR/bad.img
+	mkdir -p "$t"
+	echo one >"$t/$(printf 'bad\xffname')"
+	echo two >"$t/back\\xslash"
+	echo three >"$t/plain\\name"
+	truncate -s 8M "$img"
+	mkfs.ext4 -q -d "$t" "$img"
+	start_blkfuse "$img" "$MNT"
+	run cat "$MNT/fs/disk/bad\\xffname"
+	assert_output one
+	run cat "$MNT/fs/disk/back\\x5cxslash"
+	assert_output two
+	run cat "$MNT/fs/disk/plain\\name"
+	assert_output three
+}
+
+@test "FAT: every file as mtools copies it out" {
+	local img=$BATS_TEST_TMPDIR/fat.img out=$BATS_TEST_TMPDIR/out t=$BATS_TEST_TMPDIR/t
+	mkdir -p "$t/Sub Dir/deep" "$out"
+	head -c 1000000 /dev/urandom >"$t/big.bin"
+	echo small >"$t/Sub Dir/small.txt"
+	# a long name, so it is kept as such (libtsk shows a short name's
+	# bytes above 0x7f as '^')
+	echo 'ünï' >"$t/Sub Dir/deep/ünï long name.txt"
+	: >"$t/empty.dat"
+	truncate -s 32M "$img"
+	mkfs.vfat -F 16 "$img" >/dev/null
+	MTOOLS_SKIP_CHECK=1 mcopy -s -m -i "$img" "$t"/* ::/
+	MTOOLS_SKIP_CHECK=1 mcopy -s -m -n -i "$img" '::/*' "$out/"
+	start_blkfuse "$img" "$MNT"
+	# FAT's times are local and in 2 s steps; libtsk and mtools agree on UTC here
+	TZ=UTC run python3 "$CMP" --mtime-slack 2 --no-links \
+		--ignore '$OrphanFiles' --ignore '$MBR' --ignore '$FAT1' --ignore '$FAT2' \
+		"$out" "$MNT/fs/disk"
+	assert_success
+	assert_output --regexp '^compared [0-9]+ files$'
+	# the file system's own metadata is reachable
+	[ "$(stat -c %s "$MNT/fs/disk/\$FAT1")" -gt 0 ]
+}
+
+@test "NTFS: files and streams as ntfs-3g shows them, a deleted file as icat recovers it" {
+	command -v mkntfs || skip "mkntfs (ntfs-3g) is not installed"
+	local img=$BATS_TEST_TMPDIR/ntfs.img w=$BATS_TEST_TMPDIR/w inum
+	truncate -s 32M "$img"
+	mkntfs -q -F -Q "$img"
+	mkdir -p "$w"
+	ntfs-3g -o streams_interface=xattr "$img" "$w"
+	FSMNT=$w
+	mkdir -p "$w/Docs/Deep"
+	head -c 2000000 /dev/urandom >"$w/big.bin"
+	echo tiny >"$w/Docs/resident.txt"
+	head -c 300000 /dev/urandom >"$w/Docs/Deep/mid.bin"
+	ln "$w/Docs/resident.txt" "$w/hard.txt"
+	setfattr -n user.secret -v 'hidden stream' "$w/Docs/resident.txt"
+	head -c 100000 /dev/urandom >"$w/gone.bin"
+	cp "$w/gone.bin" "$BATS_TEST_TMPDIR/gone.ref"
+	sync
+	inum=$(stat -c %i "$w/gone.bin")
+	rm "$w/gone.bin"
+	umount "$w"
+	# the oracle: ntfs-3g read-only, streams as name:stream
+	ntfs-3g -o ro,streams_interface=windows "$img" "$w"
+	start_blkfuse "$img" "$MNT"
+	# ntfs-3g lists neither the metadata files nor the streams
+	run python3 "$CMP" --ignore-prefix '$' --ignore .deleted \
+		--ignore 'resident.txt:secret' --ignore 'hard.txt:secret' \
+		"$w" "$MNT/fs/disk"
+	assert_success
+	run cat "$MNT/fs/disk/Docs/resident.txt:secret"
+	assert_output 'hidden stream'
+	cmp "$MNT/fs/disk/Docs/resident.txt:secret" "$w/Docs/resident.txt:secret"
+	# metadata files are reachable: $MFT as icat reads it
+	cmp "$MNT/fs/disk/\$MFT" <(icat "$img" 0)
+	# the deleted file: under .deleted/ with the bytes icat recovers
+	cmp "$MNT/fs/disk/.deleted/gone.bin" <(icat "$img" "$inum")
+	cmp "$MNT/fs/disk/.deleted/gone.bin" "$BATS_TEST_TMPDIR/gone.ref"
+}
+
+@test "a corrupt superblock: the volume is absent, the rest of the mount works" {
+	local img=$BATS_TEST_TMPDIR/c.img
+	cp "$GPTFS" "$img"
+	# ext4's magic (0xEF53 at byte 1080 of the file system) gone
+	printf '\0\0' | dd of="$img" bs=1 seek=$((P2_OFF + 1080)) conv=notrunc status=none
+	start_blkfuse "$img" "$MNT"
+	run ls "$MNT/fs"
+	assert_output ''
+	run ls "$MNT/fs/p2"
+	assert_failure
+	cmp <(dd if="$img" bs=1M skip=9 count=40 status=none) "$MNT/p2"
+}
+
+@test "a directory loop and garbage in the inode table: no hang, no crash, EIO logged" {
+	local img=$BATS_TEST_TMPDIR/loop.img
+	cp "$EXT" "$img"
+	# dir/sub gets an entry naming the root directory (inode 2)
+	debugfs -w -R 'link / dir/sub/loop' "$img" 2>/dev/null
+	EXPECTED_LOG='directory loop|EIO'
+	start_blkfuse "$img" "$MNT"
+	run timeout 60 find "$MNT/fs/disk" -xdev
+	[ "$status" -ne 124 ] || fail "find hung"
+	assert_output --partial 'fs/disk/dir/sub/deeper/mid.bin'
+	refute_output --partial 'dir/sub/loop'
+	grep -q 'directory loop' "$DAEMON_LOG"
+	# random bytes over the inode table: every file read ends, the daemon lives
+	cp "$EXT" "$img"
+	stop_blkfuse
+	local itab
+	itab=$(dumpe2fs "$img" 2>/dev/null | awk '/Inode table at/ { split($4, a, "-"); print a[1]; exit }')
+	head -c 65536 /dev/urandom | dd of="$img" bs=1024 seek="$itab" conv=notrunc status=none
+	start_blkfuse "$img" "$MNT"
+	timeout 60 find "$MNT/fs/disk" -type f -exec cat {} + >/dev/null 2>&1 || true
+	kill -0 "$DAEMON_PID"
+	cmp "$img" "$MNT/disk"
+}
+
+@test "-o nofs: no fs/" {
+	start_blkfuse -o nofs "$GPTFS" "$MNT"
+	[ ! -e "$MNT/fs" ]
+	[ -e "$MNT/p2" ]
+}
+
+@test "--audit: opens and reads of files inside, with their path" {
+	local log=$BATS_TEST_TMPDIR/audit.jsonl
+	start_blkfuse --audit "$log" "$GPTFS" "$MNT"
+	cat "$MNT/fs/p2/with space/file name.txt" >/dev/null
+	stop_blkfuse
+	grep '"open"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
+	grep '"read"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
+}
+
+@test "the sources are unchanged" {
+	assert_sources_unchanged
+}
