@@ -149,6 +149,8 @@ static void usage_forensic(FILE *out)
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
 "     --no-free            hide free/ (unallocated space); also -o nofree\n"
+"     --no-fs              no fs/ (the files inside each volume's file\n"
+"                          system, through libtsk); also -o nofs\n"
 	);
 	format_help(out);
 	fprintf(out,
@@ -200,6 +202,7 @@ static void usage_mount_options(FILE *out)
 " clone_fd, noclone_fd     each worker reads its own clone of /dev/fuse\n"
 "                          (FUSE_DEV_IOC_CLONE) or all share one\n"
 " nofree                   as --no-free\n"
+" nofs                     as --no-fs\n"
 " sector_size=N            as --sector-size\n"
 " passphrase_file=FILE     as --passphrase-file (for fstab)\n"
 " key_file=FILE            as --key-file (for fstab)\n"

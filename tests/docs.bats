@@ -89,7 +89,7 @@ complete_line() {
 	assert_line stats
 	run complete_line 'blkfuse --list -o TYPEN'
 	assert_output TYPENAME
-	run complete_line 'blkfuse -o nof'
+	run complete_line 'blkfuse -o nofr'
 	assert_output nofree
 }
 
