@@ -182,8 +182,8 @@ check-tsan: deps
 	BLKFUSE=$(CURDIR)/build-tsan/blkfuse TSAN_OPTIONS=halt_on_error=1 \
 	BLKFUSE_NO_VM=1 tests/run
 
-# libFuzzer over the table layer, the control text and BitLocker's
-# and LVM2's metadata (clang): every saved
+# libFuzzer over the table layer, the control text, BitLocker's and
+# LVM2's metadata and fs/ (clang): every saved
 # crasher first, then FUZZ_SECONDS (60) per target.  tests/fuzz/run.  The
 # core is built whole, its container libraries off (their stubs).
 FUZZ_CC ?= clang
@@ -191,7 +191,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta \
+	      $(O)/fuzz_fstree
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
@@ -203,6 +204,13 @@ $(O)/fuzz_lvm_meta: tests/fuzz/fuzz_lvm_meta.c $(CORE_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# fs/ over a mutated file system: the core whole, with libtsk (not built
+# with the sanitizers; its allocations are still checked by ASan).
+$(O)/fuzz_fstree: tests/fuzz/fuzz_fstree.c $(CORE_SRCS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DHAVE_LIBTSK -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) \
+		-o $@ $^ $(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -ltsk -lpthread
 
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c ctl/tunables.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)

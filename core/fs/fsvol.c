@@ -192,6 +192,17 @@ static int open_locked(struct blk_fsvol *v)
 	}
 	snprintf(v->type, sizeof(v->type), "%s",
 		 tsk_fs_type_toname(v->fs->ftype));
+	/*
+	 * Memory is bounded by the volume's size: no file system keeps an
+	 * inode in fewer than 32 bytes (a FAT entry), and libtsk sizes its
+	 * tables (the orphan search's bitmaps) by the count it was told.
+	 */
+	if (v->fs->inum_count > v->size / 32 + 1024) {
+		blk_warn("%s: %s claims %llu inodes in %llu bytes: not read (EIO)",
+			 v->path, v->type, (unsigned long long)v->fs->inum_count,
+			 (unsigned long long)v->size);
+		return -EIO;
+	}
 	root = tsk_fs_file_open_meta(v->fs, NULL, v->fs->root_inum);
 	if (!root || !root->meta) {
 		blk_warn("%s: %s: the root directory: %s", v->path, v->type,

@@ -121,6 +121,15 @@ static int add_entry(struct blk_fsvol *v, struct fsnode *d,
 	blk_fsname_escape(nm->name, name, sizeof(name));
 	if (!name[0] || !strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
+	/*
+	 * ext2/3/4 clear a deleted inode's block map, so its orphans are
+	 * metadata without bytes; and libtsk's search for them allocates
+	 * by the fields of every unallocated inode, hostile ones included
+	 * (found by tests/fuzz/fuzz_fstree.c): not offered there.
+	 */
+	if (f->meta->addr == TSK_FS_ORPHANDIR_INUM(v->fs) &&
+	    TSK_FS_TYPE_ISEXT(v->fs->ftype))
+		return 0;
 	if (deleted && !d->all_here && !(into = deldir(v, d)))
 		return -ENOMEM;
 	/* deleted entries too: their nodes are new ones, so a loop among
@@ -151,17 +160,59 @@ static int add_entry(struct blk_fsvol *v, struct fsnode *d,
 
 static void sort_listing(struct blk_fsvol *v, struct fsnode *d)
 {
-	qsort(d->ents, d->nents, sizeof(*d->ents), ent_sort);
+	if (d->nents)
+		qsort(d->ents, d->nents, sizeof(*d->ents), ent_sort);
 	for (size_t i = 0; i < d->nents; i++) {
 		struct fsnode *c = fsvol_node(v, d->ents[i].id);
 
-		if (c && c->kind == FSN_DELDIR && c->parent == d->id)
+		if (c && c->kind == FSN_DELDIR && c->parent == d->id && c->nents)
 			qsort(c->ents, c->nents, sizeof(*c->ents), ent_sort);
 	}
 }
 
+/*
+ * libtsk reads a directory whole into memory of the size its inode
+ * claims, zeroing what is sparse: a hostile size would cost that much.
+ */
+static bool size_sane(struct blk_fsvol *v, const struct fsnode *d)
+{
+	if ((uint64_t)d->st.st_size <= v->size)
+		return true;
+	blk_warn("%s: directory inode %llu claims %llu bytes in a volume of %llu: not read (EIO)",
+		 v->path, (unsigned long long)d->inum,
+		 (unsigned long long)d->st.st_size, (unsigned long long)v->size);
+	return false;
+}
+
+/*
+ * libtsk's orphan search ($OrphanFiles) reads every directory itself,
+ * without the check above: it runs only once each has passed it here
+ * (listed, so the listings serve later lookups too).  0 or -EIO.
+ */
+static int orphan_precheck(struct blk_fsvol *v, struct fsnode *d,
+			   unsigned int depth, size_t *budget)
+{
+	if (depth > 4096 || !*budget)
+		return -EIO;
+	--*budget;
+	if (d->inum == TSK_FS_ORPHANDIR_INUM(v->fs))
+		return 0;
+	if ((uint64_t)d->st.st_size > v->size)
+		return -EIO;	/* fsvol_list said so */
+	fsvol_list(v, d);	/* an unreadable one libtsk skips too */
+	for (size_t i = 0; i < d->nents; i++) {
+		struct fsnode *c = fsvol_node(v, d->ents[i].id);
+
+		if (c && S_ISDIR(c->st.st_mode) && c != d &&
+		    orphan_precheck(v, c, depth + 1, budget))
+			return -EIO;
+	}
+	return 0;
+}
+
 int fsvol_list(struct blk_fsvol *v, struct fsnode *d)
 {
+	size_t budget = 1u << 20;	/* directories */
 	TSK_FS_DIR *dir;
 	int err = 0;
 
@@ -170,6 +221,16 @@ int fsvol_list(struct blk_fsvol *v, struct fsnode *d)
 	d->listed = true;
 	if (d->kind == FSN_DELDIR || d->kind == FSN_ADS)
 		return 0;
+	d->list_err = -EIO;
+	if (!size_sane(v, d))
+		return -EIO;
+	if (d->inum == TSK_FS_ORPHANDIR_INUM(v->fs) &&
+	    orphan_precheck(v, fsvol_node(v, v->fs->root_inum), 0, &budget)) {
+		blk_warn("%s: deleted files no directory names ($OrphanFiles) not searched (EIO)",
+			 v->path);
+		return -EIO;
+	}
+	d->list_err = 0;
 	dir = tsk_fs_dir_open_meta(v->fs, d->inum);
 	if (!dir) {
 		/* a deleted directory whose blocks are gone lists as empty */
