@@ -14,6 +14,7 @@
 #include "hash.h"
 #include "cmd/hash_cmd.h"
 #include "volume/crypt.h"
+#include "cmd/hash_fs.h"
 #include "volume/layout.h"
 #include "volume/volume.h"
 #include "layer/layer.h"
@@ -43,8 +44,10 @@ static void usage(FILE *out)
 "p3.d/luks). Each NAME covers exactly the bytes of\n"
 "MOUNTPOINT/NAME in a blkfuse mount of SOURCE: a partition running past\n"
 "the end is clipped there, a DOS extended partition is its first 1 KiB\n"
-"(or sector, if larger) as the kernel shows it. SOURCE is opened O_RDONLY\n"
-"and nothing is ever written to it.\n"
+"(or sector, if larger) as the kernel shows it. NAME 'fs/VOLUME/PATH' is\n"
+"the file MOUNTPOINT/fs/VOLUME/PATH (VOLUME 'disk' or 'pN'), read through\n"
+"libtsk as the mount reads it. SOURCE is opened O_RDONLY and nothing is\n"
+"ever written to it.\n"
 "\n"
 "Options:\n"
 " -a, --algo LIST          digests to compute, comma-separated, in the order\n"
@@ -108,6 +111,7 @@ static int parse_algos(char *list, int *order, unsigned int *norder)
 }
 
 #define VOLUME (-2)
+#define FSFILE (-3)	/* fs/VOLUME/PATH: a file inside (hash_fs.c) */
 
 /* "disk" -> 0, "pN" -> N, a volume "p3.d/vg0-root" -> VOLUME, else -1.
  * Only the spelling a mount uses. */
@@ -118,6 +122,8 @@ static int parse_name(const char *name)
 
 	if (strcmp(name, "disk") == 0)
 		return 0;
+	if (blk_hash_fs_name(name))
+		return FSFILE;
 	if (strstr(name, ".d/"))
 		return VOLUME;
 	if (name[0] != 'p' || name[1] < '1' || name[1] > '9')
@@ -183,9 +189,10 @@ static int make_ranges(const struct blk_source *src,
 			(*n)++;
 			continue;
 		}
-		if (nr == 0) {
+		/* a file inside: hashed apart (run), an empty range here */
+		if (nr == 0 || nr == FSFILE) {
 			r[*n].start = 0;
-			r[*n].size = src->size;
+			r[*n].size = nr == 0 ? src->size : 0;
 			(*n)++;
 			continue;
 		}
@@ -351,8 +358,8 @@ static int parse_operands(int argc, char *argv[], struct hash_args *a)
 
 		if (n == -1)
 			return usage_error(a->names[i],
-					   "not 'disk', 'pN' (p1, p2, ...) or a volume (p3.d/vg0-root)");
-		a->need_table |= n > 0 || n == VOLUME;
+					   "not 'disk', 'pN' (p1, p2, ...), a volume (p3.d/vg0-root) or 'fs/VOLUME/PATH'");
+		a->need_table |= n > 0 || n == VOLUME || n == FSFILE;
 		a->need_stack |= n == VOLUME;
 	}
 	return -1;
@@ -422,6 +429,10 @@ static int run(const struct hash_args *a)
 	keys = NULL;
 
 	res = hash_all(&src, r, lay, nr, a->mask);
+	for (unsigned int i = 0; i < nr && res == 0; i++)
+		if (blk_hash_fs_name(r[i].name))
+			res = blk_hash_fs_file(&src, &lo, r[i].name, a->mask,
+					       r[i].md);
 	if (res == BLK_HASH_EREAD)
 		ret = EXIT_READ;
 	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)

@@ -252,6 +252,24 @@ kernel_mount() {
 	grep '"read"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
 }
 
+@test "blkfuse hash fs/pN/PATH: the digest of a file inside, as sha256sum of the file" {
+	run --separate-stderr "$BLKFUSE" hash -a sha256,md5 "$GPTFS" p2 "fs/p2/with space/big hard" \
+		'fs/p2/ünï cödé/名前.txt' fs/p2/empty
+	assert_success
+	assert_line "SHA256 (fs/p2/with space/big hard) = $(sha256sum <"$TREE/big.bin" | cut -d' ' -f1)"
+	assert_line "MD5 (fs/p2/with space/big hard) = $(md5sum <"$TREE/big.bin" | cut -d' ' -f1)"
+	assert_line "SHA256 (fs/p2/ünï cödé/名前.txt) = $(sha256sum <"$TREE/ünï cödé/名前.txt" | cut -d' ' -f1)"
+	assert_line "SHA256 (fs/p2/empty) = $(sha256sum </dev/null | cut -d' ' -f1)"
+	assert_line "SHA256 (p2) = $(dd if="$GPTFS" bs=1M skip=9 count=40 status=none | sha256sum | cut -d' ' -f1)"
+	# and sha256sum -c checks it in a mount
+	"$BLKFUSE" hash "$GPTFS" fs/p2/big.bin >"$BATS_TEST_TMPDIR/sums"
+	start_blkfuse "$GPTFS" "$MNT"
+	(cd "$MNT" && sha256sum -c "$BATS_TEST_TMPDIR/sums")
+	run --separate-stderr "$BLKFUSE" hash "$GPTFS" fs/p2/nope fs/p1/x fs/p2/dir
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "blkfuse: fs/p2/nope: No such file or directory"
+}
+
 @test "the sources are unchanged" {
 	assert_sources_unchanged
 }

@@ -175,7 +175,7 @@ digest() {
 		assert_output ""
 		assert_equal "${#stderr_lines[@]}" 1
 		assert_equal "${stderr_lines[0]}" \
-			"blkfuse: error: $name: not 'disk', 'pN' (p1, p2, ...) or a volume (p3.d/vg0-root); see 'blkfuse hash --help'"
+			"blkfuse: error: $name: not 'disk', 'pN' (p1, p2, ...), a volume (p3.d/vg0-root) or 'fs/VOLUME/PATH'; see 'blkfuse hash --help'"
 	done
 }
 
