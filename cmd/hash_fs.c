@@ -12,7 +12,7 @@
 
 #include "cmd/hash_fs.h"
 #include "fs/fsvol.h"
-#include "log.h"
+#include "base/log.h"
 
 #define CHUNK (1u << 20)
 

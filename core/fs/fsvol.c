@@ -91,17 +91,24 @@ struct fsnode *fsvol_add(struct blk_fsvol *v, uint64_t id, uint64_t parent,
 	return n;
 }
 
-/* The file system's own bits, never more than read and execute. */
+/*
+ * The file system's own bits, never more than read and execute; where it
+ * has none of its own (FAT, exFAT, NTFS, ISO 9660: libtsk makes some up)
+ * every file is 0444 and every directory 0555.
+ */
 void fsvol_meta_stat(const TSK_FS_INFO *fs, const TSK_FS_META *m,
 		     struct stat *st)
 {
-	mode_t perm = m->mode & 0555;
+	bool unix_modes = TSK_FS_TYPE_ISEXT(fs->ftype) ||
+			  TSK_FS_TYPE_ISFFS(fs->ftype) ||
+			  TSK_FS_TYPE_ISHFS(fs->ftype);
+	mode_t perm = unix_modes ? m->mode & 0555 : 0555;
 
 	memset(st, 0, sizeof(*st));
 	switch (m->type) {
 	case TSK_FS_META_TYPE_DIR:
 	case TSK_FS_META_TYPE_VIRT_DIR:
-		st->st_mode = S_IFDIR | (perm ? perm : 0555);
+		st->st_mode = S_IFDIR | perm;
 		st->st_nlink = 2;
 		break;
 	case TSK_FS_META_TYPE_LNK:
@@ -110,7 +117,7 @@ void fsvol_meta_stat(const TSK_FS_INFO *fs, const TSK_FS_META *m,
 		break;
 	default:
 		/* devices, FIFOs and sockets are shown as empty files */
-		st->st_mode = S_IFREG | (perm ? perm : 0444);
+		st->st_mode = S_IFREG | (unix_modes ? perm : 0444);
 		st->st_nlink = m->nlink > 0 ? m->nlink : 1;
 		break;
 	}
