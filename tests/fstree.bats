@@ -168,9 +168,12 @@ kernel_mount() {
 	truncate -s 32M "$img"
 	mkntfs -q -F -Q "$img"
 	mkdir -p "$w"
-	ntfs-3g -o streams_interface=xattr "$img" "$w"
+	ntfs-3g -o streams_interface=xattr,compression "$img" "$w"
 	FSMNT=$w
-	mkdir -p "$w/Docs/Deep"
+	mkdir -p "$w/Docs/Deep" "$w/Packed"
+	# a compressed directory: what is written in it is LZNT1-compressed
+	setfattr -h -v 0x00000800 -n system.ntfs_attrib_be "$w/Packed"
+	yes 'compressible line of text' | head -c 300000 >"$w/Packed/text.txt"
 	head -c 2000000 /dev/urandom >"$w/big.bin"
 	echo tiny >"$w/Docs/resident.txt"
 	head -c 300000 /dev/urandom >"$w/Docs/Deep/mid.bin"
@@ -185,6 +188,13 @@ kernel_mount() {
 	# the oracle: ntfs-3g read-only, streams as name:stream
 	ntfs-3g -o ro,streams_interface=windows "$img" "$w"
 	start_blkfuse "$img" "$MNT"
+	# the compressed file, decoded by libtsk (copied), the plain one spliced
+	[ "$(getfattr --absolute-names -h -e hex -n system.ntfs_attrib_be "$w/Packed/text.txt" |
+		sed -n 's/.*=0x//p')" = 00000820 ]
+	assert_counter spliced_bytes 0
+	cat "$MNT/fs/disk/Packed/text.txt" "$MNT/fs/disk/big.bin" >/dev/null
+	[ "$(ctl_get spliced_bytes)" -ge 2000000 ] || fail "$(counters)"
+	[ "$(ctl_get copied_bytes)" -ge 300000 ] || fail "$(counters)"
 	# ntfs-3g lists neither the metadata files nor the streams
 	run python3 "$CMP" --ignore-prefix '$' --ignore .deleted \
 		--ignore 'resident.txt:secret' --ignore 'hard.txt:secret' \
