@@ -31,6 +31,20 @@ static TSK_FS_FILE *file_of(struct blk_fsvol *v, const struct fsnode *n)
 		tsk_fs_file_close(f);
 		return NULL;
 	}
+	/*
+	 * libtsk 4.11 sizes an ext4 inode's inline data by its i_size, which
+	 * a hostile inode sets to gigabytes (found by fuzz_fstree); real
+	 * inline data fits in the inode.  Such a file is not kept open, nor
+	 * read.
+	 */
+	if (f->meta->content_type == TSK_FS_META_CONTENT_TYPE_EXT4_INLINE &&
+	    f->meta->content_len > 65536) {
+		blk_warn("%s: inode %llu claims %zu bytes of inline data (EIO)",
+			 v->path, (unsigned long long)n->inum,
+			 f->meta->content_len);
+		tsk_fs_file_close(f);
+		return NULL;
+	}
 	i = v->open_next++ % FSVOL_OPEN_FILES;
 	if (v->open[i].f)
 		tsk_fs_file_close(v->open[i].f);
