@@ -57,7 +57,8 @@ void blk_fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void blk_fs_getattr(fuse_req_t req, fuse_ino_t ino);
 void blk_fs_readlink(fuse_req_t req, fuse_ino_t ino);
 void blk_fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
+void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    bool plus);
 void blk_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void blk_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 /* A READ through libfuse (io_uring, or whatever the fast path left). */

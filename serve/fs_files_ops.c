@@ -18,6 +18,7 @@
 #include "fs/fsvol.h"
 #include "base/log.h"
 #include "serve/fs_files.h"
+#include "serve/fs_ops.h"
 #include "serve/opens.h"
 
 #define FS_TIMEOUT 3600.0
@@ -119,7 +120,8 @@ void blk_fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /* Entry i: ".", "..", then the listing's. */
-void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
+void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    bool plus)
 {
 	struct blk_ctx *ctx = req_ctx(req);
 	struct blk_fsvol *v;
@@ -154,8 +156,8 @@ void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
 			fuse_reply_err(req, err ? -err : EIO);
 			return;
 		}
-		ent = fuse_add_direntry(req, buf + used, size - used, name, &st,
-					i + 1);
+		ent = blk_add_dirent(req, buf + used, size - used, name, &st,
+				     i + 1, plus);
 		if (ent > size - used)
 			break;
 		used += ent;

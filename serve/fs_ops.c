@@ -188,9 +188,31 @@ static void blk_opendir(fuse_req_t req, fuse_ino_t ino,
 	}
 }
 
+/*
+ * One entry into buf (room bytes); with plus (READDIRPLUS) its attributes
+ * too, which saves the kernel a LOOKUP per name (fs/ trees are large).
+ * The size it needs: more than room means it did not fit.
+ */
+size_t blk_add_dirent(fuse_req_t req, char *buf, size_t room,
+		      const char *name, const struct stat *st, off_t next,
+		      bool plus)
+{
+	struct fuse_entry_param e = {
+		.ino = st->st_ino, .attr = *st,
+		.attr_timeout = BLK_TIMEOUT, .entry_timeout = BLK_TIMEOUT,
+	};
+
+	if (!plus)
+		return fuse_add_direntry(req, buf, room, name, st, next);
+	/* the kernel takes no reference for "." and ".." */
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		e.ino = 0;
+	return fuse_add_direntry_plus(req, buf, room, name, &e, next);
+}
+
 /* Entry i of directory ino: ".", "..", then the children in tree order. */
-static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-			off_t off, struct fuse_file_info *fi)
+static void readdir_any(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, bool plus)
 {
 	struct blk_ctx *ctx = blk_ctx(req);
 	const struct blk_tree *t = &ctx->tree;
@@ -199,9 +221,8 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	size_t used = 0;
 	off_t idx = 0;
 
-	(void)fi;
 	if (blk_fs_ino(ino)) {
-		blk_fs_readdir(req, ino, size, off);
+		blk_fs_readdir(req, ino, size, off, plus);
 		return;
 	}
 	if (!dir) {
@@ -233,8 +254,8 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		if (idx++ < off)
 			continue;
 		fill_attr(ctx, st.st_ino, blk_tree_get(t, st.st_ino), &st);
-		ent = fuse_add_direntry(req, buf + used, size - used, name, &st,
-					idx);
+		ent = blk_add_dirent(req, buf + used, size - used, name, &st,
+				     idx, plus);
 		if (ent > size - used)
 			goto full;
 		used += ent;
@@ -249,8 +270,8 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			break;
 		if (idx++ < off)
 			continue;
-		ent = fuse_add_direntry(req, buf + used, size - used, name, &st,
-					idx);
+		ent = blk_add_dirent(req, buf + used, size - used, name, &st,
+				     idx, plus);
 		if (ent > size - used)
 			break;
 		used += ent;
@@ -258,6 +279,20 @@ static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 full:
 	fuse_reply_buf(req, buf, used);
 	free(buf);
+}
+
+static void blk_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_any(req, ino, size, off, false);
+}
+
+static void blk_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			    off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	readdir_any(req, ino, size, off, true);
 }
 
 /* The audit record of an open or release, with who opened the file. */
@@ -514,6 +549,7 @@ const struct fuse_lowlevel_ops blk_fs_ops = {
 	.release	= blk_release,
 	.opendir	= blk_opendir,
 	.readdir	= blk_readdir,
+	.readdirplus	= blk_readdirplus,
 	.statfs		= blk_statfs,
 	.setxattr	= blk_setxattr,
 	.removexattr	= blk_removexattr,
