@@ -61,7 +61,10 @@ setup() {
 }
 
 teardown() {
-	blkfuse_teardown
+	local rc=0
+	blkfuse_teardown || rc=1
+	[ -z "${OWN_MNT:-}" ] || rmdir "$OWN_MNT"
+	return $rc
 }
 
 # The kernel's ext4 over a loop device of bytes [off, off+size) of $1: $FSMNT.
@@ -286,6 +289,33 @@ kernel_mount() {
 	timeout 60 find "$MNT/fs/disk" -type f -exec cat {} + >/dev/null 2>&1 || true
 	kill -0 "$DAEMON_PID"
 	cmp "$img" "$MNT/disk"
+}
+
+@test "owners and modes inside, never wider than the source's own" {
+	local img=$BATS_TEST_TMPDIR/own.img as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	cp "$EXT" "$img"
+	# mid.bin: 0440 in the tree; made nobody's here
+	debugfs -w -R 'set_inode_field dir/sub/deeper/mid.bin uid 65534' "$img" 2>/dev/null
+	debugfs -w -R 'set_inode_field dir/sub/deeper/mid.bin mode 0100400' "$img" 2>/dev/null
+	chmod 0644 "$img"
+	# a mount point nobody can reach (bats' directories are root-only)
+	OWN_MNT=$(mktemp -d /tmp/blkfuse-fstree.XXXXXX) MNT=$OWN_MNT
+	chmod 755 "$MNT"
+	start_blkfuse -o allow_other "$img" "$MNT"
+	run stat -c '%u %a' "$MNT/fs/disk/dir/sub/deeper/mid.bin"
+	assert_output '65534 400'
+	# a source all may read: the file system's owner reads it, and only they
+	"${as_nobody[@]}" cat "$MNT/fs/disk/dir/sub/deeper/mid.bin" >/dev/null
+	"${as_nobody[@]}" cat "$MNT/fs/disk/a.txt" >/dev/null
+	stop_blkfuse
+	# a source only root may read: so is every file inside
+	chmod 0600 "$img"
+	start_blkfuse -o allow_other "$img" "$MNT"
+	run stat -c '%u %a' "$MNT/fs/disk/dir/sub/deeper/mid.bin" "$MNT/fs/disk/a.txt"
+	assert_output $'0 400\n0 400'
+	run "${as_nobody[@]}" cat "$MNT/fs/disk/dir/sub/deeper/mid.bin"
+	assert_failure
+	assert_output --partial 'Permission denied'
 }
 
 @test "-o nofs: no fs/" {
