@@ -73,6 +73,13 @@ struct fsnode *fsvol_add(struct blk_fsvol *v, uint64_t id, uint64_t parent,
 	struct fsnode *n;
 	size_t i;
 
+	/* bounded memory: a hostile or huge tree stops here (EIO) */
+	if (v->tcount >= FSVOL_MAX_NODES) {
+		if (v->tcount++ == FSVOL_MAX_NODES)
+			blk_warn("%s: more than %u files seen: no more are (EIO)",
+				 v->path, FSVOL_MAX_NODES);
+		return NULL;
+	}
 	if ((v->tcount + 1) * 2 > v->tcap && grow(v))
 		return NULL;
 	n = calloc(1, sizeof(*n));

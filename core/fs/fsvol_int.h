@@ -36,6 +36,8 @@ struct fsnode {
 };
 
 #define FSVOL_OPEN_FILES 16
+/* Nodes kept per volume (about 250 bytes each with their names). */
+#define FSVOL_MAX_NODES (4u << 20)
 
 struct blk_fsvol {
 	pthread_mutex_t lock;
