@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/options.h"
+#include "fs/fsvol.h"
 #include "volume/volume.h"
 #include "source/source.h"
 #include "serve/uring.h"
@@ -423,9 +424,9 @@ int blk_options_parse(int argc, char *argv[], struct blk_cfg *cfg,
 
 		blk_image_built_formats(fmts, sizeof(fmts));
 		blk_vol_driver_names(vols, sizeof(vols));
-		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\nvolumes: %s\ntransports: dev%s\n",
+		printf("blkfuse %s (libfuse %s, libblkid, libsmartcols)\nformats: %s\nvolumes: %s\ntransports: dev%s\nfs/: %s\n",
 		       BLKFUSE_VERSION, fuse_pkgversion(), fmts, vols,
-		       blk_uring_built() ? " uring" : "");
+		       blk_uring_built() ? " uring" : "", blk_fsvol_version());
 		return EXIT_SUCCESS;
 	}
 	if (check_cfg(cfg) != 0)

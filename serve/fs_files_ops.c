@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	for (off_t i = off;; i++) {
 		struct stat st = { .st_ino = ino, .st_mode = S_IFDIR };
-		char name[1100];
+		char name[2200];	/* a stream: name:stream, both escaped */
 		uint64_t id;
 		size_t ent;
 		int err = 0;
@@ -149,6 +150,14 @@ void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			strcpy(name, i ? ".." : ".");
 		if (err == -ENOENT)
 			break;
+		/* longer than a path component may be (the escapes, a
+		 * stream's name): no lookup could reach it */
+		if (!err && strlen(name) > NAME_MAX) {
+			blk_info("%s: a name of %zu bytes in inode %llu is left out",
+				 ctx->fs->m[vi].path, strlen(name),
+				 (unsigned long long)ino);
+			continue;
+		}
 		if (err || (i >= 2 && blk_fs_attr(ctx, vi, id, &st))) {
 			if (used)
 				break;	/* what was gathered goes; the error next */

@@ -21,6 +21,15 @@ bool blk_fsvol_available(void)
 	return true;
 }
 
+const char *blk_fsvol_version(void)
+{
+	static char v[48];
+
+	if (!v[0])
+		snprintf(v, sizeof(v), "libtsk %s", tsk_version_get_str());
+	return v;
+}
+
 const char *fsvol_tsk_err(void)
 {
 	const char *e = tsk_error_get();

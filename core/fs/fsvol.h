@@ -32,6 +32,8 @@ struct blk_fsvol;
 
 /* Is libtsk built in? */
 bool blk_fsvol_available(void);
+/* "libtsk 4.11.1", or "none (built without libtsk)". */
+const char *blk_fsvol_version(void);
 
 /* A volume over bytes [start, start + size) of layer (not owned), named
  * path in messages ("p2").  Nothing is read yet.  NULL: ENOMEM. */

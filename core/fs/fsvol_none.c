@@ -15,6 +15,11 @@ bool blk_fsvol_available(void)
 	return false;
 }
 
+const char *blk_fsvol_version(void)
+{
+	return "none (built without libtsk)";
+}
+
 struct blk_fsvol *blk_fsvol_new(struct blk_layer *layer, uint64_t start,
 				uint64_t size, const char *path)
 {

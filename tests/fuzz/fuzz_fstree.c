@@ -71,7 +71,7 @@ static void read_file(struct blk_fsvol *v, uint64_t id, const struct stat *st)
 
 static void walk(struct blk_fsvol *v, uint64_t dir, unsigned int depth)
 {
-	char name[1100], target[4096];
+	char name[2200], target[4096];
 	uint64_t id, again;
 	struct stat st;
 
