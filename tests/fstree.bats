@@ -124,6 +124,18 @@ kernel_mount() {
 	[ "$(printf '%s' "$output" | tr -d '\0' | wc -c)" -eq 0 ]
 }
 
+@test "through a decoding layer (qcow2): the same files, read through libtsk" {
+	local q=$BATS_TEST_TMPDIR/gpt.qcow2
+	qemu-img convert -c -O qcow2 "$GPTFS" "$q"
+	start_blkfuse "$q" "$MNT"
+	kernel_mount "$GPTFS" "$P2_OFF" $((40 << 20)) ext4 noload
+	run python3 "$CMP" --ignore '$OrphanFiles' "$FSMNT" "$MNT/fs/p2"
+	assert_success
+	# nothing of a compressed container lies in a file: copied, not spliced
+	assert_counter spliced_bytes 0
+	[ "$(ctl_get copied_bytes)" -gt 3000000 ] || fail "$(counters)"
+}
+
 @test "names that are not UTF-8 are escaped reversibly as \\xNN" {
 	local t=$BATS_TEST_TMPDIR/t img=$BATS_TEST_TMPDIR/bad.img
 	mkdir -p "$t"
