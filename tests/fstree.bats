@@ -136,6 +136,53 @@ kernel_mount() {
 	[ "$(ctl_get copied_bytes)" -gt 3000000 ] || fail "$(counters)"
 }
 
+# An LVM2 VG on the whole of IMG (a loop device lvm2 alone may see, its
+# state in a private LVM_SYSTEM_DIR, no device-mapper), LV "root" of 16 MiB
+# in two segments (grown after another LV was made); the ext4 image $EXT2
+# written into the LV's extents where lvm2 says they lie.
+make_lvm_ext4() {
+	local img=$1 dir=$BATS_TEST_TMPDIR/lvm conf loop ext pe seg off=0
+	mkdir -p "$dir"
+	loop=$(losetup -f --show "$img")
+	LOOP=$loop
+	conf="devices { filter=[ \"a|^$loop\$|\", \"r|.*|\" ] obtain_device_list_from_udev=0 use_devicesfile=0 hints=\"none\" } global { locking_type=0 } activation { udev_sync=0 udev_rules=0 } backup { backup=0 archive=0 }"
+	lvm() { LVM_SYSTEM_DIR=$dir "$@" --config "$conf" --driverloaded n; }
+	{ lvm pvcreate "$loop" && lvm vgcreate vgt "$loop" &&
+	  lvm lvcreate -n root -L 8M vgt && lvm lvcreate -n other -L 4M vgt &&
+	  lvm lvextend -L 16M vgt/root; } >/dev/null 2>&1
+	ext=$(lvm vgs --noheadings --units b --nosuffix -o vg_extent_size vgt | tr -d ' ')
+	pe=$(lvm pvs --noheadings --units b --nosuffix -o pe_start "$loop" | tr -d ' ')
+	for seg in $(lvm lvs --noheadings --segments -o seg_pe_ranges -O seg_start vgt/root); do
+		seg=${seg#*:}
+		dd if="$EXT2" of="$img" bs=64K iflag=skip_bytes,count_bytes oflag=seek_bytes \
+			skip=$off seek=$((pe + ${seg%-*} * ext)) \
+			count=$(( (${seg#*-} - ${seg%-*} + 1) * ext )) conv=notrunc status=none
+		off=$(( off + (${seg#*-} - ${seg%-*} + 1) * ext ))
+	done
+	losetup -d "$loop"
+	LOOP=
+	[ "$off" -eq $((16 << 20)) ]
+}
+
+@test "a volume of the volume stack (an LVM2 LV in two segments): fs/disk.d/vgt-root" {
+	command -v pvcreate >/dev/null || skip "lvm2 is not installed"
+	local img=$BATS_TEST_TMPDIR/lvm.img
+	export EXT2=$BATS_TEST_TMPDIR/ext16.img
+	truncate -s 16M "$EXT2"
+	mkfs.ext4 -q -F -I 256 -d "$TREE" "$EXT2"
+	random_image "$img" 64
+	make_lvm_ext4 "$img"
+	start_blkfuse "$img" "$MNT"
+	cmp "$EXT2" "$MNT/disk.d/vgt-root"
+	run ls "$MNT/fs/disk.d"
+	assert_output vgt-root
+	run python3 "$CMP" --mtime-slack 1 --ignore '$OrphanFiles' --ignore lost+found \
+		"$TREE" "$MNT/fs/disk.d/vgt-root"
+	assert_success
+	# the linear LV maps to the image: its files' bytes are spliced
+	[ "$(ctl_get spliced_bytes)" -gt 3000000 ] || fail "$(counters)"
+}
+
 @test "names that are not UTF-8 are escaped reversibly as \\xNN" {
 	local t=$BATS_TEST_TMPDIR/t img=$BATS_TEST_TMPDIR/bad.img
 	mkdir -p "$t"
@@ -360,7 +407,7 @@ kernel_mount() {
 	(cd "$MNT" && sha256sum -c "$BATS_TEST_TMPDIR/sums")
 	run --separate-stderr "$BLKFUSE" hash "$GPTFS" fs/p2/nope fs/p1/x fs/p2/dir
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" "blkfuse: fs/p2/nope: No such file or directory"
+	assert_equal "${stderr_lines[0]}" "blkfuse: error: fs/p2/nope: No such file or directory"
 }
 
 @test "the sources are unchanged" {
