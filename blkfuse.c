@@ -28,6 +28,7 @@
 #include "forensic/forensic.h"
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
+#include "image/chain.h"
 #include "volume/layout.h"
 #include "list.h"
 #include "log.h"
@@ -449,6 +450,8 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	};
 	int ret = EXIT_FAILURE;
 
+	if (cfg->backing_dir && blk_chain_allow_dir(cfg->backing_dir) != 0)
+		return EXIT_FAILURE;
 	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
 			       cfg->format ? cfg->format : "auto") != 0)
 		return EXIT_FAILURE;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image/chain.h"
 #include "cmd/options.h"
 #include "source.h"
 #include "serve/uring.h"
@@ -34,6 +35,8 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--verify-after", verify_after, 1),
 	BLK_OPT("--on-error=%s", on_error, 0),
 	BLK_OPT("--format=%s", format, 0),
+	BLK_OPT("--backing-dir=%s", backing_dir, 0),
+	BLK_OPT("backing_dir=%s", backing_dir, 0),
 	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--sector-size=%u", sector_size, 0),
 	BLK_OPT("sector_size=%u", sector_size, 0),
@@ -318,7 +321,7 @@ static int getopt_error(int c, char *argv[])
 /* --list [-J] [-o COLS] [-b] [-n] [-r] [-P] [--sector-size N] SOURCE */
 static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 {
-	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT };
+	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT, OPT_BACKING };
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
@@ -331,6 +334,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		{ "exclusive", no_argument, NULL, OPT_EXCL },
 		{ "set-ro", no_argument, NULL, OPT_SETRO },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "backing-dir", required_argument, NULL, OPT_BACKING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -353,6 +357,10 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		case OPT_FORMAT:
 			free(cfg->format);
 			cfg->format = strdup(optarg);
+			break;
+		case OPT_BACKING:
+			free(cfg->backing_dir);
+			cfg->backing_dir = strdup(optarg);
 			break;
 		case OPT_SS:
 			cfg->sector_size = strtoul(optarg, &end, 10);
@@ -413,6 +421,8 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->verify);
 	free(cfg->on_error);
 	free(cfg->format);
+	free(cfg->backing_dir);
+	blk_chain_allow_reset();
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->notify_pipe);

@@ -48,6 +48,7 @@ struct blk_cfg {
 	int verify_after;
 	char *on_error;
 	char *format;			/* --format, NULL: auto */
+	char *backing_dir;		/* --backing-dir: snapshot parents may be there */
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 	/* --list's own command line (list_opts in options.c) */
 	const char *columns;		/* -o/--output */

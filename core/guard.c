@@ -116,6 +116,20 @@ static int claim_blockdev(struct blk_source *src)
 	return 0;
 }
 
+/* flock(LOCK_EX) without waiting: 0, or -1 (errno) printed. */
+static int lock_file(int fd, const char *path)
+{
+	int err;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	err = errno;
+	blk_err("%s: cannot lock exclusively: %s", path,
+		err == EWOULDBLOCK ? "locked by another process" : strerror(err));
+	errno = err;
+	return -1;
+}
+
 int blk_source_exclusive(struct blk_source *src)
 {
 	int res = blk_mountinfo_each(refuse_if_mounted_rw, src);
@@ -128,14 +142,14 @@ int blk_source_exclusive(struct blk_source *src)
 		return res;
 	if (src->is_blockdev)
 		return claim_blockdev(src);
-	if (flock(src->fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-
-		blk_err("%s: cannot lock exclusively: %s", src->given,
-			err == EWOULDBLOCK ? "locked by another process" :
-			strerror(err));
-		return -err;
-	}
+	if (lock_file(src->fd, src->given) < 0)
+		return -errno;
+	/* the other files of a snapshot chain (the top is src->fd: a second
+	 * lock of it through another open would fail against the first) */
+	for (unsigned int i = 1; src->img && i < src->img->nseg; i++)
+		if (src->img->seg[i].role && src->img->seg[i].fd >= 0 &&
+		    lock_file(src->img->seg[i].fd, src->img->seg[i].path) < 0)
+			return -errno;
 	snprintf(src->opened, sizeof(src->opened), "O_RDONLY, flock(LOCK_EX)");
 	return 0;
 }

@@ -33,6 +33,7 @@ struct blk_segment {
 	char *path;		/* as found (the first as the user typed it) */
 	uint64_t size;		/* bytes of the file */
 	int fd;			/* O_RDONLY, -1 when a library opens it */
+	const char *role;	/* in a snapshot chain: "top", "backing" */
 };
 
 struct blk_meta {
