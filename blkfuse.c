@@ -150,6 +150,8 @@ static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
  */
 static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 {
+	unsigned int n;
+
 	if (atomic_load(&ctx->detached)) {
 		blk_notice("%s again: ending now; open files get ENOTCONN",
 			   strsignal(sig));
@@ -167,8 +169,9 @@ static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 		return true;
 	}
 	atomic_store(&ctx->detached, true);
-	blk_notice("%s: %s: detached; %u files still open, exiting when the last is closed (send it again to end now)",
-		   ctx->mountpoint, strsignal(sig), blk_opens_count(ctx->opens));
+	n = blk_opens_count(ctx->opens);
+	blk_notice("%s: %s: detached; %u file%s still open, exiting when the last is closed (send it again to end now)",
+		   ctx->mountpoint, strsignal(sig), n, n == 1 ? "" : "s");
 	blk_log_holders(ctx);
 	/* the last release may have come between the count and the flag */
 	return blk_opens_count(ctx->opens) == 0;
@@ -455,6 +458,9 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
 			       cfg->format ? cfg->format : "auto") != 0)
 		return EXIT_FAILURE;
+	/* -o cache_mb=: the tunable's value from the start */
+	if (cfg->cache_mb_given && ctx->src.img)
+		atomic_store(&ctx->src.img->cache_mb, cfg->cache_mb);
 	if (cfg->exclusive && blk_source_exclusive(&ctx->src) != 0)
 		goto out_close_source;
 	if (cfg->set_ro && !cfg->list && !ctx->src.is_blockdev) {

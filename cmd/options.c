@@ -35,6 +35,16 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--verify-after", verify_after, 1),
 	BLK_OPT("--on-error=%s", on_error, 0),
 	BLK_OPT("--format=%s", format, 0),
+	/* the same as -o words, for fstab and .mount units */
+	BLK_OPT("exclusive", exclusive, 1),
+	BLK_OPT("set_ro", set_ro, 1),
+	BLK_OPT("audit=%s", audit, 0),
+	BLK_OPT("verify=%s", verify, 0),
+	BLK_OPT("verify_after", verify_after, 1),
+	BLK_OPT("on_error=%s", on_error, 0),
+	BLK_OPT("format=%s", format, 0),
+	BLK_OPT("cache_mb=%u", cache_mb, 0),
+	BLK_OPT("cache_mb=", cache_mb_given, 1),
 	BLK_OPT("--backing-dir=%s", backing_dir, 0),
 	BLK_OPT("backing_dir=%s", backing_dir, 0),
 	BLK_OPT("nofree", no_free, 1),
@@ -268,6 +278,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
 	if (cfg->readahead_kb != BLK_RA_DEFAULT && cfg->readahead_kb > 1048576)
 		return usage_error("%s", "readahead_kb must be 0..1048576");
+	if (cfg->cache_mb_given && cfg->cache_mb > BLK_IMAGE_CACHE_MB_MAX)
+		return usage_error("%s", "cache_mb must be 0..1024");
 	if (cfg->source_ra_kb > 1048576)
 		return usage_error("%s", "source_readahead_kb must be 0..1048576");
 	if (cfg->transport && strcmp(cfg->transport, "auto") &&

@@ -49,6 +49,8 @@ struct blk_cfg {
 	char *on_error;
 	char *format;			/* --format, NULL: auto */
 	char *backing_dir;		/* --backing-dir: snapshot parents may be there */
+	unsigned int cache_mb;		/* -o cache_mb= (when cache_mb_given) */
+	int cache_mb_given;
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 	/* --list's own command line (list_opts in options.c) */
 	const char *columns;		/* -o/--output */
