@@ -122,8 +122,12 @@ static int show(int fd, const char *key)
 
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += n;
-	if (n < 0)
-		return -errno;
+	if (n < 0) {
+		/* an exit status, as every ctl failure: 1 (get gave 256 - errno) */
+		fprintf(stderr, "blkfuse: ctl: reading the snapshot: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	buf[len] = '\0';
 	if (!key) {
 		fputs(buf, stdout);
