@@ -252,6 +252,23 @@ static bool blk_format_valid(const char *f)
 	return false;
 }
 
+/* The words from the format table itself, so the message cannot drift. */
+static int format_error(const char *bad)
+{
+	char words[256] = "";
+	size_t n = 0, len = 0;
+
+	while (blk_image_formats[n])
+		n++;
+	for (size_t i = 0; i < n && len < sizeof(words); i++)
+		len += snprintf(words + len, sizeof(words) - len, "%s%s",
+				i == 0 ? "" : i + 1 == n ? " or " : ", ",
+				blk_image_formats[i]);
+	fprintf(stderr, "blkfuse: --format must be %s, not %s\n", words, bad);
+	fprintf(stderr, "Try 'blkfuse --help' for more information.\n");
+	return EXIT_FAILURE;
+}
+
 static int check_cfg(const struct blk_cfg *cfg)
 {
 	unsigned int ss = cfg->sector_size;
@@ -298,8 +315,7 @@ static int check_cfg(const struct blk_cfg *cfg)
 	    strcmp(cfg->verify, "stored"))
 		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0..., or 'stored'");
 	if (cfg->format && !blk_format_valid(cfg->format))
-		return usage_error("--format must be auto, raw, ewf, split, aff, qcow2, vmdk, vhd or vhdx, not %s",
-				   cfg->format);
+		return format_error(cfg->format);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))
 		return usage_error("%s", "--ctl-mode must be an octal mode such as 0660");
 	if (cfg->name && (!cfg->name[0] || strstr(cfg->name, "..") ||
