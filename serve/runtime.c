@@ -95,14 +95,24 @@ void blk_pidfile_remove(const char *path)
 		blk_warn("--pidfile %s: %s", path, strerror(errno));
 }
 
-/* A registry entry is stale when what it points to is gone. */
-static bool entry_free(const char *path)
+/*
+ * A registry entry is stale when what it points to is gone, or when it
+ * points to the very control file this daemon now serves: a daemon killed
+ * (SIGKILL) left it, and this one was mounted on the same mount point (a
+ * mount point holding a live blkfuse mount is refused, so it is not one).
+ */
+static bool entry_free(const char *path, const char *target)
 {
+	char old[4200];
+	ssize_t n;
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
 		return true;
-	if (stat(path, &st) == 0)
+	n = readlink(path, old, sizeof(old) - 1);
+	if (n >= 0)
+		old[n] = '\0';
+	if (stat(path, &st) == 0 && (n < 0 || strcmp(old, target)))
 		return false;
 	unlink(path);
 	return true;
@@ -134,7 +144,7 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 		else
 			snprintf(buf, len, "%s-%d", base, i);
 		snprintf(path, sizeof(path), "%s/%s", dir, buf);
-		if (!entry_free(path))
+		if (!entry_free(path, target))
 			continue;
 		if (symlink(target, path) == 0)
 			return;

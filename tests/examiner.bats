@@ -90,6 +90,25 @@ teardown() { blkfuse_teardown; }
 	stop_blkfuse
 }
 
+@test "after a SIGKILL the name is recognised as dead, and the next mount on that mount point takes it back" {
+	local name=examiner-$$-$RANDOM old
+	start_blkfuse --name "$name" "$IMG" "$MNT"
+	old=$DAEMON_PID
+	[ -L "/run/blkfuse/$name" ]
+	kill -KILL "$old"
+	wait "$old" || true
+	DAEMON_PID=
+	fusermount3 -u -z "$MNT"
+	run -1 "$BLKFUSE" ctl "$name" get pid
+	assert_output "blkfuse: ctl: $name is not running (/run/blkfuse/$name is left by a daemon that was killed; the next mount by that name takes it)"
+	start_blkfuse --name "$name" "$IMG" "$MNT"
+	run -0 "$BLKFUSE" ctl "$name" get pid
+	assert_output "$DAEMON_PID"
+	[ ! -e "/run/blkfuse/$name-2" ] && [ ! -L "/run/blkfuse/$name-2" ]
+	stop_blkfuse
+	[ ! -L "/run/blkfuse/$name" ]
+}
+
 @test "the image is unchanged" {
 	assert_sources_unchanged
 }
