@@ -59,7 +59,7 @@ $(OBJ)/core/image/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libqcow)
 endif
 ifeq ($(HAVE_LIBVMDK),1)
-$(OBJ)/core/image/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
+$(OBJ)/core/image/image_vmdk.o $(OBJ)/core/image/chain_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvmdk)
 endif
 ifeq ($(HAVE_LIBVHDI),1)
@@ -124,7 +124,7 @@ all: $(O)/blkfuse $(O)/tests/faulty_fs
 $(OBJ)/core/image/image_ewf.o: $(CONF)/libewf
 $(OBJ)/core/image/image_aff.o: $(CONF)/afflib
 $(OBJ)/core/image/image_qcow.o: $(CONF)/libqcow
-$(OBJ)/core/image/image_vmdk.o: $(CONF)/libvmdk
+$(OBJ)/core/image/image_vmdk.o $(OBJ)/core/image/chain_vmdk.o: $(CONF)/libvmdk
 $(OBJ)/core/image/image_vhdi.o: $(CONF)/libvhdi
 $(OBJ)/serve/uring_io.o $(OBJ)/serve/uring_none.o: $(CONF)/liburing
 $(CORE_OBJS) $(DAEMON_OBJS): $(CONF)/flags

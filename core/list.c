@@ -50,9 +50,10 @@ static const struct col_info {
 	[COL_FLAGS] = { "FLAGS", 0.1, 0, SCOLS_JSON_STRING, "clipped, beyond-end, container, nested, invalid" },
 };
 
-/* What fits 80 columns on a usual disk, as lsblk's defaults do: the type
- * GUID and the UUIDs (36 characters each) come with -o +TYPE,UUID,FSUUID.
- * On a terminal, names and labels are truncated to its width. */
+/* The defaults leave out the type GUID and the UUIDs (36 characters each:
+ * -o +TYPE,UUID,FSUUID) and, on a terminal, truncate type names, names and
+ * labels to its width, so an 80-column terminal holds the table as it
+ * holds lsblk's. */
 static const enum col_id default_cols[] = {
 	COL_NR, COL_START, COL_END, COL_SECTORS, COL_SIZE, COL_SCHEME,
 	COL_TYPENAME, COL_NAME, COL_FSTYPE, COL_LABEL, COL_FLAGS,

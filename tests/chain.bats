@@ -5,8 +5,8 @@
 # -O raw of the top is the oracle.  Every file of the chain is listed with
 # its role, locked by --exclusive and bounds the mount's modes; a parent
 # outside the top's folder is refused unless --backing-dir allows it.
-# (qemu-img cannot make a differencing VHD or VHDX, and blkfuse does not
-# follow VHD/VHDX/VMDK parents yet: those are still refused.)
+# A VMDK delta disk on a sparse VMDK likewise.  (qemu-img cannot make a
+# differencing VHD or VHDX: blkfuse still refuses those.)
 
 load helpers
 
@@ -27,6 +27,12 @@ setup_file() {
 	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$D/top3.qcow2"
 	qemu-io -c 'write -z 1M 64k' -c 'write -P 0x33 40M 64k' \
 		"$D/top3.qcow2" >/dev/null
+	# VMDK: a delta on a sparse base, written over
+	qemu-img convert -O vmdk "$D/base.raw" "$D/vbase.vmdk"
+	qemu-img create -q -f vmdk -b vbase.vmdk -F vmdk "$D/delta.vmdk"
+	qemu-io -c 'write -P 0x77 3M 64k' -c 'write -P 0x78 20M 1M' \
+		"$D/delta.vmdk" >/dev/null
+	qemu-img convert -O raw "$D/delta.vmdk" "$BATS_FILE_TMPDIR/delta.oracle"
 	qemu-img convert -O raw "$D/top.qcow2" "$BATS_FILE_TMPDIR/top.oracle"
 	qemu-img convert -O raw "$D/top3.qcow2" "$BATS_FILE_TMPDIR/top3.oracle"
 	record_checksums "$D"/*
@@ -70,6 +76,27 @@ teardown() { blkfuse_teardown; }
 	cmp <(dd if="$MNT/disk" bs=64k skip=16 count=1 status=none) <(head -c 65536 /dev/zero)
 	cmp <(dd if="$MNT/disk" bs=1M skip=20 count=1 status=none) <(head -c 1048576 /dev/zero)
 	stop_blkfuse
+}
+
+@test "VMDK delta on a sparse VMDK: both files listed; disk and partitions equal qemu-img convert's; a parent outside refused" {
+	local o=$BATS_FILE_TMPDIR/delta.oracle
+	run -0 "$BLKFUSE" --list "$D/delta.vmdk"
+	assert_line 'Format:      vmdk, 2 files'
+	assert_line --regexp "^Segment: +$D/delta.vmdk \([0-9]+ bytes, top\)$"
+	assert_line --regexp "^Segment: +$D/vbase.vmdk \([0-9]+ bytes, backing\)$"
+	assert_equal "$(blkfuse_ranges "$D/delta.vmdk")" "$(partx_ranges "$o")"
+	start_blkfuse "$D/delta.vmdk" "$MNT"
+	cmp "$MNT/disk" "$o"
+	cmp "$MNT/p2" <(dd if="$o" bs=512 skip=18432 count=32768 status=none)
+	! cmp -s "$MNT/disk" "$D/base.raw"
+	stop_blkfuse
+	local d=$BATS_TEST_TMPDIR/v
+	mkdir -p "$d/img" "$d/other"
+	cp "$D/vbase.vmdk" "$d/other/"
+	qemu-img create -q -f vmdk -b ../other/vbase.vmdk -F vmdk "$d/img/up.vmdk"
+	run -1 "$BLKFUSE" --list "$d/img/up.vmdk"
+	assert_output "blkfuse: $d/img/up.vmdk: backing file ../other/vbase.vmdk lies outside $d/img; not followed (--backing-dir DIR allows another folder)"
+	run -0 "$BLKFUSE" --list --backing-dir "$d/other" "$d/img/up.vmdk"
 }
 
 @test "a parent outside the top's folder is refused, named; --backing-dir and -o backing_dir allow it" {

@@ -109,13 +109,16 @@ teardown() { blkfuse_teardown; }
 	[ ! -L "/run/blkfuse/$name" ]
 }
 
-@test "the default --list table fits 80 columns; -o +TYPE,UUID adds the long ones" {
-	run -0 "$BLKFUSE" --list "$IMG"
+@test "the default --list table fits an 80-column terminal (as lsblk); piped, nothing is cut; -o +TYPE,UUID adds the long columns" {
 	local widest
+	# on a terminal (script's pty) of 80 columns
+	run -0 script -qec "stty cols 80; '$BLKFUSE' --list '$IMG'" /dev/null
 	# the Source line carries the path: the table's lines are what count
-	widest=$(sed -n '/^NR /,/^$/p' <<<"$output" | awk '{ print length($0) }' | sort -n | tail -1)
+	widest=$(tr -d '\r' <<<"$output" | sed -n '/^NR /,/^\s*$/p' | awk '{ print length($0) }' | sort -n | tail -1)
 	[ "$widest" -le 80 ] || fail "the table is $widest columns wide: $output"
+	run -0 "$BLKFUSE" --list "$IMG"
 	assert_line --regexp '^NR +START +END +SECTORS +SIZE +SCHEME +TYPENAME +NAME +FSTYPE +LABEL +FLAGS$'
+	assert_line --regexp '^ +1 .* Microsoft basic data +Basic data partition *$'
 	run -0 "$BLKFUSE" --list -n -r -o +TYPE,UUID "$IMG"
 	assert_line --regexp '^1 2048 18431 16384 8M gpt Microsoft\\x20basic\\x20data Basic\\x20data\\x20partition +ebd0a0a2-b9e5-4433-87c0-68b6b72699c7 [0-9a-f-]{36}$'
 }

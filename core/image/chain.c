@@ -99,8 +99,8 @@ static char *folder(const char *path)
  * resolves them; it must exist and lie in the top's folder or an allowed
  * one.  *out: the resolved path.  0, or -errno printed.
  */
-static int resolve(const char *top, const char *child, const char *name,
-		   char **out)
+int blk_chain_resolve(const char *top, const char *child, const char *name,
+		      char **out)
 {
 	char *cdir = folder(child), *tdir = folder(top), *cand = NULL;
 	char esc[1024];
@@ -317,30 +317,43 @@ static const char *base_format(const char *qemu_fmt)
 	return qemu_fmt;
 }
 
-/* Level i's file, opened and fstat'ed, a segment of im: 0 or -errno. */
-static int add_file(struct blk_image *im, struct level *lv, const char *role,
-		    struct stat *st)
+int blk_chain_add_file(struct blk_image *im, const char *path,
+		       const char *role, struct stat *st)
 {
 	struct blk_segment *s = &im->seg[im->nseg];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), err;
 
-	lv->fd = open(lv->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (lv->fd < 0 || fstat(lv->fd, st) < 0) {
-		blk_err("%s: %s", lv->path, strerror(errno));
-		if (lv->fd >= 0)
-			close(lv->fd);
-		return -errno;
+	if (fd < 0 || fstat(fd, st) < 0) {
+		err = errno;
+		blk_err("%s: %s", path, strerror(err));
+		if (fd >= 0)
+			close(fd);
+		return -err;
 	}
-	s->path = strdup(lv->path);
-	s->fd = lv->fd;
+	memset(s, 0, sizeof(*s));
+	s->path = strdup(path);
+	s->fd = fd;
 	s->size = st->st_size;
 	s->role = role;
 	im->nseg++;
 	if (!s->path)
 		return -ENOMEM;
 	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
-		blk_err("%s: not a regular file or block device", lv->path);
+		blk_err("%s: not a regular file or block device", path);
 		return -EINVAL;
 	}
+	return fd;
+}
+
+/* Level i's file, opened and fstat'ed, a segment of im: 0 or -errno. */
+static int add_file(struct blk_image *im, struct level *lv, const char *role,
+		    struct stat *st)
+{
+	int fd = blk_chain_add_file(im, lv->path, role, st);
+
+	if (fd < 0)
+		return fd;
+	lv->fd = fd;
 	return 0;
 }
 
@@ -393,7 +406,7 @@ static int open_level(struct blk_image *im, struct chain *c, unsigned int i,
 	blk_img_qcow_level_close(h);
 	if (!lv->map.backing)
 		return 0;
-	return resolve(c->lv[0].path, lv->path, lv->map.backing, next);
+	return blk_chain_resolve(c->lv[0].path, lv->path, lv->map.backing, next);
 }
 
 static int open_chain(struct blk_image *im, struct chain *c, const char *path)
