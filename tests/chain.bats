@@ -99,6 +99,20 @@ teardown() { blkfuse_teardown; }
 	run -0 "$BLKFUSE" --list --backing-dir "$d/other" "$d/img/up.vmdk"
 }
 
+@test "QCOW2 on a container (a sparse VMDK, as its header says): the base decoded" {
+	local d=$BATS_TEST_TMPDIR/c o=$BATS_TEST_TMPDIR/o.raw
+	mkdir -p "$d"
+	cp "$D/vbase.vmdk" "$d/"
+	qemu-img create -q -f qcow2 -b vbase.vmdk -F vmdk "$d/over.qcow2"
+	qemu-io -c 'write -P 0x44 5M 128k' "$d/over.qcow2" >/dev/null
+	qemu-img convert -O raw "$d/over.qcow2" "$o"
+	run -0 "$BLKFUSE" --list "$d/over.qcow2"
+	assert_line --regexp "^Segment: +$d/vbase.vmdk \([0-9]+ bytes, backing\)$"
+	start_blkfuse "$d/over.qcow2" "$MNT"
+	cmp "$MNT/disk" "$o"
+	stop_blkfuse
+}
+
 @test "a parent outside the top's folder is refused, named; --backing-dir and -o backing_dir allow it" {
 	local d=$BATS_TEST_TMPDIR/case
 	mkdir -p "$d/img" "$d/elsewhere"
