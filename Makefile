@@ -64,7 +64,7 @@ $(OBJ)/core/image/image_qcow.o: IMG_FLAGS := -DHAVE_LIBQCOW $(shell $(PKG_CONFIG
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libqcow)
 endif
 ifeq ($(HAVE_LIBVMDK),1)
-$(OBJ)/core/image/image_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
+$(OBJ)/core/image/image_vmdk.o $(OBJ)/core/image/chain_vmdk.o: IMG_FLAGS := -DHAVE_LIBVMDK $(shell $(PKG_CONFIG) --cflags libvmdk)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libvmdk)
 endif
 ifeq ($(HAVE_LIBVHDI),1)
@@ -94,6 +94,28 @@ WARNINGS += -Werror
 endif
 CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 
+# The build follows its configuration.  Which optional libraries were found
+# is decided here, at each make; an object cannot see that, so each decision
+# is written to a stamp in $(OBJ)/config/ whose time changes only when its
+# content does, and what the decision affects depends on the stamp: the
+# object of that library's driver and the link.  The compiler, its flags
+# and the libraries' flags are one more stamp, which every object follows.
+CONF := $(OBJ)/config
+# stamp NAME,CONTENT: $(CONF)/NAME holds CONTENT, rewritten only on change
+differ = $(subst $(1),,$(2))$(subst $(2),,$(1))
+stamp = $(if $(call differ,$(file <$(CONF)/$(1)),x$(strip $(2))),$(file >$(CONF)/$(1),x$(strip $(2))))
+ifneq ($(filter-out clean uninstall deps,$(or $(MAKECMDGOALS),all)),)
+$(shell mkdir -p $(CONF))
+$(call stamp,libewf,$(HAVE_LIBEWF))
+$(call stamp,afflib,$(HAVE_AFFLIB))
+$(call stamp,libqcow,$(HAVE_LIBQCOW))
+$(call stamp,libvmdk,$(HAVE_LIBVMDK))
+$(call stamp,libvhdi,$(HAVE_LIBVHDI))
+$(call stamp,liburing,$(HAVE_LIBURING))
+$(call stamp,flags,$(CC) $(shell $(CC) --version 2>&1 | head -n1) $(CFLAGS) $(CPPFLAGS) $(WARNINGS) $(LDFLAGS) $(FUSE_CFLAGS) $(BLKID_CFLAGS) $(SCOLS_CFLAGS))
+endif
+CONF_STAMPS := $(addprefix $(CONF)/,libewf afflib libqcow libvmdk libvhdi liburing flags)
+
 # The core knows nothing of FUSE: it is built without fuse3's flags, so
 # that a FUSE header there does not even compile.
 CORE_CPPFLAGS := $(CPPFLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS)
@@ -113,7 +135,18 @@ CORE_LIB := $(OBJ)/libblkcore.a
 
 all: $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open
 
-$(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB)
+# Each driver follows its library's stamp (the stubs and the transports'
+# two files included: the one not built this time may be older than the
+# binary); every object follows the flags; the link follows them all.
+$(OBJ)/core/image/image_ewf.o: $(CONF)/libewf
+$(OBJ)/core/image/image_aff.o: $(CONF)/afflib
+$(OBJ)/core/image/image_qcow.o: $(CONF)/libqcow
+$(OBJ)/core/image/image_vmdk.o $(OBJ)/core/image/chain_vmdk.o: $(CONF)/libvmdk
+$(OBJ)/core/image/image_vhdi.o: $(CONF)/libvhdi
+$(OBJ)/serve/uring_io.o $(OBJ)/serve/uring_none.o: $(CONF)/liburing
+$(CORE_OBJS) $(DAEMON_OBJS): $(CONF)/flags
+
+$(O)/blkfuse: $(DAEMON_OBJS) $(CORE_LIB) $(CONF_STAMPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DAEMON_OBJS) $(CORE_LIB) $(LDLIBS)
 
 $(CORE_LIB): $(CORE_OBJS)
@@ -131,7 +164,7 @@ $(OBJ)/%.o: %.c
 	$(CC) $(DAEMON_CPPFLAGS) $(URING_FLAGS) $(WARNINGS) $(CFLAGS) -c -o $@ $<
 
 # A FUSE file that returns EIO where told to: the I/O-error source for tests.
-$(O)/tests/faulty_fs: tests/faulty_fs.c
+$(O)/tests/faulty_fs: tests/faulty_fs.c $(CONF)/flags
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
@@ -245,8 +278,12 @@ uninstall:
 	      $(DESTDIR)$(PREFIX)/share/bash-completion/completions/blkfuse \
 	      $(DESTDIR)$(PREFIX)/include/blkfuse_ioctl.h
 
+# O= cleans that build only; the user's build cleans the sanitizers' too.
 clean:
-	rm -rf blkfuse tests/faulty_fs tests/crypt_open obj build-asan build-tsan build-fuzz
+	rm -rf $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open $(OBJ)
+ifeq ($(O),.)
+	rm -rf build-asan build-tsan build-fuzz
+endif
 
 .PHONY: all bench check check-asan check-tsan deps deps-check demo fuzz fuzz-targets \
 	install soak uninstall clean

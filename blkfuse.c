@@ -29,6 +29,7 @@
 #include "serve/fs_files.h"
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
+#include "image/chain.h"
 #include "volume/layout.h"
 #include "volume/volume.h"
 #include "list.h"
@@ -118,29 +119,6 @@ static int add_mount_opts(struct fuse_args *args, const char *path)
 	return res ? -ENOMEM : 0;
 }
 
-/* blkfuse-NAME from --name or the source's file name; unique in /dev. */
-static void pick_ctl_name(struct blk_ctx *ctx, const char *name,
-			  const char *source)
-{
-	char base[49], path[128];
-	const char *b = strrchr(source, '/');
-	struct stat st;
-
-	blk_name_mangle(base, sizeof(base), name ? name : b ? b + 1 : source,
-			name != NULL);
-	for (int i = 1; i < 100; i++) {
-		if (i == 1)
-			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
-				 "blkfuse-%s", base);
-		else
-			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
-				 "blkfuse-%s-%d", base, i);
-		snprintf(path, sizeof(path), "/dev/%s", ctx->ctl_name);
-		if (stat(path, &st) < 0)
-			return;
-	}
-}
-
 #define BLK_SIGNALS { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2 }
 
 /*
@@ -163,6 +141,8 @@ static void release_throttle(struct blk_ctx *ctx)
  */
 static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 {
+	unsigned int n;
+
 	if (atomic_load(&ctx->detached)) {
 		blk_notice("%s again: ending now; open files get ENOTCONN",
 			   strsignal(sig));
@@ -181,8 +161,9 @@ static bool detach_on_signal(struct blk_ctx *ctx, int sig)
 	}
 	atomic_store(&ctx->detached, true);
 	release_throttle(ctx);
-	blk_notice("%s: %s: detached; %u files still open, exiting when the last is closed (send it again to end now)",
-		   ctx->mountpoint, strsignal(sig), blk_opens_count(ctx->opens));
+	n = blk_opens_count(ctx->opens);
+	blk_notice("%s: %s: detached; %u file%s still open, exiting when the last is closed (send it again to end now)",
+		   ctx->mountpoint, strsignal(sig), n, n == 1 ? "" : "s");
 	blk_log_holders(ctx);
 	/* the last release may have come between the count and the flag */
 	return blk_opens_count(ctx->opens) == 0;
@@ -378,7 +359,7 @@ static int choose_ctl(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 	if (!cfg->ctl || !strcmp(cfg->ctl, "auto")) {
 		/* said once mounted (announce): a failure before needs no note */
 		if (blk_cuse_available())
-			pick_ctl_name(ctx, cfg->name, cfg->source);
+			blk_cuse_pick_name(ctx, cfg->name, cfg->source);
 		tree_opts->ctl_file = !ctx->ctl_name[0];
 		ctx->ctl_file = tree_opts->ctl_file;
 	} else if (!strcmp(cfg->ctl, "cuse")) {
@@ -387,7 +368,7 @@ static int choose_ctl(struct blk_ctx *ctx, const struct blk_cfg *cfg,
 				strerror(errno));
 			return EXIT_FAILURE;
 		}
-		pick_ctl_name(ctx, cfg->name, cfg->source);
+		blk_cuse_pick_name(ctx, cfg->name, cfg->source);
 	}
 	return 0;
 }
@@ -456,12 +437,17 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	struct blk_key_sources ks;
 	int ret = EXIT_FAILURE;
 
+	if (cfg->backing_dir && blk_chain_allow_dir(cfg->backing_dir) != 0)
+		return EXIT_FAILURE;
 	blk_cfg_key_sources(cfg, &ks);
 	if (blk_keyring_load(&ctx->keys, &ks) != 0)
 		return EXIT_FAILURE;	/* printed, naming the file */
 	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
 			       cfg->format ? cfg->format : "auto") != 0)
 		goto out_free_keys;
+	/* -o cache_mb=: the tunable's value from the start */
+	if (cfg->cache_mb_given && ctx->src.img)
+		atomic_store(&ctx->src.img->cache_mb, cfg->cache_mb);
 	if (cfg->exclusive && blk_source_exclusive(&ctx->src) != 0)
 		goto out_close_source;
 	if (cfg->set_ro && !cfg->list && !ctx->src.is_blockdev) {

@@ -21,6 +21,7 @@
 #include "ctx.h"
 #include "cuse_ctl.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "wire.h"
 
 struct blk_cuse {
@@ -179,4 +180,27 @@ void blk_cuse_stop(struct blk_ctx *ctx)
 	fuse_session_destroy(c->se);
 	free(c);
 	ctx->cuse = NULL;
+}
+
+/* blkfuse-NAME from --name or the source's file name; unique in /dev. */
+void blk_cuse_pick_name(struct blk_ctx *ctx, const char *name,
+			const char *source)
+{
+	char base[49], path[128];
+	const char *b = strrchr(source, '/');
+	struct stat st;
+
+	blk_name_mangle(base, sizeof(base), name ? name : b ? b + 1 : source,
+			name != NULL);
+	for (int i = 1; i < 100; i++) {
+		if (i == 1)
+			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
+				 "blkfuse-%s", base);
+		else
+			snprintf(ctx->ctl_name, sizeof(ctx->ctl_name),
+				 "blkfuse-%s-%d", base, i);
+		snprintf(path, sizeof(path), "/dev/%s", ctx->ctl_name);
+		if (stat(path, &st) < 0)
+			return;
+	}
 }

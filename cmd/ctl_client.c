@@ -113,6 +113,17 @@ static char *ctl_path(const char *arg)
 	return NULL;
 }
 
+/* A registry entry whose control file or node is gone. */
+static bool dead_entry(const char *path)
+{
+	size_t n = strlen(blk_run_dir());
+	struct stat st;
+
+	return n && !strncmp(path, blk_run_dir(), n) && path[n] == '/' &&
+	       lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	       stat(path, &st) < 0;
+}
+
 /* Not found: the names that are, so the user need not guess. */
 static void hint_instances(const char *arg)
 {
@@ -148,8 +159,12 @@ static int show(int fd, const char *key)
 
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
 		len += n;
-	if (n < 0)
-		return -errno;
+	if (n < 0) {
+		/* an exit status, as every ctl failure: 1 (get gave 256 - errno) */
+		fprintf(stderr, "blkfuse: error: ctl: reading the snapshot: %s\n",
+			strerror(errno));
+		return 1;
+	}
 	buf[len] = '\0';
 	if (!key) {
 		fputs(buf, stdout);
@@ -386,6 +401,12 @@ int blk_ctl_main(int argc, char *argv[])
 		return 1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && dead_entry(path)) {
+		fprintf(stderr, "blkfuse: error: ctl: %s is not running (%s is left by a daemon that was killed; the next mount by that name takes it)\n",
+			argv[1], path);
+		free(path);
+		return 1;
+	}
 	if (fd < 0) {
 		fprintf(stderr, "blkfuse: error: %s: %s\n", path, strerror(errno));
 		free(path);

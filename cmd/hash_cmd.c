@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -24,6 +25,7 @@
 #include "serve/probe_mount.h"
 
 #define EXIT_READ	2	/* documented in usage() */
+#define EXIT_STORED	3	/* a stored hash differs, as --verify's 3 */
 #define KNOWN_ALGOS "sha256, sha1, md5"
 
 /* ---- blkfuse hash ------------------------------------------------------- */
@@ -55,8 +57,11 @@ static void usage(FILE *out)
 "                          sha256); may be repeated\n"
 "     --tag                print the BSD tagged format even for one digest\n"
 "     --sector-size N      logical sector size the partition table was\n"
-"                          written for, as for mounting (default: BLKSSZGET\n"
-"                          for block devices, else 512)\n"
+"                          written for, as for mounting (default: the\n"
+"                          container's own, BLKSSZGET for block devices,\n"
+"                          else 512)\n"
+"     --format=FMT         read SOURCE as FMT, as for mounting (default:\n"
+"                          auto, by content)\n"
 "     --passphrase-file FILE, --key-file FILE, --ask-passphrase\n"
 "                          secrets for encrypted volumes, as for mounting\n"
 "                          (see blkfuse --help); never printed\n"
@@ -71,6 +76,11 @@ static void usage(FILE *out)
 "several ALGOs, each of those checks its own lines and warns about the\n"
 "rest; 'cksum -c' (coreutils 9) checks them all.\n"
 "\n"
+"A container that stores hashes of its media (E01, AFF): each stored hash\n"
+"is compared with the digest of 'disk' when 'disk' and that ALGO are asked\n"
+"for, and stderr says, for each, 'matches', 'DIFFERS' (exit status %d) or\n"
+"'not checked' and what to add.\n"
+"\n"
 "While stderr is a terminal, a progress line shows the bytes read, the\n"
 "rate and the time left, at most four times a second; it is erased at the\n"
 "end. Nothing is drawn when stderr is not a terminal.\n"
@@ -82,12 +92,13 @@ static void usage(FILE *out)
 " %d  read error: one line on stderr gives SOURCE and the byte offset of\n"
 "    the first read that failed, narrowed down to one sector; nothing is\n"
 "    printed on stdout, not even for NAMEs read before the error\n"
+" %d  a hash the container stores differs from the media's\n"
 "\n"
 "Examples:\n"
 " blkfuse hash -a sha256,md5 /dev/sdb disk p1 p2 > sdb.sums\n"
 " blkfuse hash evidence.dd disk p1 p2 > ~/evidence.sha256\n"
 " blkfuse evidence.dd /mnt/ev && cd /mnt/ev && sha256sum -c ~/evidence.sha256\n"
-"\n", EXIT_READ);
+"\n", EXIT_STORED, EXIT_READ, EXIT_STORED);
 }
 
 /* Add each name in "sha256,md5" to order[], once; "" is no name. */
@@ -239,6 +250,7 @@ static int print_sums(const struct blk_hash_range *r, unsigned int n,
 }
 
 struct hash_args {
+	const char *format;		/* --format, NULL: auto */
 	int order[BLK_HASH_NR];		/* algorithms in --algo order */
 	unsigned int norder, mask;
 	unsigned int sector_size;
@@ -292,6 +304,7 @@ static int parse_options(int argc, char *argv[], struct hash_args *a)
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "key-file", required_argument, NULL, 'K' },
 		{ "ask-passphrase", no_argument, NULL, 'A' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -321,6 +334,9 @@ static int parse_options(int argc, char *argv[], struct hash_args *a)
 			if (parse_sector_size(optarg, &a->sector_size) != 0)
 				return usage_error("--sector-size",
 					"must be a power of two from 512 to 65536");
+			break;
+		case 'F':
+			a->format = optarg;	/* blk_source_open_as checks it */
 			break;
 		case 'h':
 			usage(stdout);
@@ -391,6 +407,49 @@ static int hash_all(const struct blk_source *src, struct blk_hash_range *r,
 			res = blk_hash_layer(lay[k], r[k].name, r[k].md, mask);
 	free(plain);
 	return res;
+
+}
+
+/*
+ * The container's stored hashes against the digests of 'disk', one line
+ * each on stderr (stdout stays sha256sum -c input): 0, or EXIT_STORED
+ * when one differs.
+ */
+static int check_stored(const struct blk_source *src,
+			const struct blk_hash_range *r, unsigned int nr,
+			unsigned int mask)
+{
+	static const int algos[] = { BLK_HASH_MD5, BLK_HASH_SHA1, BLK_HASH_SHA256 };
+	const char *want[] = { src->img->md5, src->img->sha1, src->img->sha256 };
+	const struct blk_hash_range *disk = NULL;
+	char hex[2 * BLK_HASH_MAX_LEN + 1];
+	int ret = 0;
+
+	for (unsigned int i = 0; i < nr; i++)
+		if (r[i].start == 0 && r[i].size == src->size &&
+		    !strcmp(r[i].name, "disk"))
+			disk = &r[i];
+	for (int i = 0; i < 3; i++) {
+		const char *name = blk_hash_algo_name(algos[i]);
+
+		if (!want[i][0])
+			continue;
+		if (!disk || !(mask & 1u << algos[i])) {
+			fprintf(stderr, "blkfuse: notice: %s: stored %s:%s not checked (hash 'disk' with --algo %s)\n",
+				src->given, name, want[i], name);
+			continue;
+		}
+		blk_hash_hex(hex, disk->md[algos[i]], algos[i]);
+		if (!strcasecmp(hex, want[i])) {
+			fprintf(stderr, "blkfuse: notice: %s: stored %s:%s matches\n",
+				src->given, name, want[i]);
+			continue;
+		}
+		fprintf(stderr, "blkfuse: error: %s: stored %s:%s DIFFERS from the media's %s:%s\n",
+			src->given, name, want[i], name, hex);
+		ret = EXIT_STORED;
+	}
+	return ret;
 }
 
 static int run(const struct hash_args *a)
@@ -402,11 +461,11 @@ static int run(const struct hash_args *a)
 	struct blk_keyring *keys;
 	unsigned int nr = 0;
 	int ret = EXIT_FAILURE, res;
-	char stored[256];
 
 	if (blk_keyring_load(&keys, &a->keys) != 0)
 		return EXIT_FAILURE;	/* printed, naming the file */
-	if (blk_source_open(&src, a->source, a->sector_size) != 0) {
+	if (blk_source_open_as(&src, a->source, a->sector_size,
+			       a->format ? a->format : "auto") != 0) {
 		blk_keyring_free(keys);
 		return EXIT_FAILURE;
 	}
@@ -437,9 +496,8 @@ static int run(const struct hash_args *a)
 		ret = EXIT_READ;
 	else if (res == 0 && print_sums(r, nr, a->order, a->norder, a->tag) == 0)
 		ret = EXIT_SUCCESS;
-	if (res == 0 && blk_image_stored_spec(&src, stored, sizeof(stored)))
-		fprintf(stderr, "blkfuse: notice: %s: stored in the container: %s\n",
-			src.given, stored);	/* stdout stays sha256sum -c input */
+	if (ret == EXIT_SUCCESS && src.img)
+		ret = check_stored(&src, r, nr, a->mask) ?: ret;
 
 out_free_ranges:
 	free(r);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image/chain.h"
 #include "cmd/options.h"
 #include "fs/fsvol.h"
 #include "volume/volume.h"
@@ -37,6 +38,18 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("--verify-after", verify_after, 1),
 	BLK_OPT("--on-error=%s", on_error, 0),
 	BLK_OPT("--format=%s", format, 0),
+	/* the same as -o words, for fstab and .mount units */
+	BLK_OPT("exclusive", exclusive, 1),
+	BLK_OPT("set_ro", set_ro, 1),
+	BLK_OPT("audit=%s", audit, 0),
+	BLK_OPT("verify=%s", verify, 0),
+	BLK_OPT("verify_after", verify_after, 1),
+	BLK_OPT("on_error=%s", on_error, 0),
+	BLK_OPT("format=%s", format, 0),
+	BLK_OPT("cache_mb=%u", cache_mb, 0),
+	BLK_OPT("cache_mb=", cache_mb_given, 1),
+	BLK_OPT("--backing-dir=%s", backing_dir, 0),
+	BLK_OPT("backing_dir=%s", backing_dir, 0),
 	BLK_OPT("nofree", no_free, 1),
 	BLK_OPT("--no-fs", no_fs, 1),
 	BLK_OPT("nofs", no_fs, 1),
@@ -283,6 +296,8 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "max_reply must be a multiple of 4096 from 4096 to 1048576");
 	if (cfg->readahead_kb != BLK_RA_DEFAULT && cfg->readahead_kb > 1048576)
 		return usage_error("%s", "readahead_kb must be 0..1048576");
+	if (cfg->cache_mb_given && cfg->cache_mb > BLK_IMAGE_CACHE_MB_MAX)
+		return usage_error("%s", "cache_mb must be 0..1024");
 	if (cfg->source_ra_kb > 1048576)
 		return usage_error("%s", "source_readahead_kb must be 0..1048576");
 	if (cfg->transport && strcmp(cfg->transport, "auto") &&
@@ -336,7 +351,7 @@ static int getopt_error(int c, char *argv[])
 static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 {
 	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT, OPT_PASSFILE,
-	       OPT_KEYFILE, OPT_ASK };
+	       OPT_KEYFILE, OPT_ASK, OPT_BACKING };
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
@@ -352,6 +367,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		{ "passphrase-file", required_argument, NULL, OPT_PASSFILE },
 		{ "key-file", required_argument, NULL, OPT_KEYFILE },
 		{ "ask-passphrase", no_argument, NULL, OPT_ASK },
+		{ "backing-dir", required_argument, NULL, OPT_BACKING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -384,6 +400,10 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 			cfg->key_file = strdup(optarg);
 			break;
 		case OPT_ASK: cfg->ask_passphrase = 1; break;
+		case OPT_BACKING:
+			free(cfg->backing_dir);
+			cfg->backing_dir = strdup(optarg);
+			break;
 		case OPT_SS:
 			cfg->sector_size = strtoul(optarg, &end, 10);
 			if (*end || !cfg->sector_size)
@@ -444,6 +464,8 @@ void blk_options_free(struct blk_cfg *cfg)
 	free(cfg->verify);
 	free(cfg->on_error);
 	free(cfg->format);
+	free(cfg->backing_dir);
+	blk_chain_allow_reset();
 	free(cfg->source);
 	free(cfg->mountpoint);
 	free(cfg->notify_pipe);

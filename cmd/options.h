@@ -53,6 +53,9 @@ struct blk_cfg {
 	char *passphrase_file;		/* --passphrase-file, passphrase_file= */
 	char *key_file;			/* --key-file, key_file= */
 	int ask_passphrase;		/* --ask-passphrase */
+	char *backing_dir;		/* --backing-dir: snapshot parents may be there */
+	unsigned int cache_mb;		/* -o cache_mb= (when cache_mb_given) */
+	int cache_mb_given;
 	struct fuse_cmdline_opts fuse;	/* -f, -d, -h, -V ... */
 	/* --list's own command line (list_opts in options.c) */
 	const char *columns;		/* -o/--output */

@@ -20,7 +20,8 @@ if [ ! -f "$img" ]; then
 	# an ext4 file system in p1 holding this README
 	tmp=$(mktemp -d)
 	cp README.md "$tmp/"
-	mkfs.ext4 -q -F -L demo-root -d "$tmp" demo/p1.fs 24M
+	# (-q still prints what -d copies)
+	mkfs.ext4 -q -F -L demo-root -d "$tmp" demo/p1.fs 24M >/dev/null
 	dd if=demo/p1.fs of="$new" bs=1M seek=1 conv=notrunc status=none
 	rm -rf "$tmp" demo/p1.fs
 	mv "$new" "$img"

@@ -41,7 +41,7 @@ static const struct col_info {
 	[COL_SIZE] = { "SIZE", 5, SCOLS_FL_RIGHT, SCOLS_JSON_STRING, "size as the table says (bytes with --bytes)" },
 	[COL_SCHEME] = { "SCHEME", 0.1, 0, SCOLS_JSON_STRING, "table holding the entry: dos, gpt, bsd..." },
 	[COL_TYPE] = { "TYPE", 0.1, 0, SCOLS_JSON_STRING, "type code or GUID" },
-	[COL_TYPENAME] = { "TYPENAME", 0.1, 0, SCOLS_JSON_STRING, "type name, as fdisk shows it" },
+	[COL_TYPENAME] = { "TYPENAME", 0.1, SCOLS_FL_TRUNC, SCOLS_JSON_STRING, "type name, as fdisk shows it" },
 	[COL_NAME] = { "NAME", 0.1, SCOLS_FL_TRUNC, SCOLS_JSON_STRING, "partition name (GPT, Mac label)" },
 	[COL_UUID] = { "UUID", 36, 0, SCOLS_JSON_STRING, "partition UUID" },
 	[COL_FSTYPE] = { "FSTYPE", 0.1, 0, SCOLS_JSON_STRING, "file system type inside" },
@@ -50,10 +50,13 @@ static const struct col_info {
 	[COL_FLAGS] = { "FLAGS", 0.1, 0, SCOLS_JSON_STRING, "clipped, beyond-end, container, nested, invalid" },
 };
 
+/* The defaults leave out the type GUID and the UUIDs (36 characters each:
+ * -o +TYPE,UUID,FSUUID) and, on a terminal, truncate type names, names and
+ * labels to its width, so an 80-column terminal holds the table as it
+ * holds lsblk's. */
 static const enum col_id default_cols[] = {
 	COL_NR, COL_START, COL_END, COL_SECTORS, COL_SIZE, COL_SCHEME,
-	COL_TYPE, COL_TYPENAME, COL_NAME, COL_UUID, COL_FSTYPE, COL_LABEL,
-	COL_FLAGS,
+	COL_TYPENAME, COL_NAME, COL_FSTYPE, COL_LABEL, COL_FLAGS,
 };
 
 void blk_list_columns_help(FILE *out)

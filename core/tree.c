@@ -127,6 +127,9 @@ static int add_text(struct blk_tree *t, const char *name,
 	return 0;
 }
 
+/* A file-system label or a partition name as udev names it in
+ * /dev/disk/by-label and by-partlabel (libblkid's encoding: \x20 for a
+ * space, \x2f for '/'). */
 int blk_tree_add_label_link(struct blk_tree *t, uint64_t dir,
 			    const char *label, const char *target)
 {
@@ -163,7 +166,7 @@ static int add_aliases(struct blk_tree *t, const struct blk_layout *lo)
 			continue;
 		snprintf(target, sizeof(target), "../p%d", p->partno);
 		if (blk_tree_add_link(t, ino[0], p->uuid, target) ||
-		    blk_tree_add_link(t, ino[1], p->name, target) ||
+		    blk_tree_add_label_link(t, ino[1], p->name, target) ||
 		    blk_tree_add_link(t, ino[2], p->fs_uuid, target) ||
 		    blk_tree_add_label_link(t, ino[3], p->fs_label, target))
 			return -ENOMEM;

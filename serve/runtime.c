@@ -99,18 +99,25 @@ void blk_pidfile_remove(const char *path)
 }
 
 /*
- * A registry entry is stale when what it points to is gone, or sits in a
+ * A registry entry is stale when what it points to is gone, sits in a
  * dead mount (statfs asks the daemon; stat may come from the kernel's
- * attribute cache).
+ * attribute cache), or points to the very control file this daemon now
+ * serves: a daemon killed (SIGKILL) left it, and this one was mounted on
+ * the same mount point (a live blkfuse mount there is refused).
  */
-static bool entry_free(const char *path)
+static bool entry_free(const char *path, const char *target)
 {
 	struct statfs sfs;
+	char old[4200];
+	ssize_t n;
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
 		return true;
-	if (stat(path, &st) == 0 &&
+	n = readlink(path, old, sizeof(old) - 1);
+	if (n >= 0)
+		old[n] = '\0';
+	if (stat(path, &st) == 0 && (n < 0 || strcmp(old, target)) &&
 	    (statfs(path, &sfs) == 0 ||
 	     (errno != ENOTCONN && errno != ECONNABORTED)))
 		return false;
@@ -141,7 +148,7 @@ void blk_registry_add(const char *want, const char *target, char *buf,
 		else
 			snprintf(buf, len, "%s-%d", base, i);
 		snprintf(path, sizeof(path), "%s/%s", dir, buf);
-		if (!entry_free(path))
+		if (!entry_free(path, target))
 			continue;
 		if (symlink(target, path) == 0)
 			return;

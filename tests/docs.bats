@@ -11,6 +11,9 @@ setup_file() {
 	make_dos_image "$IMG"
 }
 
+setup() { blkfuse_setup; }
+teardown() { blkfuse_teardown; }
+
 MAN=$BATS_TEST_DIRNAME/../doc/blkfuse.1
 
 # Text of the man page, rendered, hyphens as typed.
@@ -110,22 +113,155 @@ complete_line() {
 	assert_failure
 }
 
-@test "make demo installs only what the demo needs" {
+@test "make demo installs every build dependency (optional libraries too), and no test tool" {
 	cd "$BATS_TEST_DIRNAME/.."
-	grep -qE '^demo:' Makefile
 	sed -n '/^demo:/,/^$/p' Makefile | grep -q 'contrib/install-demo-deps'
 	# not the test set's installer (tests/install-deps) nor a `deps` target
 	# (the demo's own contrib/install-demo-deps is the point)
 	run grep -E '(^|[[:space:]/])(install-deps|deps)$' < <(sed -n '/^demo:/,/^$/p' Makefile)
 	assert_equal "$status" 1	# no line: grep's 1, not its 2 (an error)
 	assert_output ''
-	local p
-	for p in $(sed -n '/^pkgs=(/,/)/p' contrib/install-demo-deps | tr -d '()' | sed 's/pkgs=//'); do
+	local p pkgs mod pc
+	pkgs=$(sed -n '/^pkgs=(/,/)/p' contrib/install-demo-deps | tr -d '()' | sed 's/pkgs=//')
+	for p in $pkgs; do
 		case $p in
 		qemu*|fio|xmount|gnuplot*|bats*|sleuthkit|busybox*) fail "make demo installs $p" ;;
 		esac
 		# and the test set has everything the demo has
 		grep -qw -- "$p" tests/install-deps || fail "$p is not in tests/install-deps"
+	done
+	# every library the Makefile asks pkg-config for, optional or not, is
+	# in a package make demo installs (the package that owns its .pc here)
+	for mod in $(grep -oE '(call have,|--(cflags|libs|exists) )[a-z0-9 ]+' Makefile |
+		sed -E 's/.*(have,|--[a-z]+ )//' | tr ' ' '\n' | sort -u); do
+		pc=$(pkg-config --variable=pcfiledir "$mod" 2>/dev/null)/$mod.pc ||
+			fail "pkg-config does not know $mod here"
+		p=$(dpkg -S "$(realpath "$pc")" 2>/dev/null | cut -d: -f1) ||
+			p=$(dpkg -S "$pc" | cut -d: -f1)
+		grep -qw -- "$p" <<<"$pkgs" || fail "$mod ($p) is not installed by make demo"
+	done
+}
+
+# ---- the docs against the code's own tables (issue 21, point 3) ---------
+
+# section TEXT START END: the lines of TEXT from the line matching START up
+# to (not including) the next one matching END.
+section() {
+	awk -v s="$2" -v e="$3" '$0 ~ s { on = 1; print; next } on && $0 ~ e { exit } on' <<<"$1"
+}
+
+# The README's control table (the one whose header is "| tunable |").
+readme_tunables() {
+	sed -n '/^| tunable | effect/,/^$/p' "$REPO/README.md" | tail -n +3 |
+		cut -d'|' -f2 | grep -oE '`[a-z_]+' | tr -d '`'
+}
+
+completion_words() {	# completion_words VARIABLE-OR-OPTION-PATTERN
+	grep -E "$1" "$REPO/contrib/blkfuse.bash-completion" | head -1 |
+		grep -oE "'[^']*'" | tail -1 | tr -d "'" | tr ' ' '\n' | sed 's/=$//' | grep .
+}
+
+@test "tunables: what the control accepts is in README's table, the man page, --help and the completion, and nothing else is" {
+	start_blkfuse "$IMG" "$MNT"
+	local show key val settable=() fixed=()
+	show=$("$BLKFUSE" ctl "$MNT" show | sed '/^last_error /,$d')
+	# the code decides: a key is a tunable if setting it to its own value works
+	while read -r key val; do
+		if "$BLKFUSE" ctl "$MNT" set "$key=$val" 2>/dev/null; then
+			settable+=("$key")
+		else
+			fixed+=("$key")
+		fi
+	done <<<"$show"
+	stop_blkfuse
+	[ ${#settable[@]} -ge 10 ] || fail "only ${settable[*]} could be set"
+	local man help readme comp
+	man=$(section "$(man_text)" '^CONTROL' '^FORMATS')
+	help=$(section "$("$BLKFUSE" --help)" '^Control tunables' '^$')
+	readme=$(readme_tunables)
+	comp=$(completion_words '^[[:space:]]*local tunables=')
+	for key in "${settable[@]}"; do
+		grep -qw -- "$key" <<<"$readme" || fail "README's control table lacks $key"
+		grep -qE -- "(^|[ (,])$key=" <<<"$man" || fail "the man page's CONTROL lacks $key="
+		grep -qE -- "(^| )$key=" <<<"$help" || fail "--help's control tunables lack $key="
+		grep -qx -- "$key" <<<"$comp" || fail "the completion's tunables lack $key"
+	done
+	for key in "${fixed[@]}"; do
+		grep -qw -- "$key" <<<"$man" || fail "the man page's CONTROL does not name $key"
+	done
+	# and nothing the code does not have (abort=1 is an action, not a value)
+	for key in $readme $comp; do
+		[ "$key" = abort ] && continue
+		printf '%s\n' "${settable[@]}" "${fixed[@]}" | grep -qx -- "$key" ||
+			fail "$key is documented or completed but the control has no such key"
+	done
+}
+
+@test "formats: the --format table's words are in --help, the man page, README's table and the completion" {
+	local words w help man readme comp
+	run -1 "$BLKFUSE" --list --format=nosuch "$IMG"
+	words=$(sed -n 's/^blkfuse: --format must be \(.*\), not nosuch$/\1/p' <<<"$output" |
+		sed 's/ or /, /' | tr -d ',')
+	[ -n "$words" ] || fail "no format list in: $output"
+	help=$(section "$("$BLKFUSE" --help)" '--format=FMT' '^     --[a-z]' | head -4)
+	man=$(section "$(man_text)" '^ +--format=FMT' '^ +--backing-dir')
+	readme=$(sed -n '/^| format | `--format`/,/^$/p' "$REPO/README.md")
+	comp=$(completion_words '^[[:space:]]*--format\)')
+	for w in $words; do
+		grep -qw -- "$w" <<<"$help" || fail "--help's --format lacks $w"
+		grep -qw -- "$w" <<<"$man" || fail "the man page's --format lacks $w"
+		grep -qx -- "$w" <<<"$comp" || fail "the completion's --format lacks $w"
+		[ "$w" = auto ] || grep -qF -- "| \`$w\`" <<<"$readme" ||
+			grep -qF -- ", \`$w\`" <<<"$readme" || fail "README's format table lacks $w"
+	done
+	for w in $comp; do
+		grep -qw -- "$w" <<<"$words" || fail "the completion offers --format=$w, which the code refuses"
+	done
+}
+
+@test "columns: every --list column (the code's table, as --help prints it) is in the man page, README and the completion" {
+	local cols c man readme comp
+	cols=$(section "$("$BLKFUSE" --help)" '^Columns:' '^$' | awk 'NR > 1 { print $1 }')
+	[ "$(wc -w <<<"$cols")" -ge 10 ] || fail "no columns in --help"
+	man=$(man_text)
+	readme=$(grep -E '^\| `-l`, `--list`|^\| `-o COLS`' "$REPO/README.md")
+	comp=$(completion_words "compgen -P \"\\\$pre\" -W 'NR")
+	for c in $cols; do
+		grep -qw -- "$c" <<<"$man" || fail "the man page lacks the column $c"
+		grep -qw -- "$c" <<<"$readme" || fail "README's --list rows lack the column $c"
+		grep -qx -- "$c" <<<"$comp" || fail "the completion lacks the column $c"
+	done
+	for c in $comp; do
+		grep -qx -- "$c" <<<"$cols" || fail "the completion offers the column $c, which --list does not have"
+	done
+}
+
+@test "mount options: the -o words of --help and the completion are the same set" {
+	local help comp w
+	# the words column: a line starting with one space, up to two spaces
+	help=$(section "$("$BLKFUSE" --help)" '^Mount options' '^ The mount is always' |
+		grep -E '^ [a-z]' | sed -E 's/^ //; s/  .*//' | tr ',' '\n' |
+		sed -E 's/^ +//; s/=.*//; s/ .*//' | grep . | sort -u)
+	comp=$(completion_words "compgen -P \"\\\$pre\" -W 'allow_other" | sort -u)
+	for w in $help; do
+		grep -qx -- "$w" <<<"$comp" || fail "the completion lacks -o $w"
+	done
+	for w in $comp; do
+		grep -qx -- "$w" <<<"$help" || fail "the completion offers -o $w, which --help does not list"
+	done
+}
+
+@test "README's layout table names every source file" {
+	local f tok found toks
+	cd "$REPO"
+	toks=$(sed -n '/^| path | job |/,/^$/p' README.md | grep -oE '`[^`]+`' | tr -d '`')
+	for f in $(git ls-files '*.c' | grep -vE '^(tests|bench)/'); do
+		found=
+		for tok in $toks; do
+			# shellcheck disable=SC2053
+			[[ $f == $tok ]] && { found=1; break; }
+		done
+		[ -n "$found" ] || fail "README's layout table does not name $f"
 	done
 }
 

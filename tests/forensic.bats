@@ -50,7 +50,7 @@ blkfuse_free() {
 }
 
 @test "free/ on the shared testdata images agrees with mmls where mmls knows the table" {
-	[ -d "$TESTDATA/pt" ] || skip "no testdata"
+	[ -d "$TESTDATA/pt" ] || skip "$TESTDATA_SKIP"
 	local n img
 	for n in gpt dos+bsd; do
 		img=$BATS_TEST_TMPDIR/$n.img

@@ -228,9 +228,26 @@ spliced_across_10mib() {
 		assert_line "$(sha256sum <"$RAW" | cut -d' ' -f1)  disk"
 		assert_line "$(raw_range "$start" "$size" | sha256sum | cut -d' ' -f1)  p2"
 	done
+	local md5 sha1 aff=$BATS_TEST_TMPDIR/bad.aff off
+	md5=$(md5sum <"$RAW" | cut -d' ' -f1)
+	sha1=$(sha1sum <"$RAW" | cut -d' ' -f1)
 	run --separate-stderr "$BLKFUSE" hash --algo md5 "$C/ev.E01"
-	assert_output "$(md5sum <"$RAW" | cut -d' ' -f1)  disk"
-	assert_equal "$stderr" "blkfuse: notice: $C/ev.E01: stored in the container: md5:$(md5sum <"$RAW" | cut -d' ' -f1) sha1:$(sha1sum <"$RAW" | cut -d' ' -f1)"
+	assert_success
+	assert_output "$md5  disk"
+	assert_equal "$stderr" "blkfuse: notice: $C/ev.E01: stored md5:$md5 matches
+blkfuse: notice: $C/ev.E01: stored sha1:$sha1 not checked (hash 'disk' with --algo sha1)"
+	# a stored hash that differs: said, and exit 3 (as --verify)
+	cp "$C/ev.aff" "$aff"
+	off=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(bytes.fromhex(sys.argv[2])))' \
+		"$aff" "$md5")
+	[ -n "$off" ] && [ "$off" -gt 0 ]
+	printf '\x00' | dd of="$aff" bs=1 seek="$off" conv=notrunc status=none
+	run --separate-stderr "$BLKFUSE" hash --format=aff --algo md5,sha1 "$aff"
+	assert_equal "$status" 3
+	assert_line "MD5 (disk) = $md5"
+	assert_equal "$(grep -c DIFFERS <<<"$stderr")" 1
+	[[ $stderr == *"stored md5:00"*" DIFFERS from the media's md5:$md5"* ]] || fail "$stderr"
+	[[ $stderr == *"stored sha1:$sha1 matches"* ]] || fail "$stderr"
 }
 
 @test "decoding: statistics, the decode fallback and the cache_mb tunable" {
@@ -340,7 +357,7 @@ qcow2_cluster() {
 	assert_output "blkfuse: error: $s/sp.002: a later segment of the split set $s/sp.001; give the first segment"
 	qemu-img create -q -u -f qcow2 -b "$s/gone.raw" -F raw "$s/child.qcow2" 32M
 	run -1 "$BLKFUSE" --list "$s/child.qcow2"
-	assert_output "blkfuse: error: $s/child.qcow2: QCOW2 image with backing file $s/gone.raw (missing); backing files are not followed: flatten it with qemu-img convert"
+	assert_output "blkfuse: error: $s/child.qcow2: backing file $s/gone.raw: No such file or directory"
 	run -1 "$BLKFUSE" --list --format=qcow2 "$RAW"
 	assert_output "blkfuse: error: $RAW: not a qcow2 image (--format=qcow2); its content says raw"
 	printf 'LUKS\xba\xbe\0\2' >"$s/luks"; head -c 1M /dev/zero >>"$s/luks"

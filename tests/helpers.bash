@@ -14,6 +14,9 @@ load '/usr/lib/bats/bats-assert/load'
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BLKFUSE=${BLKFUSE:-$REPO/blkfuse}
 TESTDATA=${BLKFUSE_TESTDATA:-$REPO/../shared/testdata}
+# The shared real images are not in this repository: the skip says where
+# they are looked for and how to point elsewhere.
+TESTDATA_SKIP="no real partition-table images in $TESTDATA/pt (the project's shared testdata, a checkout beside this tree; BLKFUSE_TESTDATA=DIR points elsewhere)"
 
 # ---- images -------------------------------------------------------------
 

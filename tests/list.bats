@@ -25,8 +25,12 @@ teardown() {
 	run "$BLKFUSE" --list "$DOS"
 	assert_success
 	assert_line --regexp '^Table: +dos, id [0-9a-f]{8}$'
-	assert_line --regexp '^ +3 +34816 +96255 +61440 +30M dos +0x5 .* container$'
-	assert_line --regexp '^ +5 +36864 +57343 +20480 +10M dos +0x83 '
+	assert_line --regexp '^ +3 +34816 +96255 +61440 +30M dos +Extended .* container$'
+	assert_line --regexp '^ +5 +36864 +57343 +20480 +10M dos +Linux '
+	# the type code with -o +TYPE (the default table fits 80 columns)
+	run "$BLKFUSE" --list -o +TYPE "$DOS"
+	assert_line --regexp '^ +3 +34816 +96255 +61440 +30M dos +Extended .* container +0x5$'
+	assert_line --regexp '^ +5 +36864 +57343 +20480 +10M dos +Linux .* 0x83$'
 }
 
 @test "GPT: --list agrees with partx and mmls; names and UUIDs as sfdisk wrote them" {
@@ -221,9 +225,9 @@ gpt_with_names() {
 	run --separate-stderr "$BLKFUSE" --list -n -P -o NR,TYPENAME "$GPT"
 	assert_line 'NR="1" TYPENAME="Linux filesystem"'
 	assert_line 'NR="3" TYPENAME="Microsoft basic data"'
-	# the default table shows both
-	run --separate-stderr "$BLKFUSE" --list "$DOS"
-	assert_line --regexp '^ *3 +34816 +96255 +61440 +30M dos +0x5 +Extended .* container$'
+	# the default table shows the name; +TYPE adds the code
+	run --separate-stderr "$BLKFUSE" --list -o +TYPE "$DOS"
+	assert_line --regexp '^ *3 +34816 +96255 +61440 +30M dos +Extended .* container +0x5$'
 }
 
 @test "--list: UTF-8 names keep columns aligned, escapes are escaped" {

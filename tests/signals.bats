@@ -52,6 +52,8 @@ p1_bytes() {
 	cmp <(head -c 1048576 <&5) <(p1_bytes 1048576)
 	poll 10 grep -q "p1 still open by pid $BASHPID (bash)" "$DAEMON_LOG" ||
 		fail "the holder was not logged: $(cat "$DAEMON_LOG")"
+	grep -q 'detached; 1 file still open, exiting' "$DAEMON_LOG" ||
+		fail "not '1 file still open': $(cat "$DAEMON_LOG")"
 	exec 5<&-
 	poll 10 daemon_gone || fail "daemon still running after the last file closed"
 	local rc=0

@@ -14,7 +14,7 @@ setup_file() {
 }
 
 setup() {
-	[ -d "$TESTDATA/pt" ] || skip "no $TESTDATA/pt"
+	[ -d "$TESTDATA/pt" ] || skip "$TESTDATA_SKIP"
 	blkfuse_setup
 }
 
@@ -100,6 +100,6 @@ check_image() {
 }
 
 @test "source images unchanged after the whole file" {
-	[ -d "$TESTDATA/pt" ] || skip "no testdata"
+	[ -d "$TESTDATA/pt" ] || skip "$TESTDATA_SKIP"
 	assert_sources_unchanged
 }

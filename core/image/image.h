@@ -33,6 +33,7 @@ struct blk_segment {
 	/* When fd is -1: a descriptor held on the file (the library is given
 	 * /proc/self/fd/N, --exclusive locks it); 0: none. */
 	int lock_fd;
+	const char *role;	/* in a snapshot chain: "top", "backing" */
 };
 
 struct blk_meta {

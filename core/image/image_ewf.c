@@ -292,6 +292,23 @@ static int hold_segments(struct blk_image *im, struct ewf_priv *p)
 	return 0;
 }
 
+/* One rule with split sets: the set is given by its first segment; a
+ * later one (its own header says which it is) is refused, named. */
+static int check_first(const char *path, char **names)
+{
+	unsigned char hdr[13];
+	FILE *f = fopen(path, "rb");
+	size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
+
+	if (f)
+		fclose(f);
+	if (got != sizeof(hdr) || (hdr[9] | hdr[10] << 8) == 1)
+		return 0;	/* check_numbers says what is wrong */
+	blk_err("%s: a later segment of the EWF set %s; give the first segment",
+		path, names[0]);
+	return -EINVAL;
+}
+
 /* A set whose last segments are gone opens, but its end cannot be read. */
 static int check_complete(libewf_handle_t *h, char **names, int n,
 			  uint64_t media)
@@ -332,7 +349,9 @@ static int blk_img_ewf_open(struct blk_image *im, const char *path)
 		blk_err("%s: %s", path, msg);
 		return -EINVAL;
 	}
-	err = add_segments(im, p->names, p->n);
+	err = check_first(path, p->names);
+	if (!err)
+		err = add_segments(im, p->names, p->n);
 	if (!err)
 		err = check_gap(p->names, p->n);
 	if (!err)

@@ -14,10 +14,29 @@
 #include <sys/stat.h>
 
 #include "image/driver.h"
+#include "image/chain.h"
 #include "image/image.h"
 #include "base/log.h"
 
-#ifdef HAVE_LIBQCOW
+#ifndef HAVE_LIBQCOW
+void *blk_img_qcow_level_open(const char *path, uint64_t *media)
+{
+	(void)path, (void)media;
+	errno = ENOTSUP;
+	return NULL;
+}
+
+int blk_img_qcow_level_read(void *h, void *buf, size_t len, uint64_t off)
+{
+	(void)h, (void)buf, (void)len, (void)off;
+	return -ENOTSUP;
+}
+
+void blk_img_qcow_level_close(void *h)
+{
+	(void)h;
+}
+#else
 #include <libqcow.h>
 
 static void qcow_msg(libqcow_error_t *e, char *buf, size_t len)
@@ -124,6 +143,12 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 	int err;
 
 	im->ops = &qcow_ops;
+	/* a QCOW2 with a backing file: the whole chain (chain.c) */
+	err = raw ? blk_chain_qcow_hook(im, path) : 1;
+	if (err != 1) {
+		fclose(raw);
+		return err;
+	}
 	err = raw ? no_backing_file(raw, path) : -errno;
 	if (raw)
 		fclose(raw);
@@ -164,6 +189,85 @@ static int qcow_open(struct blk_image *im, const char *path, int fd,
 {
 	(void)fd, (void)fsize, (void)tail;
 	return blk_img_qcow_open(im, path);
+}
+
+/*
+ * A level of a snapshot chain (chain.c), which reads from it only the
+ * clusters the file holds.  libqcow will not read a file that names a
+ * backing file until it is given a parent, and takes only a QCOW file as
+ * one; its parent here is a second handle on the same file, never read
+ * (a cluster the file lacks is read from the level below by chain.c; were
+ * libqcow asked for one, that handle fails it with EIO, it cannot loop).
+ */
+struct level {
+	libqcow_file_t *f, *guard;
+};
+
+static int level_guard(struct level *l, const char *path)
+{
+	size_t n = 0;
+	char msg[256];
+
+	if (libqcow_file_get_utf8_backing_filename_size(l->f, &n, NULL) != 1 ||
+	    n <= 1)
+		return 0;
+	l->guard = qcow_open_file(path, msg, sizeof(msg));
+	if (!l->guard || libqcow_file_set_parent_file(l->f, l->guard, NULL) != 1) {
+		blk_err("%s: %s", path, l->guard ? "libqcow refuses a parent" : msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+void *blk_img_qcow_level_open(const char *path, uint64_t *media)
+{
+	char msg[256];
+	struct level *l = calloc(1, sizeof(*l));
+	size64_t size = 0;
+	uint32_t method = 0;
+
+	if (!l) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	l->f = qcow_open_file(path, msg, sizeof(msg));
+	if (!l->f) {
+		blk_err("%s: %s", path, msg);
+		free(l);
+		errno = EINVAL;
+		return NULL;
+	}
+	libqcow_file_get_media_size(l->f, &size, NULL);
+	libqcow_file_get_encryption_method(l->f, &method, NULL);
+	if (method != LIBQCOW_ENCRYPTION_METHOD_NONE) {
+		blk_err("%s: encrypted QCOW image; not supported", path);
+		blk_img_qcow_level_close(l);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	if (level_guard(l, path)) {
+		blk_img_qcow_level_close(l);
+		errno = EIO;
+		return NULL;
+	}
+	if (media)
+		*media = size;
+	return l;
+}
+
+int blk_img_qcow_level_read(void *h, void *buf, size_t len, uint64_t off)
+{
+	return qcow_read(((struct level *)h)->f, buf, len, off, NULL);
+}
+
+void blk_img_qcow_level_close(void *h)
+{
+	struct level *l = h;
+
+	qcow_handle_close(l->f);	/* before its parent */
+	if (l->guard)
+		qcow_handle_close(l->guard);
+	free(l);
 }
 #endif
 

@@ -199,6 +199,7 @@ int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 	}
 	im->seg = seg;
 	s = &seg[im->nseg];
+	memset(s, 0, sizeof(*s));	/* no role: not a snapshot chain */
 	s->path = strdup(path);
 	s->size = st.st_size;
 	s->fd = fd;

@@ -124,7 +124,9 @@ static int vhdi_open(struct blk_image *im, const char *path)
 	im->seg[0].fd = -1;
 	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
 	im->size = media;
-	im->sector_size = bps == 4096 ? 4096 : 0;
+	/* as a fixed VHD says 512 (image_raw.c): the container's own size,
+	 * VHDX's logical sector size, a VHD's always 512 */
+	im->sector_size = bps == 4096 || bps == 512 ? bps : vhdx ? 0 : 512;
 	if (!media) {
 		blk_err("%s: %s image of 0 bytes", path, vhdx ? "VHDX" : "VHD");
 		return -EINVAL;

@@ -2,7 +2,8 @@
 /*
  * VMDK (monolithic and split, sparse and flat extents; stream-optimized)
  * through libvmdk, which resolves the extent files beside the descriptor.
- * Delta disks (a parent) are refused.
+ * A delta disk (one with a parent) is opened with its chain by
+ * chain_vmdk.c, through the hook at the top of blk_img_vmdk_open.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "image/driver.h"
+#include "image/chain.h"
 #include "image/image.h"
 #include "base/log.h"
 
@@ -127,6 +129,10 @@ static int vmdk_lib_open(struct blk_image *im, const char *path)
 	int err, parent;
 
 	im->ops = &vmdk_ops;
+	/* a delta disk: the whole chain (chain_vmdk.c) */
+	err = blk_chain_vmdk_hook(im, path);
+	if (err != 1)
+		return err;
 	h = vmdk_open_handle(path, msg, sizeof(msg));
 	if (!h) {
 		blk_err("%s: %s", path, msg);

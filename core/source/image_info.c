@@ -32,8 +32,10 @@ void blk_image_print_text(FILE *f, const struct blk_source *src)
 	fprintf(f, ", %u file%s\n", im->nseg, im->nseg == 1 ? "" : "s");
 	for (unsigned int i = 0; i < im->nseg; i++) {
 		blk_text_escape(esc, sizeof(esc), im->seg[i].path);
-		fprintf(f, "Segment:     %s (%llu bytes)\n", esc,
-			(unsigned long long)im->seg[i].size);
+		fprintf(f, "Segment:     %s (%llu bytes%s%s)\n", esc,
+			(unsigned long long)im->seg[i].size,
+			im->seg[i].role ? ", " : "",
+			im->seg[i].role ? im->seg[i].role : "");
 	}
 	for (unsigned int i = 0; i < im->nmeta; i++) {
 		blk_text_escape(esc, sizeof(esc), im->meta[i].value);
@@ -57,8 +59,10 @@ void blk_image_json(FILE *f, const struct blk_source *src, const char *ind)
 	for (unsigned int i = 0; i < im->nseg; i++) {
 		fprintf(f, "%s{\"path\": ", i ? ", " : "");
 		blk_json_fputs(f, im->seg[i].path);
-		fprintf(f, ", \"size\": %llu}",
-			(unsigned long long)im->seg[i].size);
+		fprintf(f, ", \"size\": %llu", (unsigned long long)im->seg[i].size);
+		if (im->seg[i].role)
+			fprintf(f, ", \"role\": \"%s\"", im->seg[i].role);
+		fprintf(f, "}");
 	}
 	fprintf(f, "], \"metadata\": {");
 	for (unsigned int i = 0; i < im->nmeta; i++) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -70,6 +71,14 @@ static int open_image(struct blk_source *src, const char *path,
 	src->format = src->img->ops->name;
 	src->size = src->img->size;
 	src->probe_fd = -1;
+	/* a snapshot chain: the mount no more readable than any of its files */
+	for (unsigned int i = 0; i < src->img->nseg; i++) {
+		struct stat st;
+
+		if (src->img->seg[i].role && src->img->seg[i].fd >= 0 &&
+		    fstat(src->img->seg[i].fd, &st) == 0)
+			src->st.st_mode &= st.st_mode | ~(mode_t)0444;
+	}
 	/* one raw segment: libblkid reads it directly */
 	if (src->img->ops->map && src->img->nseg == 1)
 		src->probe_fd = src->img->seg[0].fd;
