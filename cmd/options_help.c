@@ -104,7 +104,8 @@ static void usage_forensic(FILE *out)
 "                          'blkfuse ctl NAME'; a '/' makes a subdirectory of\n"
 "                          /dev for the CUSE node\n"
 "     --ctl-mode MODE      octal mode of the control node or file (default\n"
-"                          0600, owner root)\n"
+"                          0600, owner root): read bits to read it, write\n"
+"                          bits to set, reset or abort (else EACCES)\n"
 "\n");
 }
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# Issue 20: who may steer a daemon, what a hostile container may make it
+# read, and what a signal at the wrong moment leaves behind.  Each test was
+# seen failing on main before its fix.
+load helpers
+
+setup_file() {
+	export IMG=$BATS_FILE_TMPDIR/gpt.img
+	make_gpt_image "$IMG"
+	record_checksums "$IMG"
+}
+
+setup() {
+	blkfuse_setup
+	OPEN_DIR=
+}
+
+teardown() {
+	blkfuse_teardown
+	[ -z "$OPEN_DIR" ] || rm -rf "$OPEN_DIR"
+}
+
+teardown_file() {
+	assert_sources_unchanged
+}
+
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# A mount point and image that uid 65534 can reach (bats' temp dirs are 0700).
+open_mountpoint() {
+	OPEN_DIR=$(mktemp -d /tmp/blkfuse-security.XXXXXX)
+	chmod 755 "$OPEN_DIR"
+	MNT=$OPEN_DIR/mnt
+	mkdir "$MNT"
+	cp "$IMG" "$OPEN_DIR/src.img"
+	chmod 644 "$OPEN_DIR/src.img"
+}
+
+# ---- 1. reading the control file is not controlling the daemon ------------------
+
+@test "#1 --ctl-mode 0644: uid 65534 reads the control file but cannot set, reset or abort" {
+	open_mountpoint
+	start_blkfuse --ctl=auto --ctl-mode=0644 -o allow_other "$OPEN_DIR/src.img" "$MNT"
+	run as_nobody "$BLKFUSE" ctl "$MNT" get pause
+	assert_success
+	assert_output 0
+	cat "$MNT/p1" >/dev/null
+	local k
+	for k in pause=1 rate_limit=1 abort=1; do
+		run as_nobody "$BLKFUSE" ctl "$MNT" set "$k"
+		assert_failure
+		assert_output "blkfuse: $MNT/.blkfuse-ctl: Permission denied"
+	done
+	run as_nobody "$BLKFUSE" ctl "$MNT" reset
+	assert_failure
+	assert_output --partial 'Permission denied'
+	assert_equal "$(ctl_get pause)" 0
+	assert_equal "$(ctl_get rate_limit)" 0
+	[ "$(ctl_get read_bytes)" -gt 0 ]
+	mountpoint -q "$MNT"
+	# the raw ioctls too, not only the client's choice of them
+	run as_nobody /usr/bin/python3 - "$MNT/.blkfuse-ctl" <<-'PY'
+	import errno, fcntl, sys
+	SET_TEXT = (1 << 30) | (1024 << 16) | (ord('B') << 8) | 5
+	RESET = (ord('B') << 8) | 4
+	with open(sys.argv[1], "rb", buffering=0) as f:
+	    for cmd, arg in ((SET_TEXT, bytearray(b"pause=1".ljust(1024, b"\0"))), (RESET, 0)):
+	        try:
+	            fcntl.ioctl(f, cmd, arg)
+	            print("accepted")
+	        except OSError as e:
+	            print(errno.errorcode[e.errno])
+	PY
+	assert_output $'EACCES\nEACCES'
+	assert_equal "$(ctl_get pause)" 0
+	# the owner (root here) still steers it
+	"$BLKFUSE" ctl "$MNT" set rate_limit=8m
+	assert_equal "$(ctl_get rate_limit)" $((8 * 1048576))
+}
+
+@test "#1 --ctl-mode 0666: the write bit lets uid 65534 set" {
+	open_mountpoint
+	start_blkfuse --ctl=auto --ctl-mode=0666 -o allow_other "$OPEN_DIR/src.img" "$MNT"
+	as_nobody "$BLKFUSE" ctl "$MNT" set rate_limit=8m
+	assert_equal "$(ctl_get rate_limit)" $((8 * 1048576))
+}
+
+@test "#1 CUSE node opened for reading: set refused with EACCES" {
+	[ -c /dev/cuse ] || skip "no CUSE in this kernel (tests/vm/guest/cuse.bats)"
+	open_mountpoint
+	start_blkfuse --ctl=cuse --name "sec-a-$$" --ctl-mode=0644 "$OPEN_DIR/src.img" "$MNT"
+	run as_nobody "$BLKFUSE" ctl "/dev/blkfuse-sec-a-$$" set pause=1
+	assert_failure
+	assert_output --partial 'Permission denied'
+	assert_equal "$(ctl_get pause)" 0
+}
+
+@test "review: ctl get whose read fails says why and exits 1 (not 251)" {
+	run "$BLKFUSE" ctl /proc/self/mem get pause
+	assert_equal "$status" 1
+	assert_output "blkfuse: /proc/self/mem: Input/output error"
+}
