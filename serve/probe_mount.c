@@ -165,7 +165,7 @@ static int start(struct probe *p)
 		err = -pthread_create(&p->thread, NULL, serve, p);
 	if (!err)
 		return 0;
-	blk_err("%s", strerror(-err));
+	blk_err("%s: probe mount: %s", p->src->given, strerror(-err));
 	blk_wire_fini(&p->wire);
 	fuse_session_unmount(p->se);
 out_rmdir:

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,4 +172,45 @@ static void log_holder(const struct blk_open_rec *r, void *data)
 void blk_log_holders(struct blk_ctx *ctx)
 {
 	blk_opens_each(ctx->opens, log_holder, ctx);
+}
+
+/* Nothing here uses select(): descriptors above 1023 are fine. */
+void blk_nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			blk_debug("RLIMIT_NOFILE: %s", strerror(errno));
+	}
+}
+
+static unsigned long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned long n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Per worker a clone of /dev/fuse, a splice pipe and a container handle
+ * or two; the rest (CUSE, audit, fusectl, probe) fits in 64.
+ */
+int blk_nofile_check(const char *source, unsigned int threads)
+{
+	unsigned long need = open_fds() + 64 + 8UL * threads;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    need <= rl.rlim_cur)
+		return 0;
+	blk_err("%s: %lu files open for the source leave too few of the %llu the daemon may open (ulimit -n) to serve; raise the hard limit to %lu",
+		source, open_fds(), (unsigned long long)rl.rlim_cur, need);
+	return -EMFILE;
 }

@@ -102,3 +102,36 @@ open_mountpoint() {
 	assert_equal "$status" 1
 	assert_output "blkfuse: /proc/self/mem: Input/output error"
 }
+
+# ---- 2. split raw sets of more segments than the soft limit on open files ------
+
+# split_set DIR N: N segments of 32 KiB (DIR/ev.0001 ...), DIR/whole joined.
+split_set() {
+	mkdir -p "$1"
+	head -c $(($2 * 32768)) /dev/urandom >"$1/whole"
+	(cd "$1" && split -b 32K -a 4 -d --numeric-suffixes=1 whole ev.)
+}
+
+@test "#2 a 1280-segment split set under ulimit -Sn 1024 lists, mounts and reads right" {
+	split_set "$BATS_TEST_TMPDIR/set" 1280
+	ulimit -Sn 1024
+	run "$BLKFUSE" --list "$BATS_TEST_TMPDIR/set/ev.0001"
+	assert_success
+	assert_output --partial 'split, 1280 files'
+	start_blkfuse "$BATS_TEST_TMPDIR/set/ev.0001" "$MNT"
+	cmp "$MNT/disk" "$BATS_TEST_TMPDIR/set/whole"
+	cat "$BATS_TEST_TMPDIR"/set/ev.* | cmp - "$BATS_TEST_TMPDIR/set/whole"
+}
+
+@test "#2 too few descriptors even at the hard limit: the failure names the set" {
+	split_set "$BATS_TEST_TMPDIR/set" 1016
+	run bash -c 'ulimit -n 1024; exec "$0" -f "$1" "$2"' "$BLKFUSE" \
+		"$BATS_TEST_TMPDIR/set/ev.0001" "$MNT"
+	assert_failure
+	assert_output --partial "Too many open files"
+	# the last line says which source (not a bare "Too many open files")
+	assert_equal "$(tail -1 <<<"$output" | grep -c "^blkfuse: $BATS_TEST_TMPDIR/set/ev.0001: ")" 1
+	run bash -c 'ulimit -n 1000; exec "$0" --list "$1"' "$BLKFUSE" "$BATS_TEST_TMPDIR/set/ev.0001"
+	assert_failure
+	assert_output --regexp "^blkfuse: $BATS_TEST_TMPDIR/set/ev\.[0-9]+: Too many open files"
+}
