@@ -135,3 +135,18 @@ split_set() {
 	assert_failure
 	assert_output --regexp "^blkfuse: $BATS_TEST_TMPDIR/set/ev\.[0-9]+: Too many open files"
 }
+
+# ---- 9. glob characters in the path -----------------------------------------------
+
+@test "#9 in a folder named 'case[1]*?', a split set missing .005 is refused like anywhere" {
+	local d="$BATS_TEST_TMPDIR/case[1]*?"
+	mkdir "$d"
+	head -c 8M /dev/urandom >"$BATS_TEST_TMPDIR/whole"
+	split -b 1M -d -a 3 --numeric-suffixes=1 "$BATS_TEST_TMPDIR/whole" "$d/ev."
+	rm "$d/ev.005"
+	run -1 "$BLKFUSE" --list "$d/ev.001"
+	assert_output "blkfuse: $d/ev.005: missing segment of the split set $d/ev.001 (4 found before it, more after)"
+	# relative, from inside the folder: no directory part at all
+	run -1 bash -c 'cd "$1" && exec "$0" --list ev.001' "$BLKFUSE" "$d"
+	assert_output --regexp "^blkfuse: .*ev\.005: missing segment of the split set .*ev\.001 \(4 found before it, more after\)$"
+}
