@@ -450,6 +450,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	};
 	int ret = EXIT_FAILURE;
 
+	blk_img_extents_anywhere = cfg->extents_anywhere;
 	if (blk_source_open_as(&ctx->src, cfg->source, cfg->sector_size,
 			       cfg->format ? cfg->format : "auto") != 0)
 		return EXIT_FAILURE;

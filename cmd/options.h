@@ -41,6 +41,7 @@ struct blk_cfg {
 	char *bad_opt;			/* the first unknown option */
 	char *pidfile;
 	int no_free;
+	int extents_anywhere;		/* VMDK extents outside its folder */
 	int exclusive;
 	int set_ro;
 	char *audit;

@@ -88,6 +88,8 @@ static void usage_forensic(FILE *out)
 "                          (default) or gets zeros for the unreadable sectors,\n"
 "                          each logged and audited\n"
 "     --no-free            hide free/ (unallocated space); also -o nofree\n"
+"     --extents-anywhere   let a VMDK descriptor name extents outside its\n"
+"                          folder (absolute, '..', symbolic links out)\n"
 "     --format=FMT         auto (default: by content), raw, ewf, split, aff,\n"
 "                          qcow2, vmdk, vhd or vhdx (--version: what this\n"
 "                          build reads); --verify stored checks the hashes\n"

@@ -67,6 +67,7 @@ static int open_image(struct blk_source *src, const char *path,
 		return err;
 	src->format = src->img->ops->name;
 	src->size = src->img->size;
+	blk_image_narrow_access(src->img, &src->st);
 	src->probe_fd = -1;
 	/* one raw segment: libblkid reads it directly */
 	if (src->img->ops->map && src->img->nseg == 1)

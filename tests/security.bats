@@ -150,3 +150,82 @@ split_set() {
 	run -1 bash -c 'cd "$1" && exec "$0" --list ev.001' "$BLKFUSE" "$d"
 	assert_output --regexp "^blkfuse: .*ev\.005: missing segment of the split set .*ev\.001 \(4 found before it, more after\)$"
 }
+
+# ---- 7. a descriptor cannot name any host file; never wider than a backing file -
+
+# flat_vmdk DESC EXTENT SECTORS: a one-extent flat descriptor.
+flat_vmdk() {
+	cat >"$1" <<-EOT
+	# Disk DescriptorFile
+	version=1
+	CID=12345678
+	parentCID=ffffffff
+	createType="monolithicFlat"
+	RW $3 FLAT "$2" 0
+	EOT
+}
+
+@test "#7 flat VMDK extents: absolute, '..' and symlinks out are refused; --extents-anywhere allows them" {
+	local d=$BATS_TEST_TMPDIR/case secret=$BATS_TEST_TMPDIR/secret
+	mkdir "$d"
+	head -c 1M /dev/urandom >"$secret"
+	flat_vmdk "$d/abs.vmdk" "$secret" 2048
+	run -1 "$BLKFUSE" --list "$d/abs.vmdk"
+	assert_output "blkfuse: $d/abs.vmdk: extent \"$secret\" is outside the descriptor's folder (an absolute path, '..' or a symbolic link out of it); refused (--extents-anywhere allows it)"
+	flat_vmdk "$d/up.vmdk" ../secret 2048
+	run -1 "$BLKFUSE" --list "$d/up.vmdk"
+	assert_output --partial "extent \"../secret\" is outside the descriptor's folder"
+	ln -s "$secret" "$d/link-flat.vmdk"
+	flat_vmdk "$d/link.vmdk" link-flat.vmdk 2048
+	run -1 "$BLKFUSE" --list "$d/link.vmdk"
+	assert_output --partial "extent \"link-flat.vmdk\" is outside the descriptor's folder"
+	start_blkfuse --extents-anywhere "$d/link.vmdk" "$MNT"
+	cmp "$MNT/disk" "$secret"
+}
+
+@test "#7 flat VMDK: a 0644 descriptor over a 0600 extent gives 0400 files; uid 65534 reads nothing" {
+	open_mountpoint
+	head -c 1M /dev/urandom >"$OPEN_DIR/x-flat.vmdk"
+	chmod 600 "$OPEN_DIR/x-flat.vmdk"
+	flat_vmdk "$OPEN_DIR/x.vmdk" x-flat.vmdk 2048
+	chmod 644 "$OPEN_DIR/x.vmdk"
+	start_blkfuse -o allow_other "$OPEN_DIR/x.vmdk" "$MNT"
+	run stat -c '%a' "$MNT/disk"
+	assert_output 400
+	run as_nobody head -c 512 "$MNT/disk"
+	assert_failure
+	assert_output --partial 'Permission denied'
+}
+
+@test "#7 split raw: one segment of another owner, 0600, takes others' and the group's read bits away" {
+	open_mountpoint
+	head -c 2M /dev/urandom >"$OPEN_DIR/whole"
+	split -b 1M -d -a 3 --numeric-suffixes=1 "$OPEN_DIR/whole" "$OPEN_DIR/ev."
+	chmod 644 "$OPEN_DIR/ev.001"
+	chown 65534:65534 "$OPEN_DIR/ev.002"
+	chmod 600 "$OPEN_DIR/ev.002"
+	start_blkfuse -o allow_other "$OPEN_DIR/ev.001" "$MNT"
+	run stat -c '%a %u' "$MNT/disk"
+	assert_output '0 0'
+	run as_nobody head -c 512 "$MNT/disk"
+	assert_failure
+}
+
+# ---- 8. a FIFO among the segments ---------------------------------------------------
+
+@test "#8 a FIFO as a split segment or a VMDK extent: refused at once, naming it" {
+	local d=$BATS_TEST_TMPDIR/f
+	mkdir "$d"
+	head -c 3M /dev/urandom >"$BATS_TEST_TMPDIR/whole"
+	split -b 1M -d -a 3 --numeric-suffixes=1 "$BATS_TEST_TMPDIR/whole" "$d/ev."
+	rm "$d/ev.002"
+	mkfifo "$d/ev.002"
+	run -1 timeout 10 "$BLKFUSE" --list "$d/ev.001"
+	assert_output "blkfuse: $d/ev.002: segment is not a regular file"
+	run -1 timeout 10 "$BLKFUSE" -f "$d/ev.001" "$MNT"
+	assert_output "blkfuse: $d/ev.002: segment is not a regular file"
+	mkfifo "$d/p-flat.vmdk"
+	flat_vmdk "$d/p.vmdk" p-flat.vmdk 2048
+	run -1 timeout 10 "$BLKFUSE" --list "$d/p.vmdk"
+	assert_output "blkfuse: $d/p-flat.vmdk: segment is not a regular file"
+}

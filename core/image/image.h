@@ -71,6 +71,19 @@ struct blk_image {
 	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
 };
 
+/*
+ * image_access.c.  blk_image_confine: an extent (name as the descriptor
+ * desc writes it, path as opened, fd or -1) must lie in desc's folder,
+ * else printed and -EPERM, unless blk_img_extents_anywhere
+ * (--extents-anywhere).  blk_image_narrow_access: st's read bits (owner
+ * and group st's) narrowed to what every segment file allows.
+ */
+struct stat;
+extern bool blk_img_extents_anywhere;
+int blk_image_confine(const char *desc, const char *name, const char *path,
+		      int fd);
+void blk_image_narrow_access(const struct blk_image *im, struct stat *st);
+
 /* The --format words, "auto" first; NULL-terminated. */
 extern const char *const blk_image_formats[];
 /* "ewf qcow2 ...": what this build reads, for --version. */

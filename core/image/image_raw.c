@@ -173,8 +173,11 @@ int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO among the segments must not block the open */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
 
@@ -417,7 +420,9 @@ static int vmdk_flat_map(struct blk_image *im, const char *path,
 	/* The descriptor is segment 0 and holds no media bytes. */
 	for (int i = 0; !err && i < n; i++) {
 		extent_path(name, sizeof(name), path, x[i].file);
-		err = blk_img_raw_add_segment(im, name);
+		err = blk_image_confine(path, x[i].file, name, -1) ?:
+		      blk_img_raw_add_segment(im, name) ?:
+		      blk_image_confine(path, x[i].file, name, im->seg[i + 1].fd);
 		if (err)
 			break;
 		len[i + 1] = x[i].sectors * 512;
