@@ -19,12 +19,64 @@
 #include "progress.h"
 #include "util.h"
 
+/* The command line, space-separated and JSON-escaped, whole. */
+static char *command_json(int argc, char *argv[])
+{
+	char *line = NULL, *esc;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
+	if (!f)
+		return NULL;
+	for (int i = 1; i < argc; i++)
+		fprintf(f, "%s%s", i > 1 ? " " : "", argv[i]);
+	if (fclose(f) != 0) {
+		free(line);
+		return NULL;
+	}
+	esc = blk_json_dup(line);
+	free(line);
+	return esc;
+}
+
+/* The audit trail opened and its start record written: 0 or -errno. */
+static int audit_start(struct blk_ctx *ctx,
+		       const struct blk_forensic_opts *cfg, const char *got)
+{
+	char *cmd, *src_esc, *mnt_esc, *container;
+	int err = blk_audit_open(&ctx->audit, cfg->audit);
+
+	if (err)
+		return err;
+	cmd = command_json(cfg->argc, cfg->argv);
+	src_esc = blk_json_dup(ctx->src.path);
+	mnt_esc = blk_json_dup(cfg->mountpoint);
+	container = blk_image_json_string(&ctx->src);
+	if (!cmd || !src_esc || !mnt_esc ||
+	    blk_audit_set_source(ctx->audit, ctx->src.path) != 0) {
+		blk_err("%s: %s", cfg->audit, strerror(ENOMEM));
+		err = -ENOMEM;
+	} else {
+		blk_audit_record(ctx->audit, "start",
+			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
+			BLKFUSE_VERSION, blk_audit_session(ctx->audit),
+			(int)getpid(), src_esc,
+			(unsigned long long)ctx->src.size, ctx->src.sector_size,
+			ctx->src.opened, ctx->layout.pttype, got,
+			mnt_esc, cmd, container ? container : "\"format\":\"?\"");
+		blk_audit_flush(ctx->audit);
+	}
+	free(cmd);
+	free(src_esc);
+	free(mnt_esc);
+	free(container);
+	return err;
+}
+
 /* --verify, --audit, --set-ro: everything before the mount appears. */
 int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 {
-	char got[256] = "", opts[2048] = "", esc[4096], want[256];
-	char src_esc[1024], mnt_esc[1024], *container;
-	size_t used = 0;
+	char got[256] = "", want[256];
 
 	if (cfg->verify) {
 		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
@@ -43,30 +95,8 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 		}
 		blk_notice("%s: verified %s", ctx->src.path, got);
 	}
-	if (cfg->audit) {
-		if (blk_audit_open(&ctx->audit, cfg->audit) != 0)
-			return EXIT_FAILURE;
-		if (blk_audit_set_source(ctx->audit, ctx->src.path) != 0) {
-			blk_err("%s: %s", cfg->audit, strerror(ENOMEM));
-			return EXIT_FAILURE;
-		}
-		for (int i = 1; i < cfg->argc && used < sizeof(opts) - 1; i++)
-			used += snprintf(opts + used, sizeof(opts) - used, "%s%s",
-					 i > 1 ? " " : "", cfg->argv[i]);
-		blk_json_escape(esc, sizeof(esc), opts);
-		blk_json_escape(src_esc, sizeof(src_esc), ctx->src.path);
-		blk_json_escape(mnt_esc, sizeof(mnt_esc), cfg->mountpoint);
-		container = blk_image_json_string(&ctx->src);
-		blk_audit_record(ctx->audit, "start",
-			"\"version\":\"%s\",\"session\":\"%s\",\"pid\":%d,\"source\":\"%s\",\"size\":%llu,\"sector_size\":%u,\"opened\":\"%s\",\"table\":\"%s\",\"verified\":\"%s\",\"mountpoint\":\"%s\",\"command\":\"%s\",%s",
-			BLKFUSE_VERSION, blk_audit_session(ctx->audit),
-			(int)getpid(), src_esc,
-			(unsigned long long)ctx->src.size, ctx->src.sector_size,
-			ctx->src.opened, ctx->layout.pttype, got,
-			mnt_esc, esc, container ? container : "\"format\":\"?\"");
-		free(container);
-		blk_audit_flush(ctx->audit);
-	}
+	if (cfg->audit && audit_start(ctx, cfg, got) != 0)
+		return EXIT_FAILURE;
 	if (cfg->set_ro && blk_source_set_ro(&ctx->src) != 0)
 		return EXIT_FAILURE;
 	if (cfg->verify_after)

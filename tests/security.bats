@@ -229,3 +229,51 @@ flat_vmdk() {
 	run -1 timeout 10 "$BLKFUSE" --list "$d/p.vmdk"
 	assert_output "blkfuse: $d/p-flat.vmdk: segment is not a regular file"
 }
+
+# ---- 3. audit records are JSON however long ------------------------------------------
+
+# assert_jsonl FILE: every line is one JSON object.
+assert_jsonl() {
+	local line n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		jq -e 'type == "object"' <<<"$line" >/dev/null ||
+			fail "line $n of $1 is not JSON (${#line} bytes)"
+	done <"$1"
+	[ "$n" -gt 0 ] || fail "$1 is empty"
+}
+
+@test "#3 the audit start record of 60 E01 segments under a long path is whole JSON" {
+	local d=$BATS_TEST_TMPDIR/$(printf 'd%.0s' {1..200})/$(printf 'e%.0s' {1..200})
+	local log=$BATS_TEST_TMPDIR/audit.jsonl desc
+	desc=$(printf 'a long case description, ' {1..40})
+	mkdir -p "$d"
+	head -c 60M /dev/urandom >"$BATS_TEST_TMPDIR/raw"
+	ewfacquire -u -q -t "$d/ev" -c none -S 1MiB -D "$desc" "$BATS_TEST_TMPDIR/raw" >/dev/null
+	[ -f "$d/ev.E60" ]
+	start_blkfuse --audit "$log" "$d/ev.E01" "$MNT"
+	cmp "$MNT/disk" "$BATS_TEST_TMPDIR/raw"
+	stop_blkfuse
+	assert_jsonl "$log"
+	run jq -r 'select(.ev == "start") | "\(.source) \(.container.segments | length)"' "$log"
+	assert_output "$d/ev.E01 $(ls "$d" | grep -c '^ev\.E')"
+	run jq -r 'select(.ev == "start") | .container.metadata.description // .container.description' "$log"
+	assert_output --partial "$desc"
+}
+
+@test "#3 a rotated record over 5120 bytes (a source path of control characters) is written, as JSON" {
+	local c=$(printf '\001%.0s' {1..250}) log=$BATS_TEST_TMPDIR/audit.jsonl
+	local d=$BATS_TEST_TMPDIR/$c/$c/$c/$c
+	mkdir -p "$d"
+	cp "$IMG" "$d/src.img"
+	start_blkfuse --audit "$log" "$d/src.img" "$MNT"
+	mv "$log" "$log.1"
+	kill -HUP "$DAEMON_PID"
+	wait_until "the rotated file" test -s "$log"
+	stop_blkfuse
+	assert_jsonl "$log.1"
+	assert_jsonl "$log"
+	run jq -r 'select(.ev == "rotated") | .source' "$log"
+	assert_output "$d/src.img"
+	[ "$(head -1 "$log" | wc -c)" -gt 5120 ]
+}
