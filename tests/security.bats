@@ -277,3 +277,41 @@ assert_jsonl() {
 	assert_output "$d/src.img"
 	[ "$(head -1 "$log" | wc -c)" -gt 5120 ]
 }
+
+# ---- 6. a truncated container: EIO or zeros, never the daemon's heap ---------------
+
+@test "#6 a truncated QCOW2: EIO where the file ends (logged); --on-error=zero gives qemu-img's bytes, zeros for the cut" {
+	EXPECTED_LOG='Input/output error'
+	local q=$BATS_TEST_TMPDIR/s.qcow2 ref=$BATS_TEST_TMPDIR/ref.raw
+	head -c 8M /dev/urandom >"$BATS_TEST_TMPDIR/raw"
+	qemu-img convert -f raw -O qcow2 "$BATS_TEST_TMPDIR/raw" "$q"
+	truncate -s -767 "$q"
+	qemu-img convert -O raw "$q" "$ref"
+	start_blkfuse "$q" "$MNT"
+	run dd if="$MNT/disk" of="$BATS_TEST_TMPDIR/out" bs=64k
+	assert_failure
+	assert_output --partial 'Input/output error'
+	local got
+	got=$(stat -c %s "$BATS_TEST_TMPDIR/out")
+	[ "$got" -gt $((7 << 20)) ]
+	cmp "$BATS_TEST_TMPDIR/out" <(head -c "$got" "$ref")
+	grep -q 'Input/output error' "$DAEMON_LOG"
+	stop_blkfuse
+	start_blkfuse --on-error=zero "$q" "$MNT"
+	# what differs from qemu-img is the one sector the cut runs through,
+	# and there blkfuse has zeros
+	run bash -c "cmp -l '$MNT/disk' '$ref' | awk '\$2 != 0 || \$1 <= $((8 << 20)) - 1024 { bad++ } END { print NR, bad + 0 }'"
+	assert_success
+	read -r n bad <<<"$output"
+	[ "$n" -lt 512 ] && [ "$bad" -eq 0 ] || fail "$n bytes differ, $bad not zeros of the last sector"
+	grep -q 'zero' "$DAEMON_LOG"
+}
+
+@test "review: a QCOW2's relative backing file is looked for beside the image, not in the daemon's cwd" {
+	local s=$BATS_TEST_TMPDIR/b
+	mkdir "$s"
+	head -c 1M /dev/zero >"$s/base.raw"
+	qemu-img create -q -u -f qcow2 -b base.raw -F raw "$s/child.qcow2" 1M
+	run -1 "$BLKFUSE" --list "$s/child.qcow2"
+	assert_output "blkfuse: $s/child.qcow2: QCOW2 image with backing file base.raw (present); backing files are not followed: flatten it with qemu-img convert"
+}
