@@ -281,6 +281,8 @@ static void publish(struct pass *p, struct slot *s, uint64_t off, size_t len)
 	pthread_mutex_unlock(&p->lock);
 }
 
+_Atomic bool blk_hash_cancel;
+
 /* Read [start, end) of the source into the ring; it is one covered span. */
 static int read_span(struct pass *p, const struct blk_source *src,
 		     uint64_t start, uint64_t end, struct blk_progress *pg)
@@ -294,6 +296,10 @@ static int read_span(struct pass *p, const struct blk_source *src,
 
 		if (!s)
 			return -ECANCELED;
+		if (atomic_load(&blk_hash_cancel)) {
+			blk_progress_end(pg);
+			return -EINTR;
+		}
 		if (read_chunk(src, s->buf, len, off, &at) != 0) {
 			int e = errno;
 

@@ -5,7 +5,11 @@
  * work) and --verify-after.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,6 +124,58 @@ static int hash_sha256(const struct blk_source *src, char *got, size_t len)
 }
 
 /*
+ * While --verify-after hashes, a thread takes SIGINT, SIGTERM and SIGQUIT
+ * (blocked in every thread since serve()) and stops the hash: a verify of
+ * a large disk takes hours and must not need SIGKILL.
+ */
+struct watcher {
+	pthread_t tid;
+	_Atomic bool done;
+	_Atomic int sig;
+};
+
+static void *watch(void *arg)
+{
+	struct watcher *w = arg;
+	struct timespec tick = { 0, 100 * 1000 * 1000 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGQUIT);
+	while (!atomic_load(&w->done)) {
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig > 0) {
+			atomic_store(&w->sig, sig);
+			atomic_store(&blk_hash_cancel, true);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int hash_watched(struct blk_ctx *ctx,
+			const struct blk_forensic_opts *cfg, char *got,
+			size_t len, int *sig)
+{
+	struct watcher w = { .done = false, .sig = 0 };
+	bool watching = pthread_create(&w.tid, NULL, watch, &w) == 0;
+	int res;
+
+	if (cfg->verify)
+		res = blk_hash_verify(&ctx->src, cfg->verify, got, len);
+	else
+		res = hash_sha256(&ctx->src, got, len);
+	atomic_store(&w.done, true);
+	if (watching)
+		pthread_join(w.tid, NULL);
+	*sig = atomic_load(&w.sig);
+	return res;
+}
+
+/*
  * --verify-after: the same algorithm and hash as --verify, else sha256.
  * A progress line on a terminal; the bytes done in the control snapshot.
  * 0 match (or nothing to compare), 1 mismatch, -errno (printed).
@@ -127,21 +183,24 @@ static int hash_sha256(const struct blk_source *src, char *got, size_t len)
 static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 			char *got, size_t len)
 {
-	int res;
+	int res, sig;
 
 	atomic_store(&ctx->verify_after, BLK_VA_RUNNING);
 	blk_progress_mirror = &ctx->verify_after_done;
-	if (cfg->verify)
-		res = blk_hash_verify(&ctx->src, cfg->verify, got, len);
-	else
-		res = hash_sha256(&ctx->src, got, len);
+	res = hash_watched(ctx, cfg, got, len, &sig);
 	blk_progress_mirror = NULL;
+	if (res == -EINTR) {
+		snprintf(got, len, "interrupted by SIG%s",
+			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+		blk_err("%s: --verify-after %s; the source was not verified",
+			ctx->src.path, got);
+	}
 	if (res >= 0)
 		blk_notice("%s: after unmount: %s%s", ctx->src.path, got,
 			   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
 	/* "sha256:HEX matches": a digest fits; a longer got is cut, on purpose */
 	if (snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
-		     "%s%s", res < 0 ? "error" : got,
+		     "%s%s", res == -EINTR ? got : res < 0 ? "error" : got,
 		     res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches") < 0)
 		ctx->verify_after_result[0] = '\0';
 	atomic_store(&ctx->verify_after, BLK_VA_DONE);
@@ -169,7 +228,8 @@ int blk_forensic_stop(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg,
 						  atomic_load(&ctx->stats.copied_reqs)),
 			(unsigned long long)atomic_load(&ctx->stats.read_bytes),
 			(unsigned long long)atomic_load(&ctx->stats.zeroed_bytes),
-			got, !cfg->verify || !got[0] ? "null" : res ? "false" : "true");
+			got, !cfg->verify || !got[0] || res < 0 ? "null" :
+			res ? "false" : "true");
 		blk_audit_close(ctx->audit);
 		ctx->audit = NULL;
 	}

@@ -315,3 +315,27 @@ assert_jsonl() {
 	run -1 "$BLKFUSE" --list "$s/child.qcow2"
 	assert_output "blkfuse: $s/child.qcow2: QCOW2 image with backing file base.raw (present); backing files are not followed: flatten it with qemu-img convert"
 }
+
+# ---- 4. SIGTERM stops --verify-after -----------------------------------------------
+
+@test "#4 SIGTERM during --verify-after of a 64 GiB source: stops, says interrupted (stderr, audit), exit 1" {
+	EXPECTED_LOG='no partition table|interrupted by SIGTERM'
+	local src=$BATS_TEST_TMPDIR/big.img log=$BATS_TEST_TMPDIR/a.jsonl rc=0
+	truncate -s 64G "$src"
+	start_blkfuse --verify-after --audit "$log" "$src" "$MNT"
+	fusermount3 -u "$MNT"
+	# unmounted: the daemon is hashing the source again (for tens of seconds)
+	wait_until "the mount is gone" bash -c "! grep -qs ' $MNT fuse' /proc/self/mounts"
+	sleep 1
+	kill -TERM "$DAEMON_PID"
+	if ! timeout 10 tail --pid="$DAEMON_PID" -f /dev/null; then
+		kill -9 "$DAEMON_PID"
+		fail "still running 10 s after SIGTERM"
+	fi
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	assert_equal "$rc" 1
+	grep -q "big.img: --verify-after interrupted by SIGTERM; the source was not verified" "$DAEMON_LOG"
+	run jq -c 'select(.ev == "stop") | [.exit, .verify_after, .verify_after_matches]' "$log"
+	assert_output '[1,"interrupted by SIGTERM",null]'
+}
