@@ -339,3 +339,83 @@ assert_jsonl() {
 	run jq -c 'select(.ev == "stop") | [.exit, .verify_after, .verify_after_matches]' "$log"
 	assert_output '[1,"interrupted by SIGTERM",null]'
 }
+
+# ---- 5. a signal during the private probe mount -------------------------------------
+
+# In a mount namespace of its own, with a tmpfs on /run (other runs' probe
+# mounts are not ours to judge): 'blkfuse --list SRC', sent SIG once its
+# probe mount is up; says "clean", or what stays (and releases it).
+probe_and_signal() {
+	cat >"$BATS_TEST_TMPDIR/inner" <<-'SH'
+	set -u
+	blkfuse=$1 src=$2 sig=$3 log=$4
+	# probe mounts on our /run only (the rest of the host's are shadowed)
+	probes() {
+		awk -v run="$run" '$2 == run && $5 ~ /blkfuse-probe/ { print $3, $5 }' \
+			/proc/self/mountinfo
+	}
+	release() {
+		for d in $(probes | cut -d' ' -f1); do
+			echo 1 >"/sys/fs/fuse/connections/${d#0:}/abort"
+		done
+	}
+	mount -t tmpfs blkfuse-test /run || exit 90
+	run=$(awk '$5 == "/run" && / - tmpfs blkfuse-test / { id = $1 } END { print id }' \
+		/proc/self/mountinfo)
+	"$blkfuse" --list "$src" >/dev/null 2>"$log" &
+	pid=$!
+	for _ in $(seq 200); do
+		[ -n "$(probes)" ] && break
+		sleep 0.05
+	done
+	[ -n "$(probes)" ] || { echo "no probe mount"; kill -9 $pid; exit 1; }
+	sleep 0.3	# libblkid's first read is now waiting on faulty_fs
+	kill -"$sig" $pid
+	# what is in flight is answered first (a readahead: many slow reads)
+	if ! timeout 40 tail --pid=$pid -f /dev/null; then
+		echo "still there 40 s after SIG$sig: $(cut -d' ' -f3 /proc/$pid/stat)"
+		release
+		exit 1
+	fi
+	{ wait $pid; } 2>/dev/null	# not bash's "Killed" line
+	for _ in $(seq 50); do
+		[ -z "$(probes)" ] && break
+		sleep 0.1
+	done
+	[ -z "$(probes)" ] || { echo "mounted: $(probes)"; release; exit 1; }
+	left=$(printf '%s\n' /run/blkfuse-probe.* | grep -v '\*')
+	[ -z "$left" ] || { echo "a directory stays: $left"; exit 1; }
+	echo clean
+	SH
+	unshare -m --propagation private bash "$BATS_TEST_TMPDIR/inner" "$@"
+}
+
+# signal_during_probe SIG: a QCOW2 on faulty_fs whose data reads take
+# 0.1 s each (a probe then takes seconds), so that the signal comes while a
+# read of the probe mount waits.
+signal_during_probe() {
+	local q=$BATS_TEST_TMPDIR/p.qcow2 from
+	qemu-img convert -f raw -O qcow2 "$IMG" "$q"
+	from=$(qemu-img map --output=json "$q" | jq '[.[] | select(.data) | .offset] | min')
+	FAULTY_MNT=$BATS_TEST_TMPDIR/faulty
+	mkdir -p "$FAULTY_MNT"
+	FAULTY_SLOW_MS=100 FAULTY_SLOW_FROM=$from \
+		"$REPO/tests/faulty_fs" "$q" 0 0 "$FAULTY_MNT" -f 2>/dev/null &
+	FAULTY_PID=$!
+	wait_until "faulty_fs is mounted" test -e "$FAULTY_MNT/img"
+	run probe_and_signal "$BLKFUSE" "$FAULTY_MNT/img" "$1" "$DAEMON_LOG"
+	assert_output clean
+	assert_success
+}
+
+@test "#5 SIGTERM while the probe mount is read: blkfuse exits, nothing stays mounted" {
+	signal_during_probe TERM
+}
+
+@test "#5 SIGINT (Ctrl-C, default action before serve()) during the probe: nothing stays mounted" {
+	signal_during_probe INT
+}
+
+@test "#5 SIGKILL during the probe: nothing stays mounted" {
+	signal_during_probe KILL
+}
