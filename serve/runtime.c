@@ -72,6 +72,10 @@ int blk_mountpoint_check(const char *mnt)
 	return 0;
 }
 
+/* Only the instance that wrote the pid file removes it: a second one that
+ * fails (mount point busy, --verify mismatch) leaves the first one's. */
+static bool pidfile_written;
+
 int blk_pidfile_write(const char *path)
 {
 	char buf[32];
@@ -87,12 +91,13 @@ int blk_pidfile_write(const char *path)
 		return err;
 	}
 	close(fd);
+	pidfile_written = true;
 	return 0;
 }
 
 void blk_pidfile_remove(const char *path)
 {
-	if (path && unlink(path) < 0 && errno != ENOENT)
+	if (path && pidfile_written && unlink(path) < 0 && errno != ENOENT)
 		blk_warn("--pidfile %s: %s", path, strerror(errno));
 }
 

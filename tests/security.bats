@@ -419,3 +419,18 @@ signal_during_probe() {
 @test "#5 SIGKILL during the probe: nothing stays mounted" {
 	signal_during_probe KILL
 }
+
+# ---- review items ------------------------------------------------------------------
+
+@test "review: an instance that fails (--verify mismatch, busy mount point) leaves another's --pidfile" {
+	local pf=$BATS_TEST_TMPDIR/blkfuse.pid m2=$BATS_TEST_TMPDIR/m2
+	mkdir "$m2"
+	start_blkfuse --pidfile "$pf" "$IMG" "$MNT"
+	assert_equal "$(cat "$pf")" "$DAEMON_PID"
+	run "$BLKFUSE" --pidfile "$pf" --verify "sha256:$(printf '0%.0s' {1..64})" "$IMG" "$m2"
+	assert_equal "$status" 3
+	run "$BLKFUSE" --pidfile "$pf" "$IMG" "$MNT"
+	assert_failure
+	[ -f "$pf" ] || fail "the running instance's pid file was removed"
+	assert_equal "$(cat "$pf")" "$DAEMON_PID"
+}

@@ -247,10 +247,10 @@ static int check_gap(char **names, int n)
 static int check_numbers(char **names, int n)
 {
 	for (int i = 0; i < n; i++) {
-		unsigned char hdr[13];
+		unsigned char hdr[13] = { 0 };
 		FILE *f = fopen(names[i], "rb");
 		size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
-		unsigned int num = hdr[9] | hdr[10] << 8;
+		unsigned int num;
 
 		if (f)
 			fclose(f);
@@ -258,6 +258,7 @@ static int check_numbers(char **names, int n)
 			blk_err("%s: truncated EWF segment header", names[i]);
 			return -EINVAL;
 		}
+		num = hdr[9] | hdr[10] << 8;
 		if (num != (unsigned int)i + 1) {
 			blk_err("%s: EWF segment number %u where segment %d belongs (a duplicate or misnamed segment)",
 				names[i], num, i + 1);
