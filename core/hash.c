@@ -262,6 +262,7 @@ static struct slot *wait_slot(struct pass *p)
 	struct slot *s = NULL;
 
 	pthread_mutex_lock(&p->lock);
+	p->stop |= atomic_load(&blk_hash_cancel);
 	while (!p->stop && p->nread >= min_next(p) + NSLOTS)
 		pthread_cond_wait(&p->cond, &p->lock);
 	if (!p->stop)
@@ -281,8 +282,6 @@ static void publish(struct pass *p, struct slot *s, uint64_t off, size_t len)
 	pthread_mutex_unlock(&p->lock);
 }
 
-_Atomic bool blk_hash_cancel;
-
 /* Read [start, end) of the source into the ring; it is one covered span. */
 static int read_span(struct pass *p, const struct blk_source *src,
 		     uint64_t start, uint64_t end, struct blk_progress *pg)
@@ -296,10 +295,6 @@ static int read_span(struct pass *p, const struct blk_source *src,
 
 		if (!s)
 			return -ECANCELED;
-		if (atomic_load(&blk_hash_cancel)) {
-			blk_progress_end(pg);
-			return -EINTR;
-		}
 		if (read_chunk(src, s->buf, len, off, &at) != 0) {
 			int e = errno;
 

@@ -55,7 +55,7 @@ void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo);
  */
 /*
  * Set (from another thread: a signal watcher) to stop a hash in progress:
- * blk_hash_ranges and blk_hash_verify then return -EINTR, unprinted.
+ * blk_hash_ranges and blk_hash_verify then return -ECANCELED, unprinted.
  */
 extern _Atomic bool blk_hash_cancel;
 

@@ -189,7 +189,7 @@ static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg
 	blk_progress_mirror = &ctx->verify_after_done;
 	res = hash_watched(ctx, cfg, got, len, &sig);
 	blk_progress_mirror = NULL;
-	if (res == -EINTR) {
+	if (res < 0 && sig) {
 		snprintf(got, len, "interrupted by SIG%s",
 			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 		blk_err("%s: --verify-after %s; the source was not verified",
@@ -200,7 +200,7 @@ static int verify_after(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg
 			   !cfg->verify ? "" : res ? " (MISMATCH)" : " (matches)");
 	/* "sha256:HEX matches": a digest fits; a longer got is cut, on purpose */
 	if (snprintf(ctx->verify_after_result, sizeof(ctx->verify_after_result),
-		     "%s%s", res == -EINTR ? got : res < 0 ? "error" : got,
+		     "%s%s", res < 0 && !sig ? "error" : got,
 		     res < 0 || !cfg->verify ? "" : res ? " mismatch" : " matches") < 0)
 		ctx->verify_after_result[0] = '\0';
 	atomic_store(&ctx->verify_after, BLK_VA_DONE);
