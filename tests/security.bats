@@ -435,3 +435,17 @@ signal_during_probe() {
 	[ -f "$pf" ] || fail "the running instance's pid file was removed"
 	assert_equal "$(cat "$pf")" "$DAEMON_PID"
 }
+
+@test "#7 EWF set: an E02 readable by its owner only makes the mount's files 0400" {
+	open_mountpoint
+	head -c 3M /dev/urandom >"$OPEN_DIR/raw"
+	ewfacquire -u -q -t "$OPEN_DIR/ev" -c none -S 1MiB "$OPEN_DIR/raw" >/dev/null
+	chmod 644 "$OPEN_DIR"/ev.E0*
+	chmod 600 "$OPEN_DIR/ev.E02"
+	start_blkfuse -o allow_other "$OPEN_DIR/ev.E01" "$MNT"
+	run stat -c '%a' "$MNT/disk"
+	assert_output 400
+	run as_nobody head -c 512 "$MNT/disk"
+	assert_failure
+	assert_output --partial 'Permission denied'
+}
