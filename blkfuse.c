@@ -406,7 +406,8 @@ static int prepare_mount(struct blk_ctx *ctx, struct blk_cfg *cfg,
 			cfg->notify_pipe = abs;
 		}
 	}
-	if (choose_ctl(ctx, cfg, &tree_opts) != 0)
+	if (choose_ctl(ctx, cfg, &tree_opts) != 0 ||
+	    blk_nofile_check(ctx->src.given, ctx->threads) != 0)
 		return EXIT_FAILURE;
 	err = blk_tree_build(&ctx->tree, &ctx->src, &ctx->layout, &tree_opts);
 	/* last: fs/ has a volume for every data file the stages added */
@@ -437,6 +438,7 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	struct blk_key_sources ks;
 	int ret = EXIT_FAILURE;
 
+	blk_img_extents_anywhere = cfg->extents_anywhere;
 	if (cfg->backing_dir && blk_chain_allow_dir(cfg->backing_dir) != 0)
 		return EXIT_FAILURE;
 	blk_cfg_key_sources(cfg, &ks);
@@ -557,6 +559,7 @@ int main(int argc, char *argv[])
 	static struct blk_ctx ctx;
 	int ret;
 
+	blk_nofile_raise();
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
 		return blk_ctl_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "hash") == 0)

@@ -68,8 +68,8 @@ static void cc_read(fuse_req_t req, size_t size, off_t off,
 static void cc_write(fuse_req_t req, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	(void)off, (void)fi;
-	blk_ctl_reply_write(req, cc_ctx(req), buf, size);
+	(void)off;
+	blk_ctl_reply_write(req, cc_ctx(req), fi, buf, size);
 }
 
 static void cc_release(fuse_req_t req, struct fuse_file_info *fi)
@@ -82,8 +82,8 @@ static void cc_ioctl(fuse_req_t req, int cmd, void *arg,
 		     struct fuse_file_info *fi, unsigned int flags,
 		     const void *in_buf, size_t in_bufsz, size_t out_bufsz)
 {
-	(void)arg, (void)fi;
-	blk_ctl_reply_ioctl(req, cc_ctx(req), (unsigned int)cmd, flags, in_buf,
+	(void)arg;
+	blk_ctl_reply_ioctl(req, cc_ctx(req), fi, (unsigned int)cmd, flags, in_buf,
 			    in_bufsz, out_bufsz, false);
 }
 

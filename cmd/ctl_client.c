@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,21 @@ static void hint_instances(const char *arg)
 		closedir(d);
 	fprintf(stderr, n ? "\n" : "; none is running (nothing in %s)\n",
 		blk_run_dir()[0] ? blk_run_dir() : "$XDG_RUNTIME_DIR/blkfuse");
+}
+
+/*
+ * set and reset need an open that may write: the CUSE node opened for
+ * writing; the control file lives on a read-only mount (EROFS), where the
+ * daemon judges the opener by the file's mode, so it is opened for reading.
+ * A reader without write permission gets the daemon's EACCES at the ioctl.
+ */
+static int open_ctl(const char *path, bool writes)
+{
+	int fd = writes ? open(path, O_RDWR | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
 }
 
 static int show(int fd, const char *key)
@@ -400,7 +416,7 @@ int blk_ctl_main(int argc, char *argv[])
 		hint_instances(argv[1]);
 		return 1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_ctl(path, !strcmp(cmd, "set") || !strcmp(cmd, "reset"));
 	if (fd < 0 && dead_entry(path)) {
 		fprintf(stderr, "blkfuse: error: ctl: %s is not running (%s is left by a daemon that was killed; the next mount by that name takes it)\n",
 			argv[1], path);
@@ -412,10 +428,11 @@ int blk_ctl_main(int argc, char *argv[])
 		free(path);
 		return 1;
 	}
-	if (!strcmp(cmd, "show")) {
-		ret = show(fd, NULL) ? 1 : 0;
-	} else if (!strcmp(cmd, "get")) {
-		ret = show(fd, argv[3]);
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "get")) {
+		ret = show(fd, argc == 4 ? argv[3] : NULL);
+		if (ret < 0)
+			fprintf(stderr, "blkfuse: %s: %s\n", path, strerror(-ret));
+		ret = ret ? 1 : 0;
 	} else if (!strcmp(cmd, "set")) {
 		ret = set(fd, path, argc - 3, argv + 3);
 	} else {

@@ -31,6 +31,7 @@ static const struct fuse_opt blk_opts[] = {
 	BLK_OPT("-l", list, 1),
 	BLK_OPT("--json", json, 1),
 	BLK_OPT("--no-free", no_free, 1),
+	BLK_OPT("--extents-anywhere", extents_anywhere, 1),
 	BLK_OPT("--exclusive", exclusive, 1),
 	BLK_OPT("--set-ro", set_ro, 1),
 	BLK_OPT("--audit=%s", audit, 0),

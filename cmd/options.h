@@ -42,6 +42,7 @@ struct blk_cfg {
 	char *pidfile;
 	int no_free;
 	int no_fs;			/* no fs/ (files inside the volumes) */
+	int extents_anywhere;		/* VMDK extents outside its folder */
 	int exclusive;
 	int set_ro;
 	char *audit;

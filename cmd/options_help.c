@@ -161,6 +161,8 @@ static void usage_forensic(FILE *out)
 "                          delta parents) may also lie in DIR (default:\n"
 "                          only in the top image's folder); also\n"
 "                          -o backing_dir=DIR\n"
+"     --extents-anywhere   let a VMDK descriptor name extents outside its\n"
+"                          folder (absolute, '..', symbolic links out)\n"
 "\n"
 "Control:\n"
 "     --ctl=auto|cuse|none  the control interface (default auto): a CUSE\n"
@@ -173,7 +175,8 @@ static void usage_forensic(FILE *out)
 "                          'blkfuse ctl NAME'; a '/' makes a subdirectory of\n"
 "                          /dev for the CUSE node\n"
 "     --ctl-mode MODE      octal mode of the control node or file (default\n"
-"                          0600, owner root)\n"
+"                          0600, owner root): read bits to read it, write\n"
+"                          bits to set, reset or abort (else EACCES)\n"
 "\n");
 }
 

@@ -261,6 +261,7 @@ static struct slot *wait_slot(struct pass *p)
 	struct slot *s = NULL;
 
 	pthread_mutex_lock(&p->lock);
+	p->stop |= atomic_load(&blk_hash_cancel);
 	while (!p->stop && p->nread >= min_next(p) + NSLOTS)
 		pthread_cond_wait(&p->cond, &p->lock);
 	if (!p->stop)

@@ -7,6 +7,7 @@
 #ifndef BLK_HASH_H
 #define BLK_HASH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <errno.h>
@@ -52,6 +53,12 @@ void blk_hash_hex(char *out, const unsigned char *md, enum blk_hash_algo algo);
  * 0 on success; -errno on error, with the message printed: BLK_HASH_EREAD
  * (-EIO) when reading the source failed.
  */
+/*
+ * Set (from another thread: a signal watcher) to stop a hash in progress:
+ * blk_hash_ranges and blk_hash_verify then return -ECANCELED, unprinted.
+ */
+extern _Atomic bool blk_hash_cancel;
+
 int blk_hash_ranges(const struct blk_source *src, struct blk_hash_range *r,
 		    unsigned int n, unsigned int algos, bool progress);
 

@@ -54,6 +54,9 @@ struct blk_ctl_handle;
 struct blk_ctl_handle *blk_ctl_open(struct blk_ctx *ctx, bool on_mount);
 size_t blk_ctl_read(struct blk_ctl_handle *h, size_t size, const char **data);
 void blk_ctl_release(struct blk_ctl_handle *h);
+/* Whether this open may change anything (set, reset): decided at open. */
+void blk_ctl_set_may_write(struct blk_ctl_handle *h, bool may_write);
+bool blk_ctl_may_write(const struct blk_ctl_handle *h);
 void blk_ctl_get_stats(struct blk_ctx *ctx, struct blkfuse_stats *s,
 		       bool on_mount);
 void blk_ctl_reset_stats(struct blk_ctx *ctx);

@@ -18,8 +18,10 @@ void blk_ctl_reply_open(fuse_req_t req, struct blk_ctx *ctx,
 void blk_ctl_reply_read(fuse_req_t req, struct fuse_file_info *fi,
 			size_t size);
 void blk_ctl_reply_write(fuse_req_t req, struct blk_ctx *ctx,
-			 const char *buf, size_t size);
+			 struct fuse_file_info *fi, const char *buf,
+			 size_t size);
 void blk_ctl_reply_ioctl(fuse_req_t req, struct blk_ctx *ctx,
+			 struct fuse_file_info *fi,
 			 unsigned int cmd, unsigned int flags,
 			 const void *in_buf, size_t in_bufsz, size_t out_bufsz,
 			 bool on_mount);

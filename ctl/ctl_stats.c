@@ -27,6 +27,7 @@ struct blk_ctl_handle {
 	pthread_mutex_t lock;	/* pos: two threads may read one open file */
 	struct blk_ctl *ctl;	/* on its list of open handles */
 	struct blk_ctl_handle *prev, *next;
+	bool may_write;		/* set/reset allowed: see blk_ctl_reply_open */
 };
 
 static uint64_t ld(_Atomic uint64_t *v)
@@ -273,6 +274,16 @@ static void render(struct blk_ctx *ctx, struct sbuf *b, bool on_mount)
 	put(b, "copied_reqs %llu\n", (unsigned long long)s.copied_reqs);
 	render_counters(ctx, b, &s);
 	render_files(ctx, b);
+}
+
+void blk_ctl_set_may_write(struct blk_ctl_handle *h, bool may_write)
+{
+	h->may_write = may_write;
+}
+
+bool blk_ctl_may_write(const struct blk_ctl_handle *h)
+{
+	return h->may_write;
 }
 
 struct blk_ctl_handle *blk_ctl_open(struct blk_ctx *ctx, bool on_mount)

@@ -97,11 +97,17 @@ static void write_locked(struct blk_audit *a, const char *buf, size_t len,
 		EVP_DigestUpdate(a->chain, buf, len);
 }
 
+/* One record, however long, written as it is (one write: no buffer). */
+static void put_locked(struct blk_audit *a, const char *line, size_t len)
+{
+	write_locked(a, line, len, 1);
+	a->lines++;
+}
+
 static void append(struct blk_audit *a, const char *line, size_t len)
 {
 	pthread_mutex_lock(&a->lock);
-	write_locked(a, line, len, 1);
-	a->lines++;
+	put_locked(a, line, len);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -195,27 +201,40 @@ void blk_audit_open_release(struct blk_audit *a, const char *ev,
 	audit_line(a, NULL, ev, file, 0, 0, 0, 0, who, comm);
 }
 
-/* A start/stop/verify record: "ev" plus the caller's JSON members. */
+/*
+ * A start/stop/verify record: "ev" plus the caller's JSON members, however
+ * long (an E01 set of many segments under a long path): never cut, which
+ * would leave a line that is not JSON.
+ */
 void blk_audit_record(struct blk_audit *a, const char *ev, const char *fmt,
 		      ...)
 {
-	char line[4096], ts[40];
+	char ts[40], *body = NULL, *line = NULL;
 	va_list ap;
 	int n;
 
 	if (!a)
 		return;
 	timestamp(ts, sizeof(ts), NULL);
-	n = snprintf(line, sizeof(line), "{\"ts\":\"%s\",\"ev\":\"%s\",", ts,
-		     ev);
 	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - n - 2, fmt, ap);
+	n = vasprintf(&body, fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(line) - 2)
-		n = sizeof(line) - 3;
-	line[n++] = '}';
-	line[n++] = '\n';
-	append(a, line, n);
+	if (n < 0)
+		body = NULL;	/* undefined after a failure */
+	else if ((n = asprintf(&line, "{\"ts\":\"%s\",\"ev\":\"%s\",%s}\n",
+			       ts, ev, body)) < 0)
+		line = NULL;
+	if (n < 0) {
+		blk_err("%s: %s; the %s record is lost", a->path,
+			strerror(ENOMEM), ev);
+		pthread_mutex_lock(&a->lock);
+		a->lost++;
+		pthread_mutex_unlock(&a->lock);
+	} else {
+		append(a, line, n);
+	}
+	free(body);
+	free(line);
 }
 
 /* A session id, and the digest that chains the files of a rotation. */
@@ -240,11 +259,8 @@ const char *blk_audit_session(const struct blk_audit *a)
 
 int blk_audit_set_source(struct blk_audit *a, const char *source)
 {
-	char esc[4096];
-
-	blk_json_escape(esc, sizeof(esc), source);
 	free(a->source);
-	a->source = strdup(esc);
+	a->source = blk_json_dup(source);
 	return a->source ? 0 : -ENOMEM;
 }
 
@@ -265,19 +281,23 @@ static void chain_hex(struct blk_audit *a, char *hex)
 /* The first line of a new file after a rotation; called with the lock held. */
 static void rotated_locked(struct blk_audit *a)
 {
-	char ts[40], hex[2 * EVP_MAX_MD_SIZE + 1];
+	char ts[40], hex[2 * EVP_MAX_MD_SIZE + 1], *line = NULL;
 	int n;
 
 	timestamp(ts, sizeof(ts), NULL);
 	chain_hex(a, hex);
-	n = snprintf(a->buf, AUDIT_LINE * 5,
+	n = asprintf(&line,
 		     "{\"ts\":\"%s\",\"ev\":\"rotated\",\"session\":\"%s\",\"source\":\"%s\",\"lines_before\":%llu,\"sha256_before\":\"%s\"}\n",
 		     ts, a->session, a->source ? a->source : "",
 		     (unsigned long long)a->lines, hex);
-	if (n > 0 && n < AUDIT_LINE * 5) {
-		write_locked(a, a->buf, n, 1);
-		a->lines++;
+	if (n < 0) {
+		blk_err("%s: %s; the rotated record is lost", a->path,
+			strerror(ENOMEM));
+		a->lost++;
+		return;
 	}
+	put_locked(a, line, n);
+	free(line);
 }
 
 /*

@@ -390,11 +390,11 @@ static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	struct blk_ctx *ctx = blk_ctx(req);
 	struct blk_node *n = blk_tree_get(&ctx->tree, ino);
 
-	(void)arg, (void)fi;
+	(void)arg;
 	if (!n || n->kind != BLK_NODE_CTL)
 		fuse_reply_err(req, ENOTTY);
 	else
-		blk_ctl_reply_ioctl(req, ctx, cmd, flags, in_buf, in_bufsz,
+		blk_ctl_reply_ioctl(req, ctx, fi, cmd, flags, in_buf, in_bufsz,
 				    out_bufsz, true);
 }
 

@@ -4,17 +4,20 @@
  * media as the file 'disk', so that libblkid (which probes only through a
  * descriptor) finds the partitions on the media, not on the container.
  * It lives in a mkdtemp directory under /run (else $TMPDIR), is served by
- * one thread of this process, and is unmounted and removed before the
- * probe returns.  No byte of the media is stored anywhere.
+ * a child process (see serve_child), and is unmounted and removed before
+ * the probe returns.  No byte of the media is stored anywhere.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -27,7 +30,7 @@
 struct probe {
 	struct blk_source *src;
 	struct fuse_session *se;
-	pthread_t thread;
+	pid_t child;			/* the server */
 	char dir[64];
 	char *buf;
 	struct blk_wire wire;		/* its request buffer */
@@ -79,7 +82,7 @@ static void pm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_open(req, fi);
 }
 
-/* One thread serves the mount: one buffer is enough. */
+/* One process serves the mount: one buffer is enough. */
 static void pm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -108,20 +111,46 @@ static const struct fuse_lowlevel_ops pm_ops = {
 };
 
 /*
- * The daemon's one request loop (splice_io.c), until the unmount in
- * stop() ends the connection (ENODEV).  Never cancelled: gcc 12's ASan
- * aborts on a cancelled thread, and the loop ends by itself.
+ * The server is a child process, never a thread of the prober: a prober
+ * that dies (a signal, a crash) while its read waits on the mount would
+ * otherwise wait for an answer from itself, forever (D state, the mount
+ * left behind).  The child answers whatever is in flight; when its parent
+ * is gone (PR_SET_PDEATHSIG) it unmounts, removes the directory and ends,
+ * which ends the connection.  The mount is made with auto_unmount, so
+ * fusermount3 removes it too when both are gone (SIGKILL of both).
+ * Signals meant for the user's process group are the parent's to act on.
  */
-static void *serve(void *arg)
+static char child_dir[64];
+
+/* The parent is gone: unmount (root; else fusermount3's auto_unmount
+ * does), remove the directory, end. */
+static void parent_died(int sig)
 {
-	struct probe *p = arg;
+	(void)sig;
+	umount2(child_dir, MNT_DETACH);
+	rmdir(child_dir);
+	_exit(1);
+}
+
+static void serve_child(struct probe *p, pid_t parent)
+{
 	int err;
 
-	err = blk_wire_serve(p->se, &p->wire, NULL, NULL);
-	if (err)
-		blk_warn("probe mount: %s", strerror(-err));
-	blk_image_thread_done();
-	return NULL;
+	memcpy(child_dir, p->dir, sizeof(child_dir));
+	signal(SIGUSR2, parent_died);
+	prctl(PR_SET_PDEATHSIG, SIGUSR2);
+	if (getppid() != parent)
+		parent_died(0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	err = blk_wire_init(&p->wire, fuse_session_fd(p->se), 0, 0, 0);
+	if (!err)
+		err = blk_wire_serve(p->se, &p->wire, NULL, NULL);
+	if (err && err != -ENODEV)
+		blk_warn("%s: probe mount: %s", p->src->given, strerror(-err));
+	_exit(err ? 1 : 0);
 }
 
 static int make_dir(struct probe *p)
@@ -136,13 +165,57 @@ static int make_dir(struct probe *p)
 	return mkdtemp(p->dir) ? 0 : -errno;
 }
 
+/*
+ * Mounted with auto_unmount (through fusermount3), else without it (no
+ * fusermount3: a crash then leaves the mount, as before).
+ */
+static int mount_it(struct probe *p)
+{
+	char prog[] = "blkfuse-probe", o[] = "-o",
+	     opts[] = "ro,fsname=blkfuse-probe,subtype=blkfuse-probe,auto_unmount";
+
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { prog, o, opts, NULL };
+		struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+
+		if (i == 1)	/* the same, without auto_unmount */
+			*strrchr(opts, ',') = '\0';
+
+		p->se = fuse_session_new(&args, &pm_ops, sizeof(pm_ops), p);
+		fuse_opt_free_args(&args);
+		if (p->se && fuse_session_mount(p->se, p->dir) == 0)
+			return 0;
+		if (p->se)
+			fuse_session_destroy(p->se);
+		p->se = NULL;
+	}
+	blk_err("%s: cannot mount the decoded media at %s to find its partitions",
+		p->src->given, p->dir);
+	return -EIO;
+}
+
+/*
+ * The parent keeps no descriptor on the connection (its fd becomes
+ * /dev/null, for fuse_session_unmount to close): if the child dies, the
+ * connection ends and a read waiting on it fails instead of hanging.
+ */
+static int drop_connection(struct probe *p)
+{
+	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int err = nul < 0 || dup3(nul, fuse_session_fd(p->se), O_CLOEXEC) < 0 ?
+		  -errno : 0;
+
+	if (nul >= 0)
+		close(nul);
+	return err;
+}
+
+static void stop(struct probe *p);
+
 /* Mount and serve: 0, or -errno (printed). */
 static int start(struct probe *p)
 {
-	char prog[] = "blkfuse-probe", o[] = "-o",
-	     opts[] = "ro,fsname=blkfuse-probe,subtype=blkfuse-probe";
-	char *argv[] = { prog, o, opts, NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	pid_t parent = getpid();
 	int err = make_dir(p);
 
 	if (err) {
@@ -150,43 +223,31 @@ static int start(struct probe *p)
 			strerror(-err));
 		return err;
 	}
-	p->se = fuse_session_new(&args, &pm_ops, sizeof(pm_ops), p);
-	fuse_opt_free_args(&args);	/* parsing may have copied them */
-	if (!p->se || fuse_session_mount(p->se, p->dir) != 0) {
-		blk_err("%s: cannot mount the decoded media at %s to find its partitions",
-			p->src->given, p->dir);
-		err = -EIO;
+	err = mount_it(p);
+	if (err)
 		goto out_rmdir;
-	}
-	err = blk_wire_init(&p->wire, fuse_session_fd(p->se), 0, 0, 0);
-	if (!err)
-		err = -pthread_create(&p->thread, NULL, serve, p);
+	p->child = fork();
+	if (p->child == 0)
+		serve_child(p, parent);
+	err = p->child < 0 ? -errno : drop_connection(p);
 	if (!err)
 		return 0;
-	blk_err("%s: cannot serve the probe mount: %s%s", p->src->given,
-		strerror(-err), err == -EMFILE && p->src->img->nseg > 1 ?
-		" (a descriptor per file of the set: ulimit -n)" : "");
-	blk_wire_fini(&p->wire);
-	fuse_session_unmount(p->se);
+	blk_err("%s: probe mount: %s", p->src->given, strerror(-err));
+	stop(p);
+	return err;
 out_rmdir:
-	if (p->se)
-		fuse_session_destroy(p->se);
-	p->se = NULL;
 	rmdir(p->dir);
 	return err;
 }
 
-/*
- * The mount first: nothing holds it any more (the caller closed 'disk'),
- * so the unmount ends the connection and the thread's wait for a request
- * returns ENODEV; the session is marked exited so that it stops there.
- */
+/* Unmounting ends the child's loop; SIGKILL in case it is stuck. */
 static void stop(struct probe *p)
 {
-	fuse_session_exit(p->se);
 	fuse_session_unmount(p->se);
-	pthread_join(p->thread, NULL);
-	blk_wire_fini(&p->wire);
+	if (p->child > 0) {
+		kill(p->child, SIGKILL);
+		waitpid(p->child, NULL, 0);
+	}
 	fuse_session_destroy(p->se);
 	rmdir(p->dir);
 }

@@ -74,6 +74,10 @@ int blk_mountpoint_check(const char *mnt)
 	return 0;
 }
 
+/* Only the instance that wrote the pid file removes it: a second one that
+ * fails (mount point busy, --verify mismatch) leaves the first one's. */
+static bool pidfile_written;
+
 int blk_pidfile_write(const char *path)
 {
 	char buf[32];
@@ -89,12 +93,13 @@ int blk_pidfile_write(const char *path)
 		return err;
 	}
 	close(fd);
+	pidfile_written = true;
 	return 0;
 }
 
 void blk_pidfile_remove(const char *path)
 {
-	if (path && unlink(path) < 0 && errno != ENOENT)
+	if (path && pidfile_written && unlink(path) < 0 && errno != ENOENT)
 		blk_warn("--pidfile %s: %s", path, strerror(errno));
 }
 
@@ -204,4 +209,44 @@ void blk_start_failed(const struct blk_ctx *ctx, const char *what, int err)
 		blk_err("%s: cannot start %s: %s", ctx->src.given, what,
 			strerror(-err));
 	}
+}
+/* Nothing here uses select(): descriptors above 1023 are fine. */
+void blk_nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			blk_debug("RLIMIT_NOFILE: %s", strerror(errno));
+	}
+}
+
+static unsigned long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned long n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Per worker a clone of /dev/fuse, a splice pipe and a container handle
+ * or two; the rest (CUSE, audit, fusectl, probe) fits in 64.
+ */
+int blk_nofile_check(const char *source, unsigned int threads)
+{
+	unsigned long need = open_fds() + 64 + 8UL * threads;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    need <= rl.rlim_cur)
+		return 0;
+	blk_err("%s: %lu files open for the source leave too few of the %llu the daemon may open (ulimit -n) to serve; raise the hard limit to %lu",
+		source, open_fds(), (unsigned long long)rl.rlim_cur, need);
+	return -EMFILE;
 }

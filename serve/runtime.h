@@ -45,6 +45,15 @@ void blk_registry_remove(const char *name);
  */
 void blk_start_failed(const struct blk_ctx *ctx, const char *what, int err);
 
+/*
+ * A split raw set holds a descriptor per segment (an FTK set of a 2 TB disk
+ * is ~1400 files, each spliced from): the soft limit on open files goes up
+ * to the hard one, at start.  blk_nofile_check: enough left to serve with
+ * that many threads, else printed (naming the source) and -EMFILE.
+ */
+void blk_nofile_raise(void);
+int blk_nofile_check(const char *source, unsigned int threads);
+
 /* The files still open after a detach, one line each (logged). */
 void blk_log_holders(struct blk_ctx *ctx);
 

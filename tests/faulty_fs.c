@@ -5,6 +5,10 @@
  * [BAD_START, BAD_START + BAD_LEN) fails with EIO, like a bad sector.
  *
  *   faulty_fs IMAGE BAD_START BAD_LEN MOUNTPOINT [-f] [-o ...]
+ *
+ * With FAULTY_SLOW_MS in the environment, a read at or past byte
+ * FAULTY_SLOW_FROM (default 0) takes that long, like a disk that stalls:
+ * a test can then signal a reader while its read is surely in flight.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +20,7 @@
 
 static int img_fd = -1;
 static off_t img_size;
-static unsigned long long bad_start, bad_len;
+static unsigned long long bad_start, bad_len, slow_from, slow_ms;
 
 static int ff_getattr(const char *path, struct stat *st,
 		      struct fuse_file_info *fi)
@@ -68,6 +72,8 @@ static int ff_read(const char *path, char *buf, size_t size, off_t off,
 	if ((unsigned long long)off < bad_start + bad_len &&
 	    (unsigned long long)off + size > bad_start)
 		return -EIO;
+	if (slow_ms && (unsigned long long)off + size > slow_from)
+		usleep(slow_ms * 1000);
 	n = pread(img_fd, buf, size, off);
 	return n < 0 ? -errno : (int)n;
 }
@@ -94,6 +100,10 @@ int main(int argc, char *argv[])
 	img_size = lseek(img_fd, 0, SEEK_END);
 	bad_start = strtoull(argv[2], NULL, 0);
 	bad_len = strtoull(argv[3], NULL, 0);
+	if (getenv("FAULTY_SLOW_MS"))
+		slow_ms = strtoull(getenv("FAULTY_SLOW_MS"), NULL, 0);
+	if (getenv("FAULTY_SLOW_FROM"))
+		slow_from = strtoull(getenv("FAULTY_SLOW_FROM"), NULL, 0);
 	argv[3] = argv[0];
 	return fuse_main(argc - 3, argv + 3, &ff_ops, NULL);
 }

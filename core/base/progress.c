@@ -7,6 +7,7 @@
 #include "base/util.h"
 
 _Atomic(uint64_t) *blk_progress_mirror;
+_Atomic bool blk_hash_cancel;	/* hash.h: here beside the mirror */
 
 static void progress_draw(struct blk_progress *pg, double t)
 {

@@ -171,6 +171,16 @@ void blk_json_escape(char *dst, size_t len, const char *s)
 	dst[j] = '\0';
 }
 
+char *blk_json_dup(const char *s)
+{
+	size_t len = 6 * strlen(s) + 1;	/* \u00XX at worst */
+	char *dst = malloc(len);
+
+	if (dst)
+		blk_json_escape(dst, len, s);
+	return dst;
+}
+
 void blk_json_fputs(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;

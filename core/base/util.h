@@ -44,6 +44,8 @@ uint64_t blk_percentile(const uint64_t *now, const uint64_t *before,
  * blk_json_invalid tells whether s needed replacements.
  */
 void blk_json_escape(char *dst, size_t len, const char *s);
+/* s escaped whole, in a new string (free it); NULL without memory. */
+char *blk_json_dup(const char *s);
 void blk_json_fputs(FILE *f, const char *s);	/* with the quotes */
 bool blk_json_invalid(const char *s);
 

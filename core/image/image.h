@@ -80,6 +80,19 @@ struct blk_image {
 bool blk_image_format_known(const char *word);
 /* "auto, raw, split, ewf, ...": every --format word, sep between. */
 void blk_image_format_words(char *buf, size_t len, const char *sep);
+/*
+ * image_access.c.  blk_image_confine: an extent (name as the descriptor
+ * desc writes it, path as opened, fd or -1) must lie in desc's folder,
+ * else printed and -EPERM, unless blk_img_extents_anywhere
+ * (--extents-anywhere).  blk_image_narrow_access: st's read bits (owner
+ * and group st's) narrowed to what every segment file allows.
+ */
+struct stat;
+extern bool blk_img_extents_anywhere;
+int blk_image_confine(const char *desc, const char *name, const char *path,
+		      int fd);
+void blk_image_narrow_access(const struct blk_image *im, struct stat *st);
+
 /* "ewf qcow2 ...": what this build reads, for --version. */
 void blk_image_built_formats(char *buf, size_t len);
 

@@ -242,7 +242,7 @@ static int check_gap(char **names, int n)
 static int check_numbers(char **names, int n)
 {
 	for (int i = 0; i < n; i++) {
-		unsigned char hdr[13];
+		unsigned char hdr[13] = { 0 };
 		FILE *f = fopen(names[i], "rb");
 		size_t got = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
 		unsigned int num;

@@ -17,6 +17,8 @@
 #include "image/chain.h"
 #include "image/image.h"
 #include "base/log.h"
+#include "image/qcow_map.h"
+#include "base/log.h"
 
 #ifndef HAVE_LIBQCOW
 void *blk_img_qcow_level_open(const char *path, uint64_t *media)
@@ -61,34 +63,61 @@ static libqcow_file_t *qcow_open_file(const char *path, char *msg, size_t len)
 	return f;
 }
 
+/* A thread's handle: libqcow's, and the map shared by all (im->priv). */
+struct qcow_handle {
+	libqcow_file_t *f;
+	const struct qcow_map *map;
+};
+
+static void close_file(libqcow_file_t *f)
+{
+	libqcow_file_close(f, NULL);
+	libqcow_file_free(&f, NULL);
+}
+
 static void *qcow_handle_open(struct blk_image *im)
 {
 	char msg[256], path[40];
-	libqcow_file_t *f;
+	struct qcow_handle *h = calloc(1, sizeof(*h));
 
+	if (!h)
+		return NULL;
 	blk_image_fd_path(im, path, sizeof(path));
-	f = qcow_open_file(path, msg, sizeof(msg));
-	if (!f) {
+	h->f = qcow_open_file(path, msg, sizeof(msg));
+	if (!h->f) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
+		free(h);
 		errno = EIO;
+		return NULL;
 	}
-	return f;
+	h->map = im->priv;
+	return h;
 }
 
-static int qcow_read(void *h, void *buf, size_t len, uint64_t off,
+/* What the file no longer holds is EIO, never libqcow's unfilled buffer. */
+static int qcow_read(void *hp, void *buf, size_t len, uint64_t off,
 		     uint64_t *bad)
 {
-	(void)bad;	/* the block asked for: clusters are at least 512 bytes */
-	return libqcow_file_read_buffer_at_offset(h, buf, len, off, NULL) ==
+	struct qcow_handle *h = hp;
+
+	if (h->map && qcow_map_check(h->map, off, len, bad))
+		return -EIO;
+	return libqcow_file_read_buffer_at_offset(h->f, buf, len, off, NULL) ==
 	       (ssize_t)len ? 0 : -EIO;
 }
 
-static void qcow_handle_close(void *h)
+static void qcow_handle_close(void *hp)
 {
-	libqcow_file_t *f = h;
+	struct qcow_handle *h = hp;
 
-	libqcow_file_close(f, NULL);
-	libqcow_file_free(&f, NULL);
+	close_file(h->f);
+	free(h);
+}
+
+static void qcow_free(struct blk_image *im)
+{
+	qcow_map_free(im->priv);
+	im->priv = NULL;
 }
 
 static const struct blk_image_ops qcow_ops = {
@@ -96,6 +125,7 @@ static const struct blk_image_ops qcow_ops = {
 	.handle_open	= qcow_handle_open,
 	.handle_read	= qcow_read,
 	.handle_close	= qcow_handle_close,
+	.free_priv	= qcow_free,
 };
 
 static uint64_t be(const unsigned char *p, int n)
@@ -107,6 +137,23 @@ static uint64_t be(const unsigned char *p, int n)
 	return v;
 }
 
+/* qemu takes a relative backing name from the image's folder, not ours. */
+static bool backing_exists(const char *image, const char *name)
+{
+	const char *slash = strrchr(image, '/');
+	char *full = NULL;
+	struct stat st;
+	bool there;
+
+	if (name[0] == '/' || !slash)
+		return stat(name, &st) == 0;
+	if (asprintf(&full, "%.*s/%s", (int)(slash - image), image, name) < 0)
+		return false;
+	there = stat(full, &st) == 0;
+	free(full);
+	return there;
+}
+
 /* A backing file is refused, named: -ENOTSUP (printed), or 0. */
 static int no_backing_file(FILE *f, const char *path)
 {
@@ -114,7 +161,6 @@ static int no_backing_file(FILE *f, const char *path)
 	char name[1024] = "";
 	uint64_t off;
 	uint32_t len;
-	struct stat st;
 
 	if (fread(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
 		return 0;	/* libqcow says what is wrong */
@@ -128,7 +174,7 @@ static int no_backing_file(FILE *f, const char *path)
 		snprintf(name, sizeof(name), "(unreadable name)");
 	name[len] = 0;
 	blk_err("%s: QCOW2 image with backing file %s (%s); backing files are not followed: flatten it with qemu-img convert",
-		path, name, stat(name, &st) == 0 ? "present" : "missing");
+		path, name, backing_exists(path, name) ? "present" : "missing");
 	return -ENOTSUP;
 }
 
@@ -165,7 +211,7 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 	}
 	libqcow_file_get_media_size(f, &media, NULL);
 	libqcow_file_get_encryption_method(f, &method, NULL);
-	qcow_handle_close(f);
+	close_file(f);
 	if (method != LIBQCOW_ENCRYPTION_METHOD_NONE) {
 		blk_err("%s: encrypted QCOW image; not supported", path);
 		return -ENOTSUP;
@@ -181,7 +227,10 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 		blk_err("%s: QCOW image of 0 bytes", path);
 		return -EINVAL;
 	}
-	return 0;
+	err = qcow_map_open((struct qcow_map **)&im->priv, path);
+	if (err)
+		blk_err("%s: %s", path, strerror(-err));
+	return err;
 }
 
 static int qcow_open(struct blk_image *im, const char *path, int fd,

@@ -9,7 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,26 +140,34 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* How many files the set's glob matches (to find a gap in it). */
+/*
+ * How many files in the set's folder are named like its segments (to find
+ * a gap).  Read from the folder, never through glob(3): a '[' or '*' in the
+ * user's path must not change what matches.
+ */
 static size_t count_like(const char *path, const struct split_name *sn)
 {
-	char pat[4096 + 64];
-	size_t used, n = 0;
-	glob_t g;
+	const char *slash = memrchr(path, '/', sn->base);
+	size_t plen = sn->base - (slash ? slash + 1 - path : 0), n = 0;
+	const char *prefix = slash ? slash + 1 : path;
+	char *dir = slash ? strndup(path, slash - path + 1) : strdup(".");
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
 
-	if (sn->base >= 4096)
-		return 0;
-	used = sn->base;
-	memcpy(pat, path, used);
-	for (size_t i = 0; i < sn->width; i++)
-		used += snprintf(pat + used, sizeof(pat) - used, "%s",
-				 sn->alpha ? "[a-z]" : "[0-9]");
-	for (size_t i = 0; i < used; i++)	/* the base taken literally */
-		if (i < sn->base && strchr("*?[\\", pat[i]))
-			return 0;
-	if (glob(pat, 0, NULL, &g) == 0)
-		n = g.gl_pathc;
-	globfree(&g);
+	while (d && (de = readdir(d))) {
+		const char *sfx = de->d_name + plen;
+
+		if (strncmp(de->d_name, prefix, plen) || strlen(sfx) != sn->width)
+			continue;
+		for (; *sfx; sfx++)
+			if (sn->alpha ? !islower((unsigned char)*sfx) :
+					!isdigit((unsigned char)*sfx))
+				break;
+		n += !*sfx;
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 	return n;
 }
 
@@ -174,15 +182,19 @@ static int open_segment(const struct blk_image *im, const char *path)
 {
 	if (im->nseg == 0 && im->src_fd >= 0)
 		return fcntl(im->src_fd, F_DUPFD_CLOEXEC, 0);
-	return blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	return blk_open_noatime(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+				O_NONBLOCK);
 }
 
 int blk_img_raw_add_segment(struct blk_image *im, const char *path)
 {
 	struct blk_segment *seg, *s;
 	struct stat st;
+	/* O_NONBLOCK: a FIFO among the segments must not block the open */
 	int fd = open_segment(im, path);
 
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
 
@@ -457,7 +469,9 @@ static int vmdk_flat_map(struct blk_image *im, const char *path,
 	/* The descriptor is segment 0 and holds no media bytes. */
 	for (int i = 0; !err && i < n; i++) {
 		extent_path(name, sizeof(name), path, x[i].file);
-		err = blk_img_raw_add_segment(im, name);
+		err = blk_image_confine(path, x[i].file, name, -1) ?:
+		      blk_img_raw_add_segment(im, name) ?:
+		      blk_image_confine(path, x[i].file, name, im->seg[i + 1].fd);
 		if (err)
 			break;
 		len[i + 1] = x[i].sectors * 512;

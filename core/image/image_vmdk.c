@@ -105,6 +105,10 @@ static int vmdk_extents(struct blk_image *im, libvmdk_handle_t *h,
 				(uint8_t *)name, sizeof(name), NULL) == 1) {
 			snprintf(full, sizeof(full), "%.*s%s", (int)dirlen, path,
 				 name);
+			if (blk_image_confine(path, name, full, -1)) {
+				libvmdk_extent_descriptor_free(&d, NULL);
+				return -EPERM;
+			}
 			if (strcmp(full, path)) {
 				im->seg[im->nseg].fd = -1;
 				im->seg[im->nseg].path = strdup(full);

@@ -70,6 +70,7 @@ static int open_image(struct blk_source *src, const char *path,
 		return err;
 	src->format = src->img->ops->name;
 	src->size = src->img->size;
+	blk_image_narrow_access(src->img, &src->st);
 	src->probe_fd = -1;
 	/* a snapshot chain: the mount no more readable than any of its files */
 	for (unsigned int i = 0; i < src->img->nseg; i++) {

@@ -96,6 +96,37 @@ val() {
 	assert_equal "$(val /dev/blkfuse-ev read_bytes)" 0
 }
 
+@test "--ctl-mode 0644: uid 65534 reads the node; set, reset, text writes and the SET ioctls are refused" {
+	start --name ev --ctl-mode 0644 "$IMG" "$MNT"
+	wait_node /dev/blkfuse-ev
+	local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	run "${nobody[@]}" "$BLKFUSE" ctl /dev/blkfuse-ev get pause
+	assert_success
+	assert_output 0
+	run "${nobody[@]}" "$BLKFUSE" ctl /dev/blkfuse-ev set pause=1
+	assert_failure
+	assert_output --partial 'Permission denied'
+	run "${nobody[@]}" "$BLKFUSE" ctl /dev/blkfuse-ev reset
+	assert_failure
+	run "${nobody[@]}" sh -c 'echo abort=1 >/dev/blkfuse-ev'
+	assert_failure
+	# an open for reading: the ioctl itself says EACCES
+	run "${nobody[@]}" /usr/bin/python3 -c '
+import errno, fcntl
+SET_TEXT = (1 << 30) | (1024 << 16) | (ord("B") << 8) | 5
+with open("/dev/blkfuse-ev", "rb", buffering=0) as f:
+    try:
+        fcntl.ioctl(f, SET_TEXT, bytearray(b"pause=1".ljust(1024, b"\0")))
+        print("accepted")
+    except OSError as e:
+        print(errno.errorcode[e.errno])'
+	assert_output EACCES
+	assert_equal "$(val /dev/blkfuse-ev pause)" 0
+	# root opens it for writing and may
+	"$BLKFUSE" ctl ev set rate_limit=8m
+	assert_equal "$(val /dev/blkfuse-ev rate_limit)" $((8 << 20))
+}
+
 # held_by_pause PID: the reader waits in the kernel for a FUSE reply, the
 # daemon has the request (inflight 1), and one of its threads sleeps on a
 # futex (pause's condition variable; idle workers wait in fuse_dev_do_read).
