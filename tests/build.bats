@@ -31,14 +31,14 @@ build() {
 	assert_line --regexp '^formats: .* ewf( |$)'
 
 	run build HAVE_LIBEWF=
-	assert_output $'blkfuse\nobj/core/image/image_ewf.o'
+	assert_output $'blkfuse\nobj/core/image/image_ewf.o\ntests/crypt_open'
 	run "$B/blkfuse" --version
 	refute_line --regexp '^formats: .* ewf( |$)'
 	run -1 "$B/blkfuse" --list "$e01.E01"
-	assert_output "blkfuse: $e01.E01: EWF (E01), but this blkfuse was built without libewf (Debian package libewf-dev)"
+	assert_output "blkfuse: error: $e01.E01: EWF (E01), but this blkfuse was built without libewf (Debian package libewf-dev)"
 
 	run build
-	assert_output $'blkfuse\nobj/core/image/image_ewf.o'
+	assert_output $'blkfuse\nobj/core/image/image_ewf.o\ntests/crypt_open'
 	run "$B/blkfuse" --version
 	assert_line --regexp '^formats: .* ewf( |$)'
 	run -0 "$B/blkfuse" --list "$e01.E01"

@@ -95,7 +95,7 @@ teardown() { blkfuse_teardown; }
 	cp "$D/vbase.vmdk" "$d/other/"
 	qemu-img create -q -f vmdk -b ../other/vbase.vmdk -F vmdk "$d/img/up.vmdk"
 	run -1 "$BLKFUSE" --list "$d/img/up.vmdk"
-	assert_output "blkfuse: $d/img/up.vmdk: backing file ../other/vbase.vmdk lies outside $d/img; not followed (--backing-dir DIR allows another folder)"
+	assert_output "blkfuse: error: $d/img/up.vmdk: backing file ../other/vbase.vmdk lies outside $d/img; not followed (--backing-dir DIR allows another folder)"
 	run -0 "$BLKFUSE" --list --backing-dir "$d/other" "$d/img/up.vmdk"
 }
 
@@ -120,7 +120,7 @@ teardown() { blkfuse_teardown; }
 	qemu-img create -q -f qcow2 -b ../elsewhere/base.raw -F raw "$d/img/up.qcow2"
 	qemu-img create -q -f qcow2 -b "$d/elsewhere/base.raw" -F raw "$d/img/abs.qcow2"
 	run -1 "$BLKFUSE" --list "$d/img/up.qcow2"
-	assert_output "blkfuse: $d/img/up.qcow2: backing file ../elsewhere/base.raw lies outside $d/img; not followed (--backing-dir DIR allows another folder)"
+	assert_output "blkfuse: error: $d/img/up.qcow2: backing file ../elsewhere/base.raw lies outside $d/img; not followed (--backing-dir DIR allows another folder)"
 	run -1 "$BLKFUSE" --list "$d/img/abs.qcow2"
 	assert_output --partial "backing file $d/elsewhere/base.raw lies outside $d/img"
 	run -0 "$BLKFUSE" --list --backing-dir "$d/elsewhere" "$d/img/up.qcow2"
@@ -140,12 +140,12 @@ teardown() { blkfuse_teardown; }
 	mkdir -p "$d"
 	qemu-img create -q -f qcow2 -b gone.raw -F raw -u "$d/orphan.qcow2" 1M
 	run -1 "$BLKFUSE" --list "$d/orphan.qcow2"
-	assert_output "blkfuse: $d/orphan.qcow2: backing file gone.raw: No such file or directory"
+	assert_output "blkfuse: error: $d/orphan.qcow2: backing file gone.raw: No such file or directory"
 	qemu-img create -q -f qcow2 "$d/a.qcow2" 1M
 	qemu-img create -q -f qcow2 -b a.qcow2 -F qcow2 "$d/b.qcow2"
 	qemu-img rebase -q -u -b b.qcow2 -F qcow2 "$d/a.qcow2"
 	run -1 "$BLKFUSE" --list "$d/b.qcow2"
-	assert_output "blkfuse: $d/a.qcow2: the backing chain loops back to $d/b.qcow2"
+	assert_output "blkfuse: error: $d/a.qcow2: the backing chain loops back to $d/b.qcow2"
 }
 
 @test "--exclusive locks every file of the chain; the mount is no more readable than the least readable file" {
@@ -158,7 +158,7 @@ f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(30)' "$d/base.r
 	local holder=$!
 	wait_until "the base is locked" bash -c "! flock -n '$d/base.raw' true"
 	run -1 "$BLKFUSE" --list --exclusive "$d/top.qcow2"
-	assert_output "blkfuse: $d/base.raw: cannot lock exclusively: locked by another process"
+	assert_output "blkfuse: error: $d/base.raw: cannot lock exclusively: locked by another process"
 	kill "$holder"
 	wait "$holder" || true
 	chmod 0400 "$d/base.raw"

@@ -273,10 +273,10 @@ sigterm_stops() {
 	"$BLKFUSE" ctl "$MNT" set rate_limit=100m
 	run "$BLKFUSE" ctl "$MNT" set rate_limit=17179869184g
 	assert_equal "$status" 1
-	assert_output "blkfuse: ctl: bad value in 'rate_limit=17179869184g'"
+	assert_output "blkfuse: error: ctl: bad value in 'rate_limit=17179869184g'"
 	run "$BLKFUSE" ctl "$MNT" set rate_limit=18014398509481984k
 	assert_equal "$status" 1
-	assert_output "blkfuse: ctl: bad value in 'rate_limit=18014398509481984k'"
+	assert_output "blkfuse: error: ctl: bad value in 'rate_limit=18014398509481984k'"
 	run ctl_get rate_limit
 	assert_output 104857600
 }
@@ -286,10 +286,10 @@ sigterm_stops() {
 	"$BLKFUSE" ctl "$MNT" set pipe_size=65536
 	run "$BLKFUSE" ctl "$MNT" set pipe_size=18014398509481984k
 	assert_equal "$status" 1
-	assert_output "blkfuse: ctl: bad value in 'pipe_size=18014398509481984k'"
+	assert_output "blkfuse: error: ctl: bad value in 'pipe_size=18014398509481984k'"
 	run "$BLKFUSE" ctl "$MNT" set pipe_size=4194304k
 	assert_equal "$status" 1
-	assert_output "blkfuse: ctl: bad value in 'pipe_size=4194304k'"
+	assert_output "blkfuse: error: ctl: bad value in 'pipe_size=4194304k'"
 	run ctl_get pipe_size
 	assert_output 65536
 }

@@ -51,7 +51,7 @@ open_mountpoint() {
 	for k in pause=1 rate_limit=1 abort=1; do
 		run as_nobody "$BLKFUSE" ctl "$MNT" set "$k"
 		assert_failure
-		assert_output "blkfuse: $MNT/.blkfuse-ctl: Permission denied"
+		assert_output "blkfuse: error: $MNT/.blkfuse-ctl: Permission denied"
 	done
 	run as_nobody "$BLKFUSE" ctl "$MNT" reset
 	assert_failure
@@ -100,7 +100,7 @@ open_mountpoint() {
 @test "review: ctl get whose read fails says why and exits 1 (not 251)" {
 	run "$BLKFUSE" ctl /proc/self/mem get pause
 	assert_equal "$status" 1
-	assert_output "blkfuse: /proc/self/mem: Input/output error"
+	assert_output "blkfuse: error: ctl: reading the snapshot: Input/output error"
 }
 
 # ---- 2. split raw sets of more segments than the soft limit on open files ------
@@ -130,7 +130,7 @@ split_set() {
 	assert_failure
 	assert_output --partial "Too many open files"
 	# the last line says which source (not a bare "Too many open files")
-	assert_equal "$(tail -1 <<<"$output" | grep -c "^blkfuse: $BATS_TEST_TMPDIR/set/ev.0001: ")" 1
+	assert_equal "$(tail -1 <<<"$output" | grep -c "^blkfuse: error: $BATS_TEST_TMPDIR/set/ev.0001: ")" 1
 	run bash -c 'ulimit -n 1000; exec "$0" --list "$1"' "$BLKFUSE" "$BATS_TEST_TMPDIR/set/ev.0001"
 	assert_failure
 	assert_output --regexp "^blkfuse: $BATS_TEST_TMPDIR/set/ev\.[0-9]+: Too many open files"
@@ -145,7 +145,7 @@ split_set() {
 	split -b 1M -d -a 3 --numeric-suffixes=1 "$BATS_TEST_TMPDIR/whole" "$d/ev."
 	rm "$d/ev.005"
 	run -1 "$BLKFUSE" --list "$d/ev.001"
-	assert_output "blkfuse: $d/ev.005: missing segment of the split set $d/ev.001 (4 found before it, more after)"
+	assert_output "blkfuse: error: $d/ev.005: missing segment of the split set $d/ev.001 (4 found before it, more after)"
 	# relative, from inside the folder: no directory part at all
 	run -1 bash -c 'cd "$1" && exec "$0" --list ev.001' "$BLKFUSE" "$d"
 	assert_output --regexp "^blkfuse: .*ev\.005: missing segment of the split set .*ev\.001 \(4 found before it, more after\)$"
@@ -171,7 +171,7 @@ flat_vmdk() {
 	head -c 1M /dev/urandom >"$secret"
 	flat_vmdk "$d/abs.vmdk" "$secret" 2048
 	run -1 "$BLKFUSE" --list "$d/abs.vmdk"
-	assert_output "blkfuse: $d/abs.vmdk: extent \"$secret\" is outside the descriptor's folder (an absolute path, '..' or a symbolic link out of it); refused (--extents-anywhere allows it)"
+	assert_output "blkfuse: error: $d/abs.vmdk: extent \"$secret\" is outside the descriptor's folder (an absolute path, '..' or a symbolic link out of it); refused (--extents-anywhere allows it)"
 	flat_vmdk "$d/up.vmdk" ../secret 2048
 	run -1 "$BLKFUSE" --list "$d/up.vmdk"
 	assert_output --partial "extent \"../secret\" is outside the descriptor's folder"
@@ -221,13 +221,13 @@ flat_vmdk() {
 	rm "$d/ev.002"
 	mkfifo "$d/ev.002"
 	run -1 timeout 10 "$BLKFUSE" --list "$d/ev.001"
-	assert_output "blkfuse: $d/ev.002: segment is not a regular file"
+	assert_output "blkfuse: error: $d/ev.002: segment is not a regular file"
 	run -1 timeout 10 "$BLKFUSE" -f "$d/ev.001" "$MNT"
-	assert_output "blkfuse: $d/ev.002: segment is not a regular file"
+	assert_output "blkfuse: error: $d/ev.002: segment is not a regular file"
 	mkfifo "$d/p-flat.vmdk"
 	flat_vmdk "$d/p.vmdk" p-flat.vmdk 2048
 	run -1 timeout 10 "$BLKFUSE" --list "$d/p.vmdk"
-	assert_output "blkfuse: $d/p-flat.vmdk: segment is not a regular file"
+	assert_output "blkfuse: error: $d/p-flat.vmdk: segment is not a regular file"
 }
 
 # ---- 3. audit records are JSON however long ------------------------------------------
@@ -312,8 +312,13 @@ assert_jsonl() {
 	mkdir "$s"
 	head -c 1M /dev/zero >"$s/base.raw"
 	qemu-img create -q -u -f qcow2 -b base.raw -F raw "$s/child.qcow2" 1M
-	run -1 "$BLKFUSE" --list "$s/child.qcow2"
-	assert_output "blkfuse: $s/child.qcow2: QCOW2 image with backing file base.raw (present); backing files are not followed: flatten it with qemu-img convert"
+	head -c 1M /dev/urandom >"$s/base.raw"
+	qemu-img convert -q -f qcow2 -O raw "$s/child.qcow2" "$s/flat.raw"
+	# from another working directory: the chain is read through base.raw
+	# beside the image (never a base.raw in the daemon's cwd)
+	head -c 1M /dev/zero >"$BATS_TEST_TMPDIR/base.raw"
+	run -0 bash -c "cd '$BATS_TEST_TMPDIR' && '$BLKFUSE' hash '$s/child.qcow2' 2>/dev/null"
+	assert_output "$(sha256sum <"$s/flat.raw" | cut -d' ' -f1)  disk"
 }
 
 # ---- 4. SIGTERM stops --verify-after -----------------------------------------------

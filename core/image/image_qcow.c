@@ -306,16 +306,20 @@ void *blk_img_qcow_level_open(const char *path, uint64_t *media)
 
 int blk_img_qcow_level_read(void *h, void *buf, size_t len, uint64_t off)
 {
-	return qcow_read(((struct level *)h)->f, buf, len, off, NULL);
+	/* chain.c reads only the clusters the level's own tables hold */
+	struct qcow_handle qh = { .f = ((struct level *)h)->f };
+	uint64_t bad;
+
+	return qcow_read(&qh, buf, len, off, &bad);
 }
 
 void blk_img_qcow_level_close(void *h)
 {
 	struct level *l = h;
 
-	qcow_handle_close(l->f);	/* before its parent */
+	close_file(l->f);	/* before its parent */
 	if (l->guard)
-		qcow_handle_close(l->guard);
+		close_file(l->guard);
 	free(l);
 }
 #endif
