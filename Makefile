@@ -38,6 +38,8 @@ HAVE_AFFLIB  ?= $(call have,afflib)
 HAVE_LIBQCOW ?= $(call have,libqcow)
 HAVE_LIBVMDK ?= $(call have,libvmdk)
 HAVE_LIBVHDI ?= $(call have,libvhdi)
+# blkfuse's own EWF chunk reader (libewf stays the fallback), issue 22
+HAVE_LIBDEFLATE ?= $(call have,libdeflate)
 IMG_LIBS :=
 # LUKS and BitLocker: libcryptsetup parses headers and derives keys.
 HAVE_LIBCRYPTSETUP ?= $(call have,libcryptsetup)
@@ -52,6 +54,10 @@ endif
 ifeq ($(HAVE_LIBEWF),1)
 $(OBJ)/core/image/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
+endif
+ifeq ($(HAVE_LIBDEFLATE),1)
+$(OBJ)/core/image/image_ewf_own.o: IMG_FLAGS := -DHAVE_LIBDEFLATE $(shell $(PKG_CONFIG) --cflags libdeflate)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libdeflate)
 endif
 ifeq ($(HAVE_AFFLIB),1)
 $(OBJ)/core/image/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)

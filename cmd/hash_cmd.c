@@ -421,6 +421,7 @@ static int run(const struct hash_args *a)
 	blk_keyring_free(keys);
 	keys = NULL;
 
+	blk_image_allow_ahead(src.img);	/* no fork here */
 	res = hash_all(&src, r, lay, nr, a->mask);
 	if (res == BLK_HASH_EREAD)
 		ret = EXIT_READ;

@@ -5,8 +5,8 @@
  * image (src->img == NULL) and is read with pread on src->fd, exactly as
  * before.  A container is either raw-in-file (split raw, fixed VHD: map()
  * says which fd holds a byte, so the read path keeps splicing) or
- * decoding (a library's handle per thread, behind a bounded per-thread
- * cache of decoded blocks).
+ * decoding (a library's handle per thread, behind a bounded cache of
+ * decoded blocks shared by all threads, image_cache.c).
  */
 #ifndef BLK_IMAGE_H
 #define BLK_IMAGE_H
@@ -20,10 +20,11 @@
 #include "layer/layer.h"	/* struct blk_extent */
 
 #define BLK_IMAGE_MAX_META 32
-#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per reading thread */
+#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per worker (image_cache.h) */
 #define BLK_IMAGE_CACHE_MB_MAX 1024
 
 struct blk_image;
+struct blk_dcache;
 
 
 struct blk_segment {
@@ -70,8 +71,13 @@ struct blk_image {
 	 * library that takes a name reopens that very file through
 	 * /proc/self/fd (blk_image_fd_path), never the path again. */
 	int src_fd;
+	/* bytes one decode yields at least (EWF chunk, AFF page); 0: small */
+	unsigned int unit;
+	struct blk_dcache *_Atomic dcache;	/* image_cache.c, shared */
+	_Atomic bool ahead;		/* decode-ahead threads allowed */
 	unsigned int gen;		/* tells per-thread handles apart */
-	_Atomic unsigned int cache_mb;	/* per thread, 0: no cache */
+	/* per worker, pooled in one cache for all threads; 0: no cache */
+	_Atomic unsigned int cache_mb;
 	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
 };
 
@@ -101,6 +107,18 @@ static inline void blk_image_fd_path(const struct blk_image *im, char *buf,
 static inline bool blk_image_decodes(const struct blk_image *im)
 {
 	return im && !im->ops->map;
+}
+
+/*
+ * Let sequential readers be decoded ahead of on helper threads.  Only
+ * once the process will not fork any more (the daemon: after
+ * fuse_daemonize): threads do not survive a fork, and a block one of them
+ * was decoding would never be finished.  im may be NULL (raw).
+ */
+static inline void blk_image_allow_ahead(struct blk_image *im)
+{
+	if (im)
+		atomic_store(&im->ahead, true);
 }
 
 /* Decoded bytes [off, off + len) through this thread's handle and cache:
