@@ -4,7 +4,7 @@
  * thread, so that workers reading neighbouring ranges share one decode
  * (an AFF page is 16 MiB: four workers each inflating it was 2.5-3x
  * slower than one, issue 22).  A block is the container's decode unit
- * (EWF chunks, AFF pages), at least 64 KiB.  A slot being decoded is
+ * (an EWF chunk, an AFF page), else 64 KiB.  A slot being decoded is
  * BUSY: another reader of that block waits for it instead of decoding it
  * again.  Slots are found by block number, rotated per cache-sized window
  * so that readers of ranges a multiple of the cache apart do not collide.
@@ -26,7 +26,7 @@
 #include "image/image.h"
 #include "image/image_cache.h"
 
-#define MIN_BLOCK (64u << 10)
+#define DEFAULT_BLOCK (64u << 10)
 #define AHEAD_MAX (8u << 20)
 #define STREAM_TOL (4u << 20)
 #define HELPERS_MAX 16
@@ -112,7 +112,7 @@ static struct blk_dcache *dc_get(struct blk_image *im)
 		pthread_cond_init(&dc->changed, NULL);
 		pthread_cond_init(&dc->work, NULL);
 		dc->im = im;
-		dc->bsize = im->unit > MIN_BLOCK ? im->unit : MIN_BLOCK;
+		dc->bsize = im->unit >= 4096 ? im->unit : DEFAULT_BLOCK;
 		dc->nblocks = (im->size + dc->bsize - 1) / dc->bsize;
 		atomic_store(&im->dcache, dc);
 	}
