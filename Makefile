@@ -189,7 +189,8 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE
 fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
-fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta
+fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta \
+	$(if $(filter 1,$(HAVE_LIBDEFLATE)),$(O)/fuzz_ewf)
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
@@ -201,6 +202,12 @@ $(O)/fuzz_lvm_meta: tests/fuzz/fuzz_lvm_meta.c $(CORE_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) -o $@ $^ \
 		$(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -lpthread
+
+# the own EWF reader (it needs libdeflate)
+$(O)/fuzz_ewf: tests/fuzz/fuzz_ewf.c core/image/image_ewf_own.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DHAVE_LIBDEFLATE -Icore -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs libdeflate) -lpthread
 
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c ctl/tunables.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)

@@ -367,7 +367,7 @@ static int read_decoded(struct blk_image *im, char *buf, size_t len,
 	unsigned int mb = atomic_load_explicit(&im->cache_mb,
 					       memory_order_relaxed);
 
-	if (!use_cache || !mb)
+	if (!use_cache || !mb || im->ops->cheap)
 		return blk_image_decode(im, buf, len, off, bad);
 	return blk_dcache_read(im, mb, buf, len, off, bad);
 }

@@ -54,6 +54,9 @@ struct blk_image_ops {
 	int (*map)(const struct blk_image *im, uint64_t off,
 		   struct blk_extent *e);
 	void (*free_priv)(struct blk_image *im);
+	/* handle_read is plain preads (and zeros): the shared cache of
+	 * decoded blocks would only add a copy */
+	bool cheap;
 };
 
 struct blk_image {

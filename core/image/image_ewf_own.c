@@ -37,7 +37,6 @@
 
 #include "image/image.h"
 #include "image/image_ewf_own.h"
-#include "log.h"
 
 #ifndef HAVE_LIBDEFLATE
 int blk_ewf_own_open(struct blk_image *im, char *const *names, int n,
@@ -73,7 +72,8 @@ struct ewf_own {
 	uint32_t chunk;		/* bytes */
 	struct ewf_table *tab;
 	unsigned int ntab, cap;
-	const struct blk_image *im;	/* segment fds */
+	const struct blk_image *im;
+	int *fd;		/* each segment: a dup of what image_ewf.c holds */
 	pthread_mutex_t zlock;
 	_Atomic unsigned int nzero;
 	struct ewf_zero zero[ZERO_N];
@@ -277,7 +277,7 @@ static int chunk_read(struct own_handle *h, uint64_t c, unsigned char *out,
 	uint64_t at = t->base + (o->ent[c] & 0x7fffffff);
 	uint64_t end = c + 1 < t->first + t->n ?
 		t->base + (o->ent[c + 1] & 0x7fffffff) : t->end;
-	int fd = o->im->seg[t->seg].fd;
+	int fd = o->fd[t->seg];
 	size_t got = 0;
 
 	if (!(o->ent[c] >> 31)) {	/* stored: bytes, then their Adler-32 */
@@ -367,16 +367,22 @@ static void *own_handle_open(struct blk_image *im)
 	return h;
 }
 
-static void own_free(struct blk_image *im)
+static void own_destroy(struct ewf_own *o, unsigned int nseg)
 {
-	struct ewf_own *o = im->priv;
-
-	if (!o)
-		return;
+	for (unsigned int i = 0; o->fd && i < nseg; i++)
+		if (o->fd[i] >= 0)
+			close(o->fd[i]);
 	pthread_mutex_destroy(&o->zlock);
+	free(o->fd);
 	free(o->ent);
 	free(o->tab);
 	free(o);
+}
+
+static void own_free(struct blk_image *im)
+{
+	if (im->priv)
+		own_destroy(im->priv, im->nseg);
 	im->priv = NULL;
 }
 
@@ -394,12 +400,20 @@ static int own_load(struct ewf_own *o, struct blk_image *im, uint32_t bps,
 {
 	int err = 0;
 
+	o->fd = malloc(im->nseg * sizeof(*o->fd));
+	if (!o->fd)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < im->nseg; i++)
+		o->fd[i] = -1;
+	/* the files libewf checked, held open by image_ewf.c (the first is
+	 * the source itself), never their names again */
 	for (unsigned int i = 0; !err && i < im->nseg; i++) {
-		im->seg[i].fd = open(im->seg[i].path, O_RDONLY | O_CLOEXEC);
-		if (im->seg[i].fd < 0)
+		int held = i == 0 ? im->src_fd : im->seg[i].lock_fd;
+
+		o->fd[i] = held > 0 ? fcntl(held, F_DUPFD_CLOEXEC, 0) : -1;
+		if (o->fd[i] < 0)
 			return -ENOTSUP;
-		err = walk_segment(o, im->seg[i].fd, i, im->seg[i].size, bps,
-				   spc);
+		err = walk_segment(o, o->fd[i], i, im->seg[i].size, bps, spc);
 	}
 	if (!err && (!o->ntab || o->tab[o->ntab - 1].first +
 				 o->tab[o->ntab - 1].n != o->nchunks))
@@ -425,15 +439,7 @@ int blk_ewf_own_open(struct blk_image *im, char *const *names, int n,
 	o->im = im, o->media = im->size, o->chunk = bps * spc;
 	err = own_load(o, im, bps, spc);
 	if (err) {
-		for (unsigned int i = 0; i < im->nseg; i++) {
-			if (im->seg[i].fd >= 0)
-				close(im->seg[i].fd);
-			im->seg[i].fd = -1;
-		}
-		pthread_mutex_destroy(&o->zlock);
-		free(o->ent);
-		free(o->tab);
-		free(o);
+		own_destroy(o, im->nseg);
 		return err;
 	}
 	im->ops = &own_ops;
