@@ -16,7 +16,6 @@
 
 #include "image/driver.h"
 #include "image/image.h"
-#include "image/image_cache.h"
 #include "base/log.h"
 
 bool blk_image_format_known(const char *word)

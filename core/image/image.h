@@ -20,7 +20,7 @@
 #include "layer/layer.h"	/* struct blk_extent */
 
 #define BLK_IMAGE_MAX_META 32
-#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per worker (image_cache.h) */
+#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per worker (BLK_DCACHE_SHARE) */
 #define BLK_IMAGE_CACHE_MB_MAX 1024
 
 struct blk_image;
@@ -131,6 +131,22 @@ int blk_image_read(struct blk_image *im, void *buf, size_t len, uint64_t off,
 /* The same without the cache (rereading sector by sector). */
 int blk_image_read_uncached(struct blk_image *im, void *buf, size_t len,
 			    uint64_t off, uint64_t *bad);
+/*
+ * The decoded-block cache all threads share (image_cache.c).  cache_mb is
+ * per worker: the cache holds BLK_DCACHE_SHARE * cache_mb MiB (the
+ * default max_threads is 4).  blk_dcache_read: decoded bytes [off, off +
+ * len) (within the media) through it, decoding ahead of a sequential
+ * reader on helper threads: 0, or -errno with *bad set.  blk_dcache_free:
+ * stop the helpers and free it (the image is being closed).
+ */
+#define BLK_DCACHE_SHARE 4
+int blk_dcache_read(struct blk_image *im, unsigned int mb, char *buf,
+		    size_t len, uint64_t off, uint64_t *bad);
+void blk_dcache_free(struct blk_image *im);
+/* image.c, for the cache: len decoded bytes at off through the calling
+ * thread's own library handle, no cache: 0 or -errno, *bad set. */
+int blk_image_decode(struct blk_image *im, void *buf, size_t len,
+		     uint64_t off, uint64_t *bad);
 /* Close the calling thread's handle (a thread about to end). */
 void blk_image_thread_done(void);
 

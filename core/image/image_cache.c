@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "image/image.h"
-#include "image/image_cache.h"
 
 #define DEFAULT_BLOCK (64u << 10)
 #define AHEAD_MAX (8u << 20)
