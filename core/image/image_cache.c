@@ -6,8 +6,7 @@
  * slower than one, issue 22).  A block is the container's decode unit
  * (an EWF chunk, an AFF page), else 64 KiB.  A slot being decoded is
  * BUSY: another reader of that block waits for it instead of decoding it
- * again.  Slots are found by block number, rotated per cache-sized window
- * so that readers of ranges a multiple of the cache apart do not collide.
+ * again.  Slots are found by block number modulo their count.
  *
  * Decode-ahead: when reads follow each other (within STREAM_TOL), helper
  * threads, one per CPU, decode the next blocks into the cache, up to half
@@ -57,11 +56,14 @@ struct blk_dcache {
 	unsigned int nthr;
 };
 
+/* Consecutive blocks in consecutive slots: the blocks decoded ahead never
+ * evict each other nor the reader's (a rotation per cache-sized window,
+ * tried first, made 24 % of a sequential read's decodes twice).  Readers
+ * a multiple of the cache apart share slots, but a slot being decoded or
+ * copied from is never taken: the other reader decodes into its buffer. */
 static struct dslot *slot_of(struct blk_dcache *dc, uint64_t b)
 {
-	uint64_t rot = (b >> dc->shift) * 0x9e3779b97f4a7c15ull;
-
-	return &dc->slot[(b + (rot >> 40)) & (dc->nslot - 1)];
+	return &dc->slot[b & (dc->nslot - 1)];
 }
 
 static void slots_free(struct blk_dcache *dc)
