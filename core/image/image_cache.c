@@ -234,10 +234,14 @@ static void stream(struct blk_dcache *dc, uint64_t off, size_t len)
 		dc->next = end;
 	if (dc->streak < 2 || dc->resizing || !atomic_load(&dc->im->ahead))
 		return;
-	if (depth > AHEAD_MAX)
-		depth = AHEAD_MAX;
+	/* at most AHEAD_MAX, but two blocks when blocks are large (AFF
+	 * pages): the next page then starts with this one, on another CPU */
+	if (depth > AHEAD_MAX && depth > 2 * dc->bsize)
+		depth = AHEAD_MAX > 2 * dc->bsize ? AHEAD_MAX : 2 * dc->bsize;
 	from = dc->next / dc->bsize;
-	to = (dc->next + depth) / dc->bsize;
+	/* rounded up: with 16 MiB AFF pages the next page starts while the
+	 * reader is early in this one */
+	to = (dc->next + depth + dc->bsize - 1) / dc->bsize;
 	if (to > dc->nblocks)
 		to = dc->nblocks;
 	if (to <= dc->q_to || from >= to)
