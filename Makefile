@@ -38,6 +38,8 @@ HAVE_AFFLIB  ?= $(call have,afflib)
 HAVE_LIBQCOW ?= $(call have,libqcow)
 HAVE_LIBVMDK ?= $(call have,libvmdk)
 HAVE_LIBVHDI ?= $(call have,libvhdi)
+# blkfuse's own EWF chunk reader (libewf stays the fallback), issue 22
+HAVE_LIBDEFLATE ?= $(call have,libdeflate)
 IMG_LIBS :=
 # LUKS and BitLocker: libcryptsetup parses headers and derives keys.
 HAVE_LIBCRYPTSETUP ?= $(call have,libcryptsetup)
@@ -54,6 +56,10 @@ endif
 ifeq ($(HAVE_LIBEWF),1)
 $(OBJ)/core/image/image_ewf.o: IMG_FLAGS := -DHAVE_LIBEWF $(shell $(PKG_CONFIG) --cflags libewf)
 IMG_LIBS += $(shell $(PKG_CONFIG) --libs libewf)
+endif
+ifeq ($(HAVE_LIBDEFLATE),1)
+$(OBJ)/core/image/image_ewf_own.o: IMG_FLAGS := -DHAVE_LIBDEFLATE $(shell $(PKG_CONFIG) --cflags libdeflate)
+IMG_LIBS += $(shell $(PKG_CONFIG) --libs libdeflate)
 endif
 ifeq ($(HAVE_AFFLIB),1)
 $(OBJ)/core/image/image_aff.o: IMG_FLAGS := -DHAVE_AFFLIB $(shell $(PKG_CONFIG) --cflags afflib)
@@ -225,7 +231,8 @@ fuzz: deps
 	tests/fuzz/run $(FUZZ_SECONDS)
 
 fuzz-targets: $(O)/fuzz_layout $(O)/fuzz_ctl_text $(O)/fuzz_bitlocker $(O)/fuzz_lvm_meta \
-	      $(O)/fuzz_fstree
+	      $(O)/fuzz_fstree \
+	$(if $(filter 1,$(HAVE_LIBDEFLATE)),$(O)/fuzz_ewf)
 
 $(O)/fuzz_layout: tests/fuzz/fuzz_layout.c $(CORE_SRCS)
 	@mkdir -p $(@D)
@@ -244,6 +251,12 @@ $(O)/fuzz_fstree: tests/fuzz/fuzz_fstree.c $(CORE_SRCS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -DHAVE_LIBTSK -Icore $(BLKID_CFLAGS) $(SCOLS_CFLAGS) \
 		-o $@ $^ $(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -ltsk -lpthread
+
+# the own EWF reader (it needs libdeflate)
+$(O)/fuzz_ewf: tests/fuzz/fuzz_ewf.c core/image/image_ewf_own.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DHAVE_LIBDEFLATE -Icore -o $@ $^ \
+		$(shell $(PKG_CONFIG) --libs libdeflate) -lpthread
 
 $(O)/fuzz_ctl_text: tests/fuzz/fuzz_ctl_text.c ctl/ctl_parse.c ctl/tunables.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)

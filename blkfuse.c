@@ -318,9 +318,11 @@ static int serve(struct blk_ctx *ctx, struct fuse_args *args,
 		blk_log_to_syslog();
 	if (cfg->pidfile && blk_pidfile_write(cfg->pidfile) != 0)
 		goto out_unmount;
-	/* after the fork: rings belong to the process that uses them */
+	/* after the fork: rings belong to the process that uses them, and
+	 * so do the decode-ahead threads */
 	if (blk_transport_attach(ctx) != 0)
 		goto out_unmount;
+	blk_image_allow_ahead(ctx->src.img);
 	/* Before any worker runs: they read what this learns. */
 	blk_ctl_mounted(ctx);
 	if (start_serving(ctx) != 0)

@@ -487,6 +487,7 @@ static int run(const struct hash_args *a)
 	blk_keyring_free(keys);
 	keys = NULL;
 
+	blk_image_allow_ahead(src.img);	/* no fork here */
 	res = hash_all(&src, r, lay, nr, a->mask);
 	for (unsigned int i = 0; i < nr && res == 0; i++)
 		if (blk_hash_fs_name(r[i].name))

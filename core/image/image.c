@@ -4,8 +4,8 @@
  * name), and reading its media.  Decoding libraries get one handle per
  * reading thread (none of them promises that one handle may be read from
  * two threads at once; a handle each needs no lock and lets workers decode
- * in parallel), and each thread keeps a bounded direct-mapped cache of
- * decoded 64 KiB blocks in front of it.
+ * in parallel), behind one cache of decoded blocks that all threads share
+ * (image_cache.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,9 +17,6 @@
 #include "image/driver.h"
 #include "image/image.h"
 #include "base/log.h"
-
-#define CBLK (64u << 10)
-#define BIG_READ (1u << 20)	/* past any FUSE read: not cached */
 
 bool blk_image_format_known(const char *word)
 {
@@ -212,32 +209,15 @@ int blk_image_open(struct blk_image **imp, const char *path, int fd,
 
 /* ---- one handle and cache per thread ------------------------------------ */
 
-struct cblock {
-	uint64_t tag;		/* block number + 1; 0: empty */
-	uint32_t len;
-	char *data;
-};
-
 struct tslot {
 	const struct blk_image_ops *ops;
 	const struct blk_image *im;
 	unsigned int gen;
 	void *h;
-	struct cblock *blk;
-	unsigned int nblk;
 };
 
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
-
-static void cache_free(struct tslot *s)
-{
-	for (unsigned int i = 0; i < s->nblk; i++)
-		free(s->blk[i].data);
-	free(s->blk);
-	s->blk = NULL;
-	s->nblk = 0;
-}
 
 /* Library handles are opened and closed one at a time (see get_slot). */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -251,7 +231,6 @@ static void slot_release(struct tslot *s)
 	}
 	s->h = NULL;
 	s->im = NULL;
-	cache_free(s);
 }
 
 static void slot_destroy(void *p)
@@ -369,93 +348,27 @@ static int decode(struct blk_image *im, struct tslot *s, void *buf,
 	return err;
 }
 
-/* The cache of s sized for cache_mb: 0 or -ENOMEM. */
-static int cache_fit(struct tslot *s, unsigned int mb)
+int blk_image_decode(struct blk_image *im, void *buf, size_t len,
+		     uint64_t off, uint64_t *bad)
 {
-	unsigned int want = mb * ((1u << 20) / CBLK);
+	struct tslot *s = get_slot(im);
 
-	if (s->nblk == want)
-		return 0;
-	cache_free(s);
-	s->blk = calloc(want, sizeof(*s->blk));
-	if (!s->blk)
-		return -ENOMEM;
-	s->nblk = want;
-	return 0;
+	if (!s) {
+		*bad = off;
+		return -(errno ? errno : EIO);
+	}
+	return decode(im, s, buf, len, off, bad);
 }
 
-/* Block b of the media through the cache: its entry, or NULL (*err). */
-static struct cblock *cached_block(struct blk_image *im, struct tslot *s,
-				   uint64_t b, uint64_t *bad, int *err)
-{
-	struct cblock *c = &s->blk[b % s->nblk];
-	uint64_t at = b * CBLK;
-
-	if (c->tag == b + 1) {
-		atomic_fetch_add_explicit(&im->cache_hits, 1,
-					  memory_order_relaxed);
-		return c;
-	}
-	atomic_fetch_add_explicit(&im->cache_misses, 1, memory_order_relaxed);
-	if (!c->data && !(c->data = malloc(CBLK))) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	c->tag = 0;
-	c->len = im->size - at < CBLK ? im->size - at : CBLK;
-	*err = decode(im, s, c->data, c->len, at, bad);
-	if (*err)
-		return NULL;
-	c->tag = b + 1;
-	return c;
-}
-
-/* Part of one block through the cache: 0 or -errno. */
-static int read_partial(struct blk_image *im, struct tslot *s, char *buf,
-			size_t n, uint64_t off, uint64_t *bad)
-{
-	int err = 0;
-	struct cblock *c = cached_block(im, s, off / CBLK, bad, &err);
-
-	if (c) {
-		memcpy(buf, c->data + off % CBLK, n);
-		return 0;
-	}
-	/* a bad chunk fails only the reads that need it, not its
-	 * neighbours in the same cache block */
-	return err == -EIO ? decode(im, s, buf, n, off, bad) : err;
-}
-
-/*
- * Whole blocks are decoded straight into buf (a sequential reader never
- * pays a copy); the cache holds the blocks a read covers only in part,
- * which its neighbour (on this worker) or a small reader needs next.
- */
 static int read_decoded(struct blk_image *im, char *buf, size_t len,
 			uint64_t off, uint64_t *bad, bool use_cache)
 {
 	unsigned int mb = atomic_load_explicit(&im->cache_mb,
 					       memory_order_relaxed);
-	struct tslot *s = get_slot(im);
-	int err = 0;
 
-	if (!s)
-		return -(errno ? errno : EIO);
-	if (!use_cache || !mb || len >= BIG_READ || cache_fit(s, mb))
-		return decode(im, s, buf, len, off, bad);
-	while (len && !err) {
-		uint64_t in = off % CBLK;
-		size_t n = CBLK - in < len ? CBLK - in : len;
-
-		if (!in && len >= CBLK) {	/* the whole blocks at once */
-			n = len - len % CBLK;
-			err = decode(im, s, buf, n, off, bad);
-		} else {
-			err = read_partial(im, s, buf, n, off, bad);
-		}
-		buf += n, off += n, len -= n;
-	}
-	return err;
+	if (!use_cache || !mb || im->ops->cheap)
+		return blk_image_decode(im, buf, len, off, bad);
+	return blk_dcache_read(im, mb, buf, len, off, bad);
 }
 
 static int image_read(struct blk_image *im, void *buf, size_t len,
@@ -487,6 +400,7 @@ void blk_image_close(struct blk_image *im)
 {
 	if (!im)
 		return;
+	blk_dcache_free(im);
 	blk_image_thread_done();
 	if (im->ops && im->ops->free_priv)
 		im->ops->free_priv(im);

@@ -5,8 +5,8 @@
  * image (src->img == NULL) and is read with pread on src->fd, exactly as
  * before.  A container is either raw-in-file (split raw, fixed VHD: map()
  * says which fd holds a byte, so the read path keeps splicing) or
- * decoding (a library's handle per thread, behind a bounded per-thread
- * cache of decoded blocks).
+ * decoding (a library's handle per thread, behind a bounded cache of
+ * decoded blocks shared by all threads, image_cache.c).
  */
 #ifndef BLK_IMAGE_H
 #define BLK_IMAGE_H
@@ -20,10 +20,11 @@
 #include "layer/layer.h"	/* struct blk_extent */
 
 #define BLK_IMAGE_MAX_META 32
-#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per reading thread */
+#define BLK_IMAGE_CACHE_MB_DEFAULT 8	/* per worker (BLK_DCACHE_SHARE) */
 #define BLK_IMAGE_CACHE_MB_MAX 1024
 
 struct blk_image;
+struct blk_dcache;
 
 
 struct blk_segment {
@@ -54,6 +55,9 @@ struct blk_image_ops {
 	int (*map)(const struct blk_image *im, uint64_t off,
 		   struct blk_extent *e);
 	void (*free_priv)(struct blk_image *im);
+	/* handle_read is plain preads (and zeros): the shared cache of
+	 * decoded blocks would only add a copy */
+	bool cheap;
 };
 
 struct blk_image {
@@ -71,8 +75,13 @@ struct blk_image {
 	 * library that takes a name reopens that very file through
 	 * /proc/self/fd (blk_image_fd_path), never the path again. */
 	int src_fd;
+	/* bytes one decode yields at least (EWF chunk, AFF page); 0: small */
+	unsigned int unit;
+	struct blk_dcache *_Atomic dcache;	/* image_cache.c, shared */
+	_Atomic bool ahead;		/* decode-ahead threads allowed */
 	unsigned int gen;		/* tells per-thread handles apart */
-	_Atomic unsigned int cache_mb;	/* per thread, 0: no cache */
+	/* per worker, pooled in one cache for all threads; 0: no cache */
+	_Atomic unsigned int cache_mb;
 	_Atomic uint64_t decoded_bytes, cache_hits, cache_misses;
 };
 
@@ -117,6 +126,18 @@ static inline bool blk_image_decodes(const struct blk_image *im)
 	return im && !im->ops->map;
 }
 
+/*
+ * Let sequential readers be decoded ahead of on helper threads.  Only
+ * once the process will not fork any more (the daemon: after
+ * fuse_daemonize): threads do not survive a fork, and a block one of them
+ * was decoding would never be finished.  im may be NULL (raw).
+ */
+static inline void blk_image_allow_ahead(struct blk_image *im)
+{
+	if (im)
+		atomic_store(&im->ahead, true);
+}
+
 /* Decoded bytes [off, off + len) through this thread's handle and cache:
  * 0, or -errno with *bad the media offset of the failing chunk. */
 int blk_image_read(struct blk_image *im, void *buf, size_t len, uint64_t off,
@@ -124,6 +145,22 @@ int blk_image_read(struct blk_image *im, void *buf, size_t len, uint64_t off,
 /* The same without the cache (rereading sector by sector). */
 int blk_image_read_uncached(struct blk_image *im, void *buf, size_t len,
 			    uint64_t off, uint64_t *bad);
+/*
+ * The decoded-block cache all threads share (image_cache.c).  cache_mb is
+ * per worker: the cache holds BLK_DCACHE_SHARE * cache_mb MiB (the
+ * default max_threads is 4).  blk_dcache_read: decoded bytes [off, off +
+ * len) (within the media) through it, decoding ahead of a sequential
+ * reader on helper threads: 0, or -errno with *bad set.  blk_dcache_free:
+ * stop the helpers and free it (the image is being closed).
+ */
+#define BLK_DCACHE_SHARE 4
+int blk_dcache_read(struct blk_image *im, unsigned int mb, char *buf,
+		    size_t len, uint64_t off, uint64_t *bad);
+void blk_dcache_free(struct blk_image *im);
+/* image.c, for the cache: len decoded bytes at off through the calling
+ * thread's own library handle, no cache: 0 or -errno, *bad set. */
+int blk_image_decode(struct blk_image *im, void *buf, size_t len,
+		     uint64_t off, uint64_t *bad);
 /* Close the calling thread's handle (a thread about to end). */
 void blk_image_thread_done(void);
 

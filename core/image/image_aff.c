@@ -128,6 +128,7 @@ static int blk_img_aff_open(struct blk_image *im, const char *path)
 {
 	AFFILE *af;
 	struct stat st;
+	int pagesize;
 
 	im->ops = &aff_ops;
 	af = af_open(path, O_RDONLY, 0);
@@ -137,6 +138,11 @@ static int blk_img_aff_open(struct blk_image *im, const char *path)
 		return -EINVAL;
 	}
 	im->size = af_get_imagesize(af);
+	/* afflib inflates a whole page for any byte of it: the shared cache
+	 * keeps pages, so that workers do not each inflate the same one */
+	pagesize = af_get_pagesize(af);
+	if (pagesize > 0 && pagesize <= (64 << 20))
+		im->unit = pagesize;
 	aff_meta(im, af);
 	af_close(af);
 	im->seg = calloc(1, sizeof(*im->seg));

@@ -12,6 +12,7 @@
 
 #include "image/driver.h"
 #include "image/image.h"
+#include "image/image_vhd_dyn.h"
 #include "base/util.h"
 #include "base/log.h"
 
@@ -156,8 +157,14 @@ static bool vhd_fixed(const unsigned char *tail)
 static int vhd_open(struct blk_image *im, const char *path, int fd,
 		    uint64_t fsize, const unsigned char *tail)
 {
+	int err;
+
 	if (vhd_fixed(tail))
 		return blk_img_vhd_fixed_open(im, path, fd, fsize);
+	/* A dynamic VHD is a block table and raw blocks: read here too. */
+	err = blk_img_vhd_dyn_open(im, path, fd, fsize, tail);
+	if (err != -ENOTSUP)
+		return err;
 	return vhdx_open(im, path, fd, fsize, tail);
 }
 
