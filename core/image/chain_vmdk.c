@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "image/chain.h"
+#include "image/libyal.h"
 #include "base/log.h"
 
 #ifndef HAVE_LIBVMDK

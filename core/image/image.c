@@ -416,15 +416,3 @@ void blk_image_close(struct blk_image *im)
 		free(im->meta[i].value);
 	free(im);
 }
-
-void blk_img_error_tail(const char *backtrace, char *buf, size_t len)
-{
-	size_t n = strlen(backtrace);
-	const char *line;
-
-	while (n && backtrace[n - 1] == '\n')
-		n--;
-	for (line = backtrace + n; line > backtrace && line[-1] != '\n'; line--)
-		;
-	snprintf(buf, len, "%.*s", (int)(backtrace + n - line), line);
-}

@@ -182,23 +182,4 @@ int blk_img_raw_finish(struct blk_image *im, const uint64_t *len,
 int blk_img_vhd_fixed_open(struct blk_image *im, const char *path, int fd,
 			   uint64_t fsize);
 
-/*
- * libewf, libqcow, libvmdk and libvhdi (the libyal family) report errors
- * as a backtrace; its last line says what went wrong in the library's
- * words.  BLK_LIBYAL_MSG(libqcow, e, buf, len) puts that line in buf and
- * frees e.
- */
-void blk_img_error_tail(const char *backtrace, char *buf, size_t len);
-#define BLK_LIBYAL_MSG(lib, e, buf, len)					\
-	do {								\
-		char full_[2048] = "";					\
-									\
-		snprintf((buf), (len), "unknown " #lib " error");	\
-		if (e) {						\
-			lib##_error_backtrace_sprint((e), full_, sizeof(full_)); \
-			lib##_error_free(&(e));				\
-			blk_img_error_tail(full_, (buf), (len));	\
-		}							\
-	} while (0)
-
 #endif /* BLK_IMAGE_H */

@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "image/driver.h"
 #include "image/image.h"
+#include "image/libyal.h"
 #include "base/log.h"
 #include "image/ewf_check.h"
 #include "image/image_ewf_own.h"

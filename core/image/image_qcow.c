@@ -16,6 +16,7 @@
 #include "image/driver.h"
 #include "image/chain.h"
 #include "image/image.h"
+#include "image/libyal.h"
 #include "base/log.h"
 #include "image/qcow_map.h"
 #include "base/log.h"
@@ -41,27 +42,7 @@ void blk_img_qcow_level_close(void *h)
 #else
 #include <libqcow.h>
 
-static void qcow_msg(libqcow_error_t *e, char *buf, size_t len)
-{
-	BLK_LIBYAL_MSG(libqcow, e, buf, len);
-}
-
-static libqcow_file_t *qcow_open_file(const char *path, char *msg, size_t len)
-{
-	libqcow_file_t *f = NULL;
-	libqcow_error_t *e = NULL;
-
-	if (libqcow_file_initialize(&f, &e) != 1) {
-		qcow_msg(e, msg, len);
-		return NULL;
-	}
-	if (libqcow_file_open(f, path, LIBQCOW_OPEN_READ, &e) != 1) {
-		qcow_msg(e, msg, len);
-		libqcow_file_free(&f, NULL);
-		return NULL;
-	}
-	return f;
-}
+BLK_LIBYAL_OPENER(libqcow, file, LIBQCOW_OPEN_READ)
 
 /* A thread's handle: libqcow's, and the map shared by all (im->priv). */
 struct qcow_handle {
@@ -83,7 +64,7 @@ static void *qcow_handle_open(struct blk_image *im)
 	if (!h)
 		return NULL;
 	blk_image_fd_path(im, path, sizeof(path));
-	h->f = qcow_open_file(path, msg, sizeof(msg));
+	h->f = libqcow_open_path(path, msg, sizeof(msg));
 	if (!h->f) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		free(h);
@@ -204,7 +185,7 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 		blk_err("%s: %s", path, strerror(-err));
 		return err;
 	}
-	f = qcow_open_file(path, msg, sizeof(msg));
+	f = libqcow_open_path(path, msg, sizeof(msg));
 	if (!f) {
 		blk_err("%s: %s", path, msg);
 		return -EINVAL;
@@ -260,7 +241,7 @@ static int level_guard(struct level *l, const char *path)
 	if (libqcow_file_get_utf8_backing_filename_size(l->f, &n, NULL) != 1 ||
 	    n <= 1)
 		return 0;
-	l->guard = qcow_open_file(path, msg, sizeof(msg));
+	l->guard = libqcow_open_path(path, msg, sizeof(msg));
 	if (!l->guard || libqcow_file_set_parent_file(l->f, l->guard, NULL) != 1) {
 		blk_err("%s: %s", path, l->guard ? "libqcow refuses a parent" : msg);
 		return -EIO;
@@ -279,7 +260,7 @@ void *blk_img_qcow_level_open(const char *path, uint64_t *media)
 		errno = ENOMEM;
 		return NULL;
 	}
-	l->f = qcow_open_file(path, msg, sizeof(msg));
+	l->f = libqcow_open_path(path, msg, sizeof(msg));
 	if (!l->f) {
 		blk_err("%s: %s", path, msg);
 		free(l);

@@ -12,6 +12,7 @@
 
 #include "image/driver.h"
 #include "image/image.h"
+#include "image/libyal.h"
 #include "image/image_vhd_dyn.h"
 #include "base/util.h"
 #include "base/log.h"
@@ -19,27 +20,7 @@
 #ifdef HAVE_LIBVHDI
 #include <libvhdi.h>
 
-static void vhdi_msg(libvhdi_error_t *e, char *buf, size_t len)
-{
-	BLK_LIBYAL_MSG(libvhdi, e, buf, len);
-}
-
-static libvhdi_file_t *vhdi_open_file(const char *path, char *msg, size_t len)
-{
-	libvhdi_file_t *f = NULL;
-	libvhdi_error_t *e = NULL;
-
-	if (libvhdi_file_initialize(&f, &e) != 1) {
-		vhdi_msg(e, msg, len);
-		return NULL;
-	}
-	if (libvhdi_file_open(f, path, LIBVHDI_OPEN_READ, &e) != 1) {
-		vhdi_msg(e, msg, len);
-		libvhdi_file_free(&f, NULL);
-		return NULL;
-	}
-	return f;
-}
+BLK_LIBYAL_OPENER(libvhdi, file, LIBVHDI_OPEN_READ)
 
 static void *vhdi_handle_open(struct blk_image *im)
 {
@@ -47,7 +28,7 @@ static void *vhdi_handle_open(struct blk_image *im)
 	libvhdi_file_t *f;
 
 	blk_image_fd_path(im, fdpath, sizeof(fdpath));
-	f = vhdi_open_file(fdpath, msg, sizeof(msg));
+	f = libvhdi_open_path(fdpath, msg, sizeof(msg));
 	if (!f) {
 		blk_warn("%s: %s", im->seg[0].path, msg);
 		errno = EIO;
@@ -96,7 +77,7 @@ static int vhdi_open(struct blk_image *im, const char *path)
 	FILE *raw;
 
 	im->ops = &vhd_ops;
-	f = vhdi_open_file(path, msg, sizeof(msg));
+	f = libvhdi_open_path(path, msg, sizeof(msg));
 	if (!f) {
 		blk_err("%s: %s", path, msg);
 		return -EINVAL;

@@ -15,6 +15,7 @@
 #include "image/driver.h"
 #include "image/chain.h"
 #include "image/image.h"
+#include "image/libyal.h"
 #include "base/log.h"
 
 #ifdef HAVE_LIBVMDK
