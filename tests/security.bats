@@ -133,7 +133,7 @@ split_set() {
 	assert_equal "$(tail -1 <<<"$output" | grep -c "^blkfuse: error: $BATS_TEST_TMPDIR/set/ev.0001: ")" 1
 	run bash -c 'ulimit -n 1000; exec "$0" --list "$1"' "$BLKFUSE" "$BATS_TEST_TMPDIR/set/ev.0001"
 	assert_failure
-	assert_output --regexp "^blkfuse: $BATS_TEST_TMPDIR/set/ev\.[0-9]+: Too many open files"
+	assert_output --regexp "^blkfuse: error: $BATS_TEST_TMPDIR/set/ev\.[0-9]+: Too many open files"
 }
 
 # ---- 9. glob characters in the path -----------------------------------------------

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "image/image.h"
 #include "image/image_vhd_dyn.h"
 #include "base/log.h"
@@ -36,16 +37,6 @@ struct vhd_handle {
 	uint8_t *bits;		/* one block's bitmap */
 	uint32_t bits_of;	/* the block bits holds + 1; 0: none */
 };
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
 
 static bool full_pread(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -168,15 +159,15 @@ static int load(struct vhd_dyn *v, const unsigned char *foot, uint64_t fsize,
 		uint64_t media)
 {
 	unsigned char dh[1024];
-	uint64_t hdr = be64(foot + 16), bat;
+	uint64_t hdr = blk_be64(foot + 16), bat;
 
 	if (hdr > fsize || fsize - hdr < sizeof(dh) ||
 	    !full_pread(v->fd, dh, sizeof(dh), hdr) ||
-	    memcmp(dh, "cxsparse", 8) || be32(dh + 24) != 0x00010000)
+	    memcmp(dh, "cxsparse", 8) || blk_be32(dh + 24) != 0x00010000)
 		return -ENOTSUP;
-	bat = be64(dh + 16);
-	v->nblocks = be32(dh + 28);
-	v->block = be32(dh + 32);
+	bat = blk_be64(dh + 16);
+	v->nblocks = blk_be32(dh + 28);
+	v->block = blk_be32(dh + 32);
 	if (v->block < 512 || v->block % 512 || v->block > (256u << 20) ||
 	    (uint64_t)v->nblocks * v->block < media ||
 	    bat > fsize || fsize - bat < 4ull * v->nblocks)
@@ -188,7 +179,7 @@ static int load(struct vhd_dyn *v, const unsigned char *foot, uint64_t fsize,
 	if (!full_pread(v->fd, v->bat, 4ull * v->nblocks, bat))
 		return -ENOTSUP;
 	for (uint32_t i = 0; i < v->nblocks; i++) {
-		uint32_t s = be32((unsigned char *)&v->bat[i]);
+		uint32_t s = blk_be32((unsigned char *)&v->bat[i]);
 
 		if (s != UNALLOCATED && ((uint64_t)s * 512 + v->bitmap +
 					 v->block > fsize))
@@ -207,15 +198,15 @@ int blk_img_vhd_dyn_open(struct blk_image *im, const char *path, int fd,
 	if (getenv("BLKFUSE_VHD_READER") &&
 	    !strcmp(getenv("BLKFUSE_VHD_READER"), "libvhdi"))
 		return -ENOTSUP;
-	if (memcmp(foot, "conectix", 8) || be32(foot + 60) != 3 ||
-	    !be64(foot + 48))
+	if (memcmp(foot, "conectix", 8) || blk_be32(foot + 60) != 3 ||
+	    !blk_be64(foot + 48))
 		return -ENOTSUP;	/* not dynamic (differencing: libvhdi) */
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	/* the source itself, never its name again (image.h: src_fd) */
 	v->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	err = v->fd < 0 ? -ENOTSUP : load(v, foot, fsize, be64(foot + 48));
+	err = v->fd < 0 ? -ENOTSUP : load(v, foot, fsize, blk_be64(foot + 48));
 	if (err) {
 		if (v->fd >= 0)
 			close(v->fd);
@@ -235,7 +226,8 @@ int blk_img_vhd_dyn_open(struct blk_image *im, const char *path, int fd,
 	im->seg[0].size = fsize;
 	im->ops = &vhd_dyn_ops;
 	im->priv = v;
-	im->size = be64(foot + 48);
+	im->size = blk_be64(foot + 48);
+	im->sector_size = 512;	/* a VHD's sector is always 512 bytes */
 	blk_image_add_meta(im, "subformat", "dynamic");
 	blk_debug("%s: dynamic VHD read by blkfuse (%u blocks of %u KiB)", path,
 		  v->nblocks, v->block >> 10);
