@@ -139,7 +139,7 @@ CORE_OBJS := $(CORE_SRCS:%.c=$(OBJ)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(OBJ)/%.o)
 CORE_LIB := $(OBJ)/libblkcore.a
 
-all: $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open
+all: $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open $(O)/tests/ctl_ioctl
 
 # Each driver follows its library's stamp (the stubs and the transports'
 # two files included: the one not built this time may be older than the
@@ -173,6 +173,11 @@ $(OBJ)/%.o: %.c
 $(O)/tests/faulty_fs: tests/faulty_fs.c $(CONF)/flags
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CPPFLAGS) $(WARNINGS) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+# SET_TEXT on a read-only open of the control node (tests/vm/guest/cuse.bats).
+$(O)/tests/ctl_ioctl: tests/ctl_ioctl.c $(CONF)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iinclude $(WARNINGS) $(CFLAGS) -o $@ $<
 
 # Opens an encrypted volume in a file through the core alone (tests/crypt.bats).
 $(O)/tests/crypt_open: tests/crypt_open.c $(CORE_LIB)
@@ -293,7 +298,7 @@ uninstall:
 
 # O= cleans that build only; the user's build cleans the sanitizers' too.
 clean:
-	rm -rf $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open $(OBJ)
+	rm -rf $(O)/blkfuse $(O)/tests/faulty_fs $(O)/tests/crypt_open $(O)/tests/ctl_ioctl $(OBJ)
 ifeq ($(O),.)
 	rm -rf build-asan build-tsan build-fuzz
 endif
