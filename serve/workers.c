@@ -75,7 +75,8 @@ static void *worker_main(void *data)
 	struct blk_worker *w = data;
 	int err = blk_wire_serve(w->ctx->se, &w->wire, serve_fast, w->ctx);
 
-	if (err)
+	/* an abort that was asked for ends the reads with ECONNABORTED */
+	if (err && !(err == -ECONNABORTED && atomic_load(&w->ctx->aborted)))
 		blk_err("reading /dev/fuse: %s", strerror(-err));
 	atomic_fetch_sub(&w->ctx->stats.threads, 1);
 	tell_main_we_ended();
