@@ -260,7 +260,7 @@ $(O)/fuzz_fstree: tests/fuzz/fuzz_fstree.c $(CORE_SRCS)
 		-o $@ $^ $(BLKID_LIBS) $(SCOLS_LIBS) $(CRYPTO_LIBS) -ltsk -lpthread
 
 # the own EWF reader (it needs libdeflate)
-$(O)/fuzz_ewf: tests/fuzz/fuzz_ewf.c core/image/image_ewf_own.c
+$(O)/fuzz_ewf: tests/fuzz/fuzz_ewf.c core/image/image_ewf_own.c core/base/util.c core/base/log.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -DHAVE_LIBDEFLATE -Icore -o $@ $^ \
 		$(shell $(PKG_CONFIG) --libs libdeflate) -lpthread

@@ -31,7 +31,6 @@
 #include "base/log.h"
 #include "base/util.h"
 
-#define AUDIT_BUF (AUDIT_LINE * 5)	/* the rotated record */
 #define AUDIT_LINE 1024
 #define COMM_CACHE 256
 #define COMM_LEN 96	/* 15 characters of /proc/PID/comm, JSON-escaped */
@@ -43,7 +42,6 @@ struct blk_audit {
 	EVP_MD_CTX *chain;		/* sha256 of every byte written so far */
 	int fd;
 	pthread_mutex_t lock;
-	char *buf;			/* the rotated record */
 	uint64_t lines, lost;
 	struct { uint32_t pid; char comm[COMM_LEN]; } comm[COMM_CACHE];
 };
@@ -349,10 +347,7 @@ int blk_audit_open(struct blk_audit **ap, const char *path)
 		else if (path[0] == '/')
 			a->path = strdup(path);
 	}
-	a->buf = malloc(AUDIT_BUF);
-	if (!a->path || !a->buf) {
-		free(a->path);
-		free(a->buf);
+	if (!a->path) {
 		free(a);
 		blk_err("%s: %s", path, strerror(ENOMEM));
 		return -ENOMEM;
@@ -364,7 +359,6 @@ int blk_audit_open(struct blk_audit **ap, const char *path)
 
 		blk_err("%s: %s", path, strerror(errno));
 		free(a->path);
-		free(a->buf);
 		free(a);
 		return err;
 	}
@@ -418,6 +412,5 @@ void blk_audit_close(struct blk_audit *a)
 	EVP_MD_CTX_free(a->chain);
 	free(a->source);
 	free(a->path);
-	free(a->buf);
 	free(a);
 }

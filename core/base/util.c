@@ -92,7 +92,7 @@ uint64_t blk_percentile(const uint64_t *now, const uint64_t *before,
  * does not start one: overlong forms, surrogates (as CESU-8 or a GPT
  * name's lone surrogate become) and code points past U+10FFFF are invalid.
  */
-static size_t utf8_len(const unsigned char *s)
+size_t blk_utf8_len(const unsigned char *s)
 {
 	unsigned int cp, n;
 
@@ -120,7 +120,7 @@ static size_t utf8_len(const unsigned char *s)
 bool blk_json_invalid(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		size_t n = utf8_len(p);
+		size_t n = blk_utf8_len(p);
 
 		if (!n)
 			return true;
@@ -132,7 +132,7 @@ bool blk_json_invalid(const char *s)
 /* One character of s as JSON into out (at most 7 bytes); its length in s. */
 static size_t json_char(const unsigned char *s, char *out, size_t *outlen)
 {
-	size_t n = utf8_len(s);
+	size_t n = blk_utf8_len(s);
 
 	if (n == 0) {
 		memcpy(out, "\\ufffd", 6);
@@ -212,7 +212,7 @@ void blk_text_escape(char *dst, size_t len, const char *s)
 	if (!len)
 		return;
 	while (*p) {
-		n = utf8_len(p);
+		n = blk_utf8_len(p);
 		if (n == 1 && (*p < 0x20 || *p == 0x7f))
 			n = 0;
 		if (n == 0) {
@@ -354,4 +354,18 @@ void *blk_map_pages(size_t len)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
+}
+
+int blk_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf = (char *)buf + n, off += n, len -= n;
+	}
+	return 0;
 }

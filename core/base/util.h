@@ -49,6 +49,9 @@ char *blk_json_dup(const char *s);
 void blk_json_fputs(FILE *f, const char *s);	/* with the quotes */
 bool blk_json_invalid(const char *s);
 
+/* Bytes of the valid UTF-8 sequence at s (1 for ASCII), 0 when invalid
+ * (overlong, surrogate, past U+10FFFF, cut short). */
+size_t blk_utf8_len(const unsigned char *s);
 /* Lowercase hex of len bytes; out holds 2 * len + 1. */
 void blk_hex(char *out, const void *data, size_t len);
 
@@ -66,6 +69,10 @@ unsigned int blk_possible_cpus(void);
 void blk_pin_to_cpu(unsigned int cpu);
 /* len bytes of zeroed anonymous memory, page aligned; NULL on failure. */
 void *blk_map_pages(size_t len);
+
+/* Exactly len bytes at off of fd (EINTR retried): 0, -errno, or -EIO
+ * when the file ends first. */
+int blk_pread_all(int fd, void *buf, size_t len, uint64_t off);
 
 /* The kernel's page size (pipe buffers are counted in pages). */
 size_t blk_page_size(void);

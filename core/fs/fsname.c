@@ -13,32 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "fs/fsvol.h"
-
-/* Bytes of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned int c = s[0], n, min, cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000, cp = c & 0x07;
-	else
-		return 0;
-	for (unsigned int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 void blk_fsname_escape(const char *in, char *out, size_t len)
 {
@@ -48,7 +24,7 @@ void blk_fsname_escape(const char *in, char *out, size_t len)
 	if (!len)
 		return;
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = blk_utf8_len(s);
 		bool esc = !n || *s == '/' || (*s == '\\' && s[1] == 'x');
 
 		if (esc) {

@@ -139,22 +139,6 @@ int blk_chain_resolve(const char *top, const char *child, const char *name,
 static int level_read(struct chain_h *ch, unsigned int i, char *buf,
 		      size_t len, uint64_t off, uint64_t *bad);
 
-static int pread_full(int fd, char *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /* The base: a container (decoded, or mapped to its files) or raw. */
 static int base_read(struct chain_h *ch, unsigned int i, char *buf,
 		     size_t len, uint64_t off, uint64_t *bad)
@@ -164,7 +148,7 @@ static int base_read(struct chain_h *ch, unsigned int i, char *buf,
 	int err;
 
 	if (!lv->img)
-		return pread_full(lv->fd, buf, len, off);
+		return blk_pread_all(lv->fd, buf, len, off);
 	if (ch->h[i])
 		return lv->img->ops->handle_read(ch->h[i], buf, len, off, bad);
 	while (len) {
@@ -173,7 +157,7 @@ static int base_read(struct chain_h *ch, unsigned int i, char *buf,
 			return err;
 		if (e.len > len)
 			e.len = len;
-		err = pread_full(e.fd, buf, e.len, e.off);
+		err = blk_pread_all(e.fd, buf, e.len, e.off);
 		if (err)
 			return err;
 		buf += e.len;

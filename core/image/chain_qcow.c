@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "image/chain_qcow.h"
 #include "base/log.h"
 
@@ -23,24 +24,6 @@
 /* incompatible features blkfuse cannot read right */
 #define INCOMPAT_DATA_FILE (1ULL << 2)
 #define INCOMPAT_EXTENDED_L2 (1ULL << 4)
-
-static uint64_t be(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
-}
-
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = pread(fd, buf, len, off);
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
 
 /* A string of the file: NUL-terminated copy in *out (NULL when len 0). */
 static int read_string(int fd, uint64_t off, uint32_t len, char **out)
@@ -53,7 +36,7 @@ static int read_string(int fd, uint64_t off, uint32_t len, char **out)
 	*out = calloc(1, len + 1);
 	if (!*out)
 		return -ENOMEM;
-	if (pread_all(fd, *out, len, off) || strlen(*out) != len) {
+	if (blk_pread_all(fd, *out, len, off) || strlen(*out) != len) {
 		free(*out);
 		*out = NULL;
 		return -EINVAL;		/* short, or a NUL inside the name */
@@ -66,16 +49,16 @@ static int read_string(int fd, uint64_t off, uint32_t len, char **out)
 static int read_backing_format(struct blk_qcow_map *m, int fd,
 			       const unsigned char *h)
 {
-	uint64_t off = be(h + 4, 4) >= 3 ? be(h + 100, 4) : 72;
+	uint64_t off = blk_get_be(h + 4, 4) >= 3 ? blk_get_be(h + 100, 4) : 72;
 	unsigned char e[8];
 
 	for (int i = 0; i < 64; i++) {
 		uint32_t type, len;
 
-		if (pread_all(fd, e, sizeof(e), off))
+		if (blk_pread_all(fd, e, sizeof(e), off))
 			return -EINVAL;
-		type = be(e, 4);
-		len = be(e + 4, 4);
+		type = blk_get_be(e, 4);
+		len = blk_get_be(e + 4, 4);
 		if (!type)
 			return 0;
 		if (type == EXT_BACKING_FORMAT)
@@ -88,12 +71,12 @@ static int read_backing_format(struct blk_qcow_map *m, int fd,
 static int read_header(struct blk_qcow_map *m, int fd, const char *path,
 		       const unsigned char *h)
 {
-	uint64_t incompat = be(h + 4, 4) >= 3 ? be(h + 72, 8) : 0;
-	uint64_t l1_off = be(h + 40, 8);
+	uint64_t incompat = blk_get_be(h + 4, 4) >= 3 ? blk_get_be(h + 72, 8) : 0;
+	uint64_t l1_off = blk_get_be(h + 40, 8);
 
-	m->cbits = be(h + 20, 4);
-	m->size = be(h + 24, 8);
-	m->l1_size = be(h + 36, 4);
+	m->cbits = blk_get_be(h + 20, 4);
+	m->size = blk_get_be(h + 24, 8);
+	m->l1_size = blk_get_be(h + 36, 4);
 	if (m->cbits < 9 || m->cbits > 21 || !m->size) {
 		blk_err("%s: QCOW2 header: cluster bits %u, size %llu", path,
 			m->cbits, (unsigned long long)m->size);
@@ -113,13 +96,13 @@ static int read_header(struct blk_qcow_map *m, int fd, const char *path,
 	m->l1 = calloc(m->l1_size ? m->l1_size : 1, sizeof(*m->l1));
 	if (!m->l1)
 		return -ENOMEM;
-	if (m->l1_size && pread_all(fd, m->l1, m->l1_size * 8ULL, l1_off)) {
+	if (m->l1_size && blk_pread_all(fd, m->l1, m->l1_size * 8ULL, l1_off)) {
 		blk_err("%s: QCOW2 L1 table unreadable", path);
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < m->l1_size; i++)
-		m->l1[i] = be((unsigned char *)&m->l1[i], 8) & OFF_MASK;
-	m->v3 = be(h + 4, 4) >= 3;
+		m->l1[i] = blk_get_be((unsigned char *)&m->l1[i], 8) & OFF_MASK;
+	m->v3 = blk_get_be(h + 4, 4) >= 3;
 	return 0;
 }
 
@@ -131,10 +114,10 @@ int blk_qcow_map_open(struct blk_qcow_map *m, int fd, const char *path)
 	memset(m, 0, sizeof(*m));
 	m->fd = fd;
 	if (pread(fd, h, sizeof(h), 0) < 72 || memcmp(h, "QFI\xfb", 4) ||
-	    be(h + 4, 4) < 2)
+	    blk_get_be(h + 4, 4) < 2)
 		return -ENOENT;		/* not QCOW2: not a chain level */
 	err = read_header(m, fd, path, h);
-	if (!err && read_string(fd, be(h + 8, 8), be(h + 16, 4), &m->backing))
+	if (!err && read_string(fd, blk_get_be(h + 8, 8), blk_get_be(h + 16, 4), &m->backing))
 		err = -EINVAL;
 	if (!err && m->backing && read_backing_format(m, fd, h))
 		err = -EINVAL;
@@ -157,10 +140,10 @@ int blk_qcow_map_state(const struct blk_qcow_map *m, uint64_t off)
 
 	if (l1_idx >= m->l1_size || !m->l1[l1_idx])
 		return BLK_QCOW_BELOW;
-	err = pread_all(m->fd, e, sizeof(e), m->l1[l1_idx] + l2_idx * 8);
+	err = blk_pread_all(m->fd, e, sizeof(e), m->l1[l1_idx] + l2_idx * 8);
 	if (err)
 		return err;
-	entry = be(e, 8);
+	entry = blk_get_be(e, 8);
 	if (entry & L2_COMPRESSED)
 		return BLK_QCOW_DATA;
 	if (m->v3 && (entry & L2_ZERO))

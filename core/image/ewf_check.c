@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "image/ewf_check.h"
 #include "base/log.h"
 #include "base/noatime.h"
@@ -36,20 +37,6 @@ static uint32_t adler32(const unsigned char *p, size_t len)
 	return b << 16 | a;
 }
 
-static uint64_t le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Walk one file's chain: 0, or -EINVAL printed. */
 static int walk(const char *name, int fd, uint64_t size)
 {
@@ -64,12 +51,12 @@ static int walk(const char *name, int fd, uint64_t size)
 				(unsigned long long)off);
 			return -EINVAL;
 		}
-		if (adler32(d, 72) != le32(d + 72)) {
+		if (adler32(d, 72) != blk_le32(d + 72)) {
 			blk_err("%s: corrupt EWF segment: the section descriptor at byte %llu fails its checksum",
 				name, (unsigned long long)off);
 			return -EINVAL;
 		}
-		next = le64(d + 16);
+		next = blk_le64(d + 16);
 		if (!strncmp((char *)d, "done", 16) ||
 		    !strncmp((char *)d, "next", 16))
 			return 0;

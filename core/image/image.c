@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image/driver.h"
@@ -52,6 +53,19 @@ void blk_image_built_formats(char *buf, size_t len)
 			used += snprintf(buf + used, len - used, " %s(%s)",
 					 f->name, f->partial);
 	}
+}
+
+int blk_image_one_file(struct blk_image *im, const char *path)
+{
+	struct stat st;
+
+	im->seg = calloc(1, sizeof(*im->seg));
+	if (!im->seg || !(im->seg[0].path = strdup(path)))
+		return -ENOMEM;
+	im->nseg = 1;
+	im->seg[0].fd = -1;
+	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
+	return 0;
 }
 
 void blk_image_add_meta(struct blk_image *im, const char *key,

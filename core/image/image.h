@@ -164,6 +164,10 @@ int blk_image_decode(struct blk_image *im, void *buf, size_t len,
 /* Close the calling thread's handle (a thread about to end). */
 void blk_image_thread_done(void);
 
+/* The container is one file its library opens by name (no descriptor of
+ * ours): im->seg[0], with its size.  0 or -ENOMEM. */
+int blk_image_one_file(struct blk_image *im, const char *path);
+
 void blk_image_add_meta(struct blk_image *im, const char *key,
 			const char *value);
 

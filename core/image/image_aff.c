@@ -127,7 +127,6 @@ static void aff_meta(struct blk_image *im, AFFILE *af)
 static int blk_img_aff_open(struct blk_image *im, const char *path)
 {
 	AFFILE *af;
-	struct stat st;
 	int pagesize;
 
 	im->ops = &aff_ops;
@@ -145,12 +144,8 @@ static int blk_img_aff_open(struct blk_image *im, const char *path)
 		im->unit = pagesize;
 	aff_meta(im, af);
 	af_close(af);
-	im->seg = calloc(1, sizeof(*im->seg));
-	if (!im->seg || !(im->seg[0].path = strdup(path)))
+	if (blk_image_one_file(im, path))
 		return -ENOMEM;
-	im->nseg = 1;
-	im->seg[0].fd = -1;
-	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
 	if ((int64_t)im->size <= 0) {
 		blk_err("%s: AFF image with no media data", path);
 		return -EINVAL;

@@ -35,6 +35,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "image/image.h"
 #include "image/image_ewf_own.h"
 
@@ -86,30 +87,6 @@ struct own_handle {
 	unsigned char *part;	/* one chunk decoded, for partial reads */
 };
 
-static uint32_t le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static bool full_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t r = pread(fd, buf, len, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		buf = (char *)buf + r, off += r, len -= r;
-	}
-	return true;
-}
-
 /* ---- open: the section chain of every segment --------------------------- */
 
 static int add_table(struct ewf_own *o, int fd, uint64_t off, uint64_t size,
@@ -119,10 +96,10 @@ static int add_table(struct ewf_own *o, int fd, uint64_t off, uint64_t size,
 	struct ewf_table *t;
 	uint32_t n;
 
-	if (size < DESC + 24 || !full_pread(fd, h, 24, off + DESC) ||
-	    libdeflate_adler32(1, h, 20) != le32(h + 20))
+	if (size < DESC + 24 || blk_pread_all(fd, h, 24, off + DESC) ||
+	    libdeflate_adler32(1, h, 20) != blk_le32(h + 20))
 		return -ENOTSUP;
-	n = le32(h);
+	n = blk_le32(h);
 	if (!n || size < DESC + 24 + 4ull * n)
 		return -ENOTSUP;
 	if (o->ntab == o->cap) {
@@ -137,14 +114,14 @@ static int add_table(struct ewf_own *o, int fd, uint64_t off, uint64_t size,
 	t->first = o->ntab ? t[-1].first + t[-1].n : 0;
 	if (t->first + n > o->nchunks)
 		return -ENOTSUP;
-	t->n = n, t->seg = seg, t->base = le64(h + 8);
+	t->n = n, t->seg = seg, t->base = blk_le64(h + 8);
 	/* the chunks sit in the "sectors" section before the table (EnCase
 	 * 2 and later); else they end where the table begins */
 	t->end = sectors_end && sectors_end <= off ? sectors_end : off;
-	if (!full_pread(fd, o->ent + t->first, 4ull * n, off + DESC + 24))
+	if (blk_pread_all(fd, o->ent + t->first, 4ull * n, off + DESC + 24))
 		return -ENOTSUP;
 	for (uint32_t i = 0; i < n; i++)
-		o->ent[t->first + i] = le32((unsigned char *)&o->ent[t->first + i]);
+		o->ent[t->first + i] = blk_le32((unsigned char *)&o->ent[t->first + i]);
 	o->ntab++;
 	return 0;
 }
@@ -155,12 +132,12 @@ static int check_volume(struct ewf_own *o, int fd, uint64_t off,
 {
 	unsigned char v[24];
 
-	if (size < DESC + VOLUME_E01 || !full_pread(fd, v, 24, off + DESC))
+	if (size < DESC + VOLUME_E01 || blk_pread_all(fd, v, 24, off + DESC))
 		return -ENOTSUP;	/* SMART (S01) or unknown */
-	if (le32(v + 8) != spc || le32(v + 12) != bps ||
-	    le64(v + 16) * bps != o->media || !le32(v + 4))
+	if (blk_le32(v + 8) != spc || blk_le32(v + 12) != bps ||
+	    blk_le64(v + 16) * bps != o->media || !blk_le32(v + 4))
 		return -ENOTSUP;
-	o->nchunks = le32(v + 4);
+	o->nchunks = blk_le32(v + 4);
 	if ((o->nchunks - 1) * o->chunk >= o->media ||
 	    o->nchunks * o->chunk < o->media)
 		return -ENOTSUP;
@@ -179,10 +156,10 @@ static int walk_segment(struct ewf_own *o, int fd, unsigned int seg,
 		uint64_t next, size;
 		char type[17] = "";
 
-		if (off + DESC > fsize || !full_pread(fd, d, DESC, off))
+		if (off + DESC > fsize || blk_pread_all(fd, d, DESC, off))
 			return -ENOTSUP;
 		memcpy(type, d, 16);
-		next = le64(d + 16), size = le64(d + 24);
+		next = blk_le64(d + 16), size = blk_le64(d + 24);
 		if (!strcmp(type, "done") || !strcmp(type, "next"))
 			return 0;
 		if (!strcmp(type, "volume") || !strcmp(type, "disk"))
@@ -286,9 +263,9 @@ static int chunk_read(struct own_handle *h, uint64_t c, unsigned char *out,
 
 		if (preadv(fd, iov, 2, at) != (ssize_t)want + 4)
 			return -EIO;
-		return libdeflate_adler32(1, out, want) == le32(sum) ? 0 : -EIO;
+		return libdeflate_adler32(1, out, want) == blk_le32(sum) ? 0 : -EIO;
 	}
-	if (!full_pread(fd, h->cbuf, end - at, at))
+	if (blk_pread_all(fd, h->cbuf, end - at, at))
 		return -EIO;
 	if (end - at <= ZERO_MAX && known_zero(o, h->cbuf, end - at)) {
 		memset(out, 0, want);

@@ -166,7 +166,6 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 	size64_t media = 0;
 	uint32_t method = 0;
 	char msg[256];
-	struct stat st;
 	int err;
 
 	im->ops = &qcow_ops;
@@ -197,12 +196,8 @@ static int blk_img_qcow_open(struct blk_image *im, const char *path)
 		blk_err("%s: encrypted QCOW image; not supported", path);
 		return -ENOTSUP;
 	}
-	im->seg = calloc(1, sizeof(*im->seg));
-	if (!im->seg || !(im->seg[0].path = strdup(path)))
+	if (blk_image_one_file(im, path))
 		return -ENOMEM;
-	im->nseg = 1;
-	im->seg[0].fd = -1;
-	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
 	im->size = media;
 	if (!media) {
 		blk_err("%s: QCOW image of 0 bytes", path);

@@ -38,20 +38,6 @@ struct vhd_handle {
 	uint32_t bits_of;	/* the block bits holds + 1; 0: none */
 };
 
-static bool full_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t r = pread(fd, buf, len, off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		buf = (char *)buf + r, off += r, len -= r;
-	}
-	return true;
-}
-
 /* The sectors [s, s + n) of block b, all present in it (or all not)? */
 static int bitmap_run(struct vhd_handle *h, uint32_t b, uint32_t s,
 		      uint32_t n, bool *present)
@@ -61,7 +47,7 @@ static int bitmap_run(struct vhd_handle *h, uint32_t b, uint32_t s,
 
 	if (h->bits_of != b + 1) {
 		h->bits_of = 0;
-		if (!full_pread(v->fd, h->bits, v->bitmap,
+		if (blk_pread_all(v->fd, h->bits, v->bitmap,
 				(uint64_t)v->bat[b] * 512))
 			return -EIO;
 		h->bits_of = b + 1;
@@ -103,7 +89,7 @@ static int vhd_read(void *hp, void *buf, size_t len, uint64_t off,
 		}
 		if (!present)
 			memset(p, 0, n);
-		else if (!full_pread(v->fd, p, n, (uint64_t)v->bat[b] * 512 +
+		else if (blk_pread_all(v->fd, p, n, (uint64_t)v->bat[b] * 512 +
 				     v->bitmap + in))
 			return -EIO;
 		p += n, off += n, len -= n;
@@ -162,7 +148,7 @@ static int load(struct vhd_dyn *v, const unsigned char *foot, uint64_t fsize,
 	uint64_t hdr = blk_be64(foot + 16), bat;
 
 	if (hdr > fsize || fsize - hdr < sizeof(dh) ||
-	    !full_pread(v->fd, dh, sizeof(dh), hdr) ||
+	    blk_pread_all(v->fd, dh, sizeof(dh), hdr) ||
 	    memcmp(dh, "cxsparse", 8) || blk_be32(dh + 24) != 0x00010000)
 		return -ENOTSUP;
 	bat = blk_be64(dh + 16);
@@ -176,7 +162,7 @@ static int load(struct vhd_dyn *v, const unsigned char *foot, uint64_t fsize,
 	v->bat = malloc(4ull * v->nblocks + 1);
 	if (!v->bat)
 		return -ENOMEM;
-	if (!full_pread(v->fd, v->bat, 4ull * v->nblocks, bat))
+	if (blk_pread_all(v->fd, v->bat, 4ull * v->nblocks, bat))
 		return -ENOTSUP;
 	for (uint32_t i = 0; i < v->nblocks; i++) {
 		uint32_t s = blk_be32((unsigned char *)&v->bat[i]);

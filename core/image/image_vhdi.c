@@ -72,7 +72,6 @@ static int vhdi_open(struct blk_image *im, const char *path)
 	libvhdi_file_t *f;
 	size64_t media = 0;
 	char msg[256], magic[8];
-	struct stat st;
 	bool vhdx;
 	FILE *raw;
 
@@ -99,12 +98,8 @@ static int vhdi_open(struct blk_image *im, const char *path)
 	}
 	blk_image_add_meta(im, "subformat", type == LIBVHDI_DISK_TYPE_FIXED ?
 			   "fixed" : "dynamic");
-	im->seg = calloc(1, sizeof(*im->seg));
-	if (!im->seg || !(im->seg[0].path = strdup(path)))
+	if (blk_image_one_file(im, path))
 		return -ENOMEM;
-	im->nseg = 1;
-	im->seg[0].fd = -1;
-	im->seg[0].size = stat(path, &st) == 0 ? st.st_size : 0;
 	im->size = media;
 	/* as a fixed VHD says 512 (image_raw.c): the container's own size,
 	 * VHDX's logical sector size, a VHD's always 512 */

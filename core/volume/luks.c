@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "layer/layer.h"
 #include "volume/crypt.h"
 
@@ -44,15 +45,6 @@ struct luks {
 	size_t vklen;
 };
 
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* The binary header: its version and how much to copy before loading. */
 static int sniff(struct blk_layer *below, struct luks *lk, uint64_t *head,
 		 char *why, size_t whylen)
@@ -73,7 +65,7 @@ static int sniff(struct blk_layer *below, struct luks *lk, uint64_t *head,
 	lk->version = h[7];
 	*head = sizeof(h);
 	if (lk->version == 2) {
-		uint64_t hdr = be64(h + 8);	/* one copy: binary + JSON */
+		uint64_t hdr = blk_be64(h + 8);	/* one copy: binary + JSON */
 
 		if (hdr < 16384 || hdr > (4u << 20)) {
 			snprintf(why, whylen, "LUKS2 header size %llu not valid",

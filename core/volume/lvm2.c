@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "layer/layer.h"
 #include "base/log.h"
 #include "volume/lvm2.h"
@@ -46,22 +47,6 @@ static uint32_t lvm_crc(uint32_t crc, const uint8_t *p, size_t n)
 	return crc;
 }
 
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
 /* The label sector: its offset in the PV, or -ENOENT / -EIO. */
 static int find_label(struct blk_layer *l, uint8_t *sec, uint64_t *at)
 {
@@ -72,10 +57,10 @@ static int find_label(struct blk_layer *l, uint8_t *sec, uint64_t *at)
 			break;
 		if (blk_layer_read(l, sec, LABEL_SIZE, (uint64_t)i * LABEL_SIZE, &bad))
 			return -EIO;
-		if (memcmp(sec, "LABELONE", 8) || le64(sec + 8) != i ||
+		if (memcmp(sec, "LABELONE", 8) || blk_le64(sec + 8) != i ||
 		    memcmp(sec + 24, "LVM2 001", 8))
 			continue;
-		if (lvm_crc(INITIAL_CRC, sec + 20, LABEL_SIZE - 20) != le32(sec + 16))
+		if (lvm_crc(INITIAL_CRC, sec + 20, LABEL_SIZE - 20) != blk_le32(sec + 16))
 			continue;	/* as lvm2 does: a bad label is no label */
 		*at = (uint64_t)i * LABEL_SIZE;
 		return 0;
@@ -99,13 +84,13 @@ static char *read_text(struct blk_layer *l, uint64_t mda, uint64_t mdasize,
 		*why = "metadata area unreadable";
 		return NULL;
 	}
-	if (memcmp(h + 4, MDA_MAGIC, 16) || le32(h + 20) != 1 ||
-	    lvm_crc(INITIAL_CRC, h + 4, MDA_HEADER_SIZE - 4) != le32(h)) {
+	if (memcmp(h + 4, MDA_MAGIC, 16) || blk_le32(h + 20) != 1 ||
+	    lvm_crc(INITIAL_CRC, h + 4, MDA_HEADER_SIZE - 4) != blk_le32(h)) {
 		*why = "metadata area header is corrupt (magic, version or checksum)";
 		return NULL;
 	}
-	off = le64(h + 40), size = le64(h + 48);
-	if (!size || (le32(h + 60) & RAW_LOCN_IGNORED)) {
+	off = blk_le64(h + 40), size = blk_le64(h + 48);
+	if (!size || (blk_le32(h + 60) & RAW_LOCN_IGNORED)) {
 		*why = "";
 		return NULL;	/* an area with no metadata in it */
 	}
@@ -128,7 +113,7 @@ static char *read_text(struct blk_layer *l, uint64_t mda, uint64_t mdasize,
 		*why = "metadata unreadable";
 		return NULL;
 	}
-	if (lvm_crc(INITIAL_CRC, (uint8_t *)text, size) != le32(h + 56)) {
+	if (lvm_crc(INITIAL_CRC, (uint8_t *)text, size) != blk_le32(h + 56)) {
 		free(text);
 		*why = "metadata checksum mismatch";
 		return NULL;
@@ -181,7 +166,7 @@ static void read_meta(struct blk_layer *l, const uint8_t *ph, size_t room,
 
 	why[0] = '\0';
 	for (unsigned int k = 0; k < 2 * MAX_AREAS && at + 16 <= room; k++, at += 16) {
-		uint64_t off = le64(ph + at), size = le64(ph + at + 8);
+		uint64_t off = blk_le64(ph + at), size = blk_le64(ph + at + 8);
 		const char *w = "";
 		size_t len;
 		char *text;
@@ -243,7 +228,7 @@ static int lvm_open(struct blk_stack *s, unsigned int vol)
 		blk_warn("%s: %s; its logical volumes are not opened", v->path, v->why);
 		return 0;
 	}
-	hoff = le32(sec + 20);
+	hoff = blk_le32(sec + 20);
 	if (hoff < 32 || hoff > LABEL_SIZE - 40) {
 		snprintf(v->why, sizeof(v->why), "LVM2 PV header out of range");
 		blk_warn("%s: %s; its logical volumes are not opened", v->path, v->why);
