@@ -34,6 +34,7 @@ struct probe {
 	char dir[64];
 	char *buf;
 	struct blk_wire wire;		/* its request buffer */
+	int nul;			/* /dev/null, opened before mounting */
 };
 
 static struct probe *probe_of(fuse_req_t req)
@@ -198,19 +199,52 @@ static int mount_it(struct probe *p)
  * The parent keeps no descriptor on the connection (its fd becomes
  * /dev/null, for fuse_session_unmount to close): if the child dies, the
  * connection ends and a read waiting on it fails instead of hanging.
+ * /dev/null was opened before mounting, so that running out of
+ * descriptors fails before anything is mounted.
  */
 static int drop_connection(struct probe *p)
 {
-	int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int err = nul < 0 || dup3(nul, fuse_session_fd(p->se), O_CLOEXEC) < 0 ?
+	int err = dup3(p->nul, fuse_session_fd(p->se), O_CLOEXEC) < 0 ?
 		  -errno : 0;
 
-	if (nul >= 0)
-		close(nul);
+	close(p->nul);
+	p->nul = -1;
 	return err;
 }
 
 static void stop(struct probe *p);
+
+/*
+ * Opens /dev/null and makes sure the descriptors the mount, its server
+ * and the prober need are there (FD_HEADROOM, counted with room to
+ * spare): a source that holds nearly every descriptor the process may
+ * have (a split set of ~1000 segments) then fails here, naming the
+ * source, before anything is mounted.
+ */
+#define FD_HEADROOM 8
+
+static int open_nul(struct probe *p)
+{
+	int fds[FD_HEADROOM], n, err = 0;
+
+	p->nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (p->nul < 0)
+		return -errno;
+	for (n = 0; n < FD_HEADROOM; n++) {
+		fds[n] = fcntl(p->nul, F_DUPFD_CLOEXEC, 0);
+		if (fds[n] < 0) {
+			err = -errno;
+			break;
+		}
+	}
+	while (n--)
+		close(fds[n]);
+	if (err) {
+		close(p->nul);
+		p->nul = -1;
+	}
+	return err;
+}
 
 /* Mount and serve: 0, or -errno (printed). */
 static int start(struct probe *p)
@@ -223,9 +257,16 @@ static int start(struct probe *p)
 			strerror(-err));
 		return err;
 	}
-	err = mount_it(p);
-	if (err)
+	err = open_nul(p);
+	if (err) {
+		blk_err("%s: probe mount: %s", p->src->given, strerror(-err));
 		goto out_rmdir;
+	}
+	err = mount_it(p);
+	if (err) {
+		close(p->nul);
+		goto out_rmdir;
+	}
 	p->child = fork();
 	if (p->child == 0)
 		serve_child(p, parent);
@@ -254,7 +295,7 @@ static void stop(struct probe *p)
 
 int blk_probe_layout(struct blk_source *src, struct blk_layout *lo)
 {
-	struct probe p = { .src = src };
+	struct probe p = { .src = src, .nul = -1 };
 	char path[96];
 	int err;
 
