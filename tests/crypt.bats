@@ -89,6 +89,10 @@ luks_cipher() {
 	luks_cipher luks2 aes-xts-plain64
 }
 
+@test "LUKS2 aes-xts-plain (32-bit IVs), 256-bit key (AES-128): every byte" {
+	luks_cipher luks2 aes-xts-plain
+}
+
 @test "LUKS2 aes-cbc-essiv:sha256: every byte as cryptsetup encrypted it" {
 	luks_cipher luks2 aes-cbc-essiv:sha256
 }

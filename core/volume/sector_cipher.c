@@ -18,6 +18,7 @@
 #include "volume/elephant.h"
 #include "volume/secret.h"
 #include "volume/sector_cipher.h"
+#include "volume/xts_run.h"
 
 enum iv_kind { IV_NONE, IV_PLAIN, IV_PLAIN64, IV_ESSIV, IV_EBOIV,
 	       IV_ELEPHANT };
@@ -26,12 +27,14 @@ struct cs_thread {
 	EVP_CIPHER_CTX *data;	/* the sector cipher, keyed */
 	EVP_CIPHER_CTX *ivc;	/* ECB for essiv/eboiv, keyed; else NULL */
 	EVP_CIPHER_CTX *elc;	/* ECB with the Elephant key; else NULL */
+	struct blk_xts_run *xts; /* XTS on 512-byte sectors; else NULL */
 	unsigned char *bounce;	/* one sector */
 	struct cs_thread *next;
 };
 
 struct blk_sector_cipher {
 	EVP_CIPHER *data_cipher, *iv_cipher, *el_cipher;
+	EVP_CIPHER *xts_ecb;	/* one XTS half's ECB: runs of 512-byte sectors */
 	unsigned char *key, *ivkey;	/* locked memory */
 	size_t keylen, ivkeylen;
 	size_t datalen;		/* of key: the rest is Elephant's sector key */
@@ -136,6 +139,12 @@ static int setup(struct blk_sector_cipher *c, const char *cipher,
 		return fail(why, whylen, -ENOTSUP,
 			    "cipher %s-%s not supported by libcrypto", cipher,
 			    mode);
+	/* xts-plain/plain64 on 512-byte sectors: see xts_run.h */
+	if (!strcmp(chain, "xts") && c->sector_size == BLK_XTS_RUN_SECTOR &&
+	    (c->iv == IV_PLAIN || c->iv == IV_PLAIN64)) {
+		snprintf(name, sizeof(name), "%s-%zu-ecb", cipher, bits);
+		c->xts_ecb = EVP_CIPHER_fetch(NULL, name, NULL);
+	}
 	if (c->iv == IV_ELEPHANT) {
 		snprintf(name, sizeof(name), "%s-%zu-ecb", cipher, bits);
 		c->el_cipher = EVP_CIPHER_fetch(NULL, name, NULL);
@@ -188,6 +197,7 @@ out_free:
 		EVP_CIPHER_free(c->data_cipher);
 		EVP_CIPHER_free(c->iv_cipher);
 		EVP_CIPHER_free(c->el_cipher);
+		EVP_CIPHER_free(c->xts_ecb);
 		blk_secret_free(c->key, c->keylen);
 		blk_secret_free(c->ivkey, c->ivkeylen);
 	}
@@ -200,6 +210,7 @@ static void thread_free(struct cs_thread *t)
 	EVP_CIPHER_CTX_free(t->data);	/* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(t->ivc);
 	EVP_CIPHER_CTX_free(t->elc);
+	blk_xts_run_free(t->xts);
 	free(t->bounce);
 	free(t);
 }
@@ -219,6 +230,7 @@ void blk_sector_cipher_free(struct blk_sector_cipher *c)
 	EVP_CIPHER_free(c->data_cipher);
 	EVP_CIPHER_free(c->iv_cipher);
 	EVP_CIPHER_free(c->el_cipher);
+	EVP_CIPHER_free(c->xts_ecb);
 	blk_secret_free(c->key, c->keylen);
 	blk_secret_free(c->ivkey, c->ivkeylen);
 	free(c);
@@ -261,6 +273,11 @@ static struct cs_thread *thread_new(const struct blk_sector_cipher *c)
 						    NULL))
 			goto fail;
 		EVP_CIPHER_CTX_set_padding(t->elc, 0);
+	}
+	if (c->xts_ecb) {
+		t->xts = blk_xts_run_new(c->xts_ecb, c->key, c->datalen / 2);
+		if (!t->xts)
+			goto fail;
 	}
 	return t;
 fail:
@@ -359,6 +376,10 @@ int blk_sector_decrypt(struct blk_sector_cipher *c, void *buf, size_t len,
 
 	if (!t)
 		return -ENOMEM;
+	if (t->xts)
+		return blk_xts_run_decrypt(t->xts, buf, len, sector512 >> c->shift,
+					   c->iv == IV_PLAIN ? 0xffffffffu :
+					   UINT64_MAX);
 	for (size_t i = 0; i < len / c->sector_size; i++) {
 		int outl = 0;
 
