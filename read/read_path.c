@@ -43,6 +43,15 @@ static bool on_raw_source(const struct blk_ctx *ctx,
 	return l == ctx->src.layer && !ctx->src.img;
 }
 
+/* How messages name a read position: in the source for disk and pN, in
+ * the volume for a volume's file (its own layer). */
+static const char *offset_word(const struct blk_ctx *ctx,
+			       const struct blk_read *rd)
+{
+	return rd->node->layer == ctx->src.layer ? "source offset" :
+	       "volume offset";
+}
+
 /*
  * O_DIRECT wants offset and length aligned to the logical block size (of
  * the file system, for an image file): a page covers both here.  Anything
@@ -179,9 +188,9 @@ static void log_zeroed(struct blk_ctx *ctx, const struct blk_read *rd,
 	char name[300];
 
 	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
-	blk_warn("%s: %s at source offset %llu, %llu bytes: filled with zeros",
-		 name, strerror(err), (unsigned long long)start,
-		 (unsigned long long)len);
+	blk_warn("%s: %s at %s %llu, %llu bytes: filled with zeros",
+		 name, strerror(err), offset_word(ctx, rd),
+		 (unsigned long long)start, (unsigned long long)len);
 	blk_count(&ctx->stats.zeroed_bytes, len);
 	blk_audit_io(ctx->audit, NULL, "zeroed", name, start - rd->node->start,
 		     len, 0, err, &who);
@@ -302,7 +311,8 @@ static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
 		err = blk_layer_read(l, buf, n, pos, &bad);
 		n = err ? err : n;
 	}
-	if (n < 0 && n != -ENOMEM)
+	/* a container's chunk; a volume's failure is told by the caller */
+	if (n < 0 && n != -ENOMEM && l == ctx->src.layer)
 		log_corrupt(ctx, rd, bad, -n);
 	return n;
 }
@@ -396,8 +406,11 @@ static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 	if (rd->len)
 		got = rd->len <= cap ? read_copy(ctx, p, rd, pos, buf) : -EIO;
 	if (got < 0) {
-		blk_warn("%s: read of %u bytes at source offset %llu: %s",
-			 rd->node->name, rd->len, (unsigned long long)pos,
+		char name[300];
+
+		blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+		blk_warn("%s: read of %u bytes at %s %llu: %s", name, rd->len,
+			 offset_word(ctx, rd), (unsigned long long)pos,
 			 strerror(-got));
 		blk_read_fail(ctx, rd, -got);
 		return;

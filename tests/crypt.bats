@@ -8,6 +8,7 @@
 # bytes and, where libbde's bdemount can mount, to every byte bdemount gives.
 
 load helpers
+load crypt
 
 CRYPT_OPEN=${CRYPT_OPEN:-$(dirname "$BLKFUSE")/tests/crypt_open}
 FVE=$TESTDATA/fve
@@ -54,10 +55,7 @@ encrypt() {
 	shift 3
 	random_image "$T/plain.img" $((reduce + 4))
 	cp "$T/plain.img" "$out"
-	cryptsetup reencrypt --encrypt --type luks2 --batch-mode \
-		--reduce-device-size "${reduce}M" --pbkdf pbkdf2 \
-		--pbkdf-force-iterations 1000 "$@" --key-file "$D/pass.raw" \
-		"$out" >/dev/null 2>&1 || return 1
+	luks_encrypt "$out" "$reduce" "$D/pass.raw" "$@" || return 1
 	if [ "$type" = luks1 ]; then
 		cryptsetup convert --type luks1 --batch-mode "$out" || return 1
 	fi
