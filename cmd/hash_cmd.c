@@ -121,59 +121,13 @@ static int parse_algos(char *list, int *order, unsigned int *norder)
 	return 0;
 }
 
-#define VOLUME (-2)
 #define FSFILE (-3)	/* fs/VOLUME/PATH: a file inside (hash_fs.c) */
 
-/* "disk" -> 0, "pN" -> N, a volume "p3.d/vg0-root" -> VOLUME, else -1.
- * Only the spelling a mount uses. */
+/* "disk" -> 0, "pN" -> N, a volume -> BLK_HASH_VOLUME, a file inside ->
+ * FSFILE, else -1.  Only the spelling a mount uses. */
 static int parse_name(const char *name)
 {
-	char *end;
-	long n;
-
-	if (strcmp(name, "disk") == 0)
-		return 0;
-	if (blk_hash_fs_name(name))
-		return FSFILE;
-	if (strstr(name, ".d/"))
-		return VOLUME;
-	if (name[0] != 'p' || name[1] < '1' || name[1] > '9')
-		return -1;
-	errno = 0;
-	n = strtol(name + 1, &end, 10);
-	if (*end || errno || n > BLK_MAX_PARTS * 16)
-		return -1;
-	return n;
-}
-
-static const struct blk_part *find_part(const struct blk_layout *lo, int nr)
-{
-	for (unsigned int i = 0; i < lo->nparts; i++)
-		if (lo->parts[i].partno == nr)
-			return &lo->parts[i];
-	return NULL;
-}
-
-/* The volume called path (as in the mount), served: its layer, or NULL
- * (printed). */
-static struct blk_layer *find_volume(const struct blk_source *src,
-				     const struct blk_layout *lo,
-				     const char *path)
-{
-	for (unsigned int i = 0; lo->stack && i < lo->stack->n; i++) {
-		const struct blk_volume *v = &lo->stack->v[i];
-
-		if (strcmp(v->path, path))
-			continue;
-		if (v->state == BLK_VOL_OPEN)
-			return v->layer;
-		blk_err("%s: %s (%s); nothing to hash", path,
-			blk_vol_state_name(v->state), v->why);
-		return NULL;
-	}
-	blk_err("%s: no such volume in %s (see 'blkfuse --list %s')", path,
-		src->path, src->path);
-	return NULL;
+	return blk_hash_fs_name(name) ? FSFILE : blk_hash_name_parse(name);
 }
 
 /* One range per distinct NAME, in the order given; lay[k]: a volume's. */
@@ -183,43 +137,21 @@ static int make_ranges(const struct blk_source *src,
 		       struct blk_layer **lay, unsigned int *n)
 {
 	for (unsigned int i = 0; i < nnames; i++) {
-		int nr = parse_name(names[i]);
-		const struct blk_part *part;
+		struct blk_hash_target t = { 0 };
 		unsigned int k;
 
 		for (k = 0; k < *n && strcmp(r[k].name, names[i]); k++)
 			;
 		if (k < *n)
 			continue;
-		r[*n].name = names[i];
-		if (nr == VOLUME) {
-			lay[*n] = find_volume(src, lo, names[i]);
-			if (!lay[*n])
-				return -1;
-			r[*n].size = lay[*n]->size;
-			(*n)++;
-			continue;
-		}
 		/* a file inside: hashed apart (run), an empty range here */
-		if (nr == 0 || nr == FSFILE) {
-			r[*n].start = 0;
-			r[*n].size = nr == 0 ? src->size : 0;
-			(*n)++;
-			continue;
-		}
-		part = find_part(lo, nr);
-		if (!part) {
-			blk_err("%s: no such partition in %s (see 'blkfuse --list %s')",
-				names[i], src->path, src->path);
+		if (parse_name(names[i]) != FSFILE &&
+		    blk_hash_target_find(src, lo, names[i], &t) != 0)
 			return -1;
-		}
-		if (!blk_part_exposed(part)) {
-			blk_err("%s: not exposed in %s (past the end or invalid); nothing to hash",
-				names[i], src->path);
-			return -1;
-		}
-		r[*n].start = part->start;
-		r[*n].size = part->size;
+		r[*n].name = names[i];
+		r[*n].start = t.start;
+		r[*n].size = t.size;
+		lay[*n] = t.layer;
 		(*n)++;
 	}
 	return 0;
@@ -375,8 +307,8 @@ static int parse_operands(int argc, char *argv[], struct hash_args *a)
 		if (n == -1)
 			return usage_error(a->names[i],
 					   "not 'disk', 'pN' (p1, p2, ...), a volume (p3.d/vg0-root) or 'fs/VOLUME/PATH'");
-		a->need_table |= n > 0 || n == VOLUME || n == FSFILE;
-		a->need_stack |= n == VOLUME;
+		a->need_table |= n > 0 || n == BLK_HASH_VOLUME || n == FSFILE;
+		a->need_stack |= n == BLK_HASH_VOLUME;
 	}
 	return -1;
 }

@@ -315,7 +315,7 @@ static int check_cfg(const struct blk_cfg *cfg)
 		return usage_error("%s", "--on-error must be eio or zero");
 	if (cfg->verify && !strchr(cfg->verify, ':') &&
 	    strcmp(cfg->verify, "stored"))
-		return usage_error("%s", "--verify takes ALGO:HEX, e.g. sha256:9f86d0..., or 'stored'");
+		return usage_error("%s", "--verify takes [NAME=]ALGO:HEX, e.g. sha256:9f86d0... or p3.d/luks=sha256:9f86d0..., or 'stored'");
 	if (cfg->format && !blk_image_format_known(cfg->format))
 		return bad_format(cfg->format);
 	if (cfg->ctl_mode && strspn(cfg->ctl_mode, "01234567") != strlen(cfg->ctl_mode))

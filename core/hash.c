@@ -10,7 +10,6 @@
  * parallel while the next chunks are being read.  A slot is reused only
  * once every job is past the chunk it holds.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <openssl/evp.h>
@@ -20,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "hash.h"
 #include "volume/layout.h"
@@ -44,8 +42,6 @@ static const struct {
 	[BLK_HASH_SHA1]	  = { "sha1", "SHA1", EVP_sha1, 20 },
 	[BLK_HASH_MD5]	  = { "md5", "MD5", EVP_md5, 16 },
 };
-
-#define KNOWN_ALGOS "sha256, sha1, md5"
 
 int blk_hash_algo_parse(const char *name)
 {
@@ -497,103 +493,3 @@ out_free_jobs:
 	free(bufs);
 	return res;
 }
-
-/* ---- --verify ALGO:HEX -------------------------------------------------- */
-
-static int unhex(unsigned char c)
-{
-	c = tolower(c);
-	return isdigit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* --verify stored: every hash the container holds, in one pass. */
-static int verify_stored(const struct blk_source *src, char *got,
-			 size_t gotlen)
-{
-	struct blk_hash_range r = { .name = "disk", .size = src->size };
-	const char *want[BLK_HASH_NR] = { 0 };
-	char hex[2 * BLK_HASH_MAX_LEN + 1];
-	unsigned int mask = 0;
-	size_t used = 0;
-	int err, differ = 0;
-
-	if (src->img) {
-		want[BLK_HASH_MD5] = src->img->md5;
-		want[BLK_HASH_SHA1] = src->img->sha1;
-		want[BLK_HASH_SHA256] = src->img->sha256;
-	}
-	for (int a = 0; a < BLK_HASH_NR; a++)
-		if (want[a] && want[a][0])
-			mask |= 1u << a;
-	if (!mask) {
-		blk_err("%s: --verify stored: the source holds no stored hash (only an E01 or AFF image does)",
-			src->given);
-		return -EINVAL;
-	}
-	err = blk_hash_ranges(src, &r, 1, mask, isatty(STDERR_FILENO));
-	if (err)
-		return err;
-	for (int a = BLK_HASH_NR - 1; a >= 0; a--) {	/* md5 sha1 sha256 */
-		if (!(mask & 1u << a))
-			continue;
-		blk_hash_hex(hex, r.md[a], a);
-		differ |= strcmp(hex, want[a]) != 0;
-		if (got && used < gotlen)
-			used += snprintf(got + used, gotlen - used, "%s%s:%s",
-					 used ? " " : "", algos[a].name, hex);
-	}
-	return differ;
-}
-
-int blk_hash_verify(const struct blk_source *src, const char *spec,
-		    char *got, size_t gotlen)
-{
-	struct blk_hash_range r = { .name = "disk", .size = src->size };
-	unsigned char want[BLK_HASH_MAX_LEN];
-	char name[16], hex[2 * BLK_HASH_MAX_LEN + 1];
-	const char *colon = strchr(spec, ':'), *h;
-	unsigned int len;
-	int a, err;
-
-	if (got && gotlen)
-		got[0] = '\0';
-	if (!strcmp(spec, "stored"))
-		return verify_stored(src, got, gotlen);
-	if (!colon || colon == spec || colon - spec >= (int)sizeof(name)) {
-		blk_err("%s: expected ALGO:HEX, ALGO one of %s", spec,
-			KNOWN_ALGOS);
-		return -EINVAL;
-	}
-	memcpy(name, spec, colon - spec);
-	name[colon - spec] = '\0';
-	a = blk_hash_algo_parse(name);
-	if (a < 0) {
-		blk_err("%s: unknown algorithm '%s' (known: %s)", spec, name,
-			KNOWN_ALGOS);
-		return -EINVAL;
-	}
-	len = algos[a].len;
-	h = colon + 1;
-	for (unsigned int i = 0; i < len; i++) {
-		int hi = unhex(h[0]), lo = hi < 0 ? -1 : unhex(h[1]);
-
-		if (lo < 0)
-			break;
-		want[i] = hi << 4 | lo;
-		h += 2;
-	}
-	if (*h || h - colon - 1 != 2 * len) {
-		blk_err("%s: expected %u hex digits after '%s:'", spec, 2 * len,
-			name);
-		return -EINVAL;
-	}
-
-	err = blk_hash_ranges(src, &r, 1, 1u << a, isatty(STDERR_FILENO));
-	if (err)
-		return err;
-	blk_hash_hex(hex, r.md[a], a);
-	if (got && gotlen)
-		snprintf(got, gotlen, "%s:%s", algos[a].name, hex);
-	return memcmp(r.md[a], want, len) ? 1 : 0;
-}
-

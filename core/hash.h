@@ -35,6 +35,8 @@ struct blk_hash_range {
 	unsigned char md[BLK_HASH_NR][BLK_HASH_MAX_LEN];
 };
 
+#define BLK_HASH_KNOWN "sha256, sha1, md5"	/* for messages */
+
 /* "sha256" (any case) -> BLK_HASH_SHA256; -1 if unknown. */
 int blk_hash_algo_parse(const char *name);
 const char *blk_hash_algo_name(enum blk_hash_algo algo);
@@ -73,12 +75,36 @@ int blk_hash_layer(struct blk_layer *l, const char *name,
 		   unsigned int algos);
 
 /*
- * The whole source against spec "ALGO:HEX" (hex in any case), or "stored":
- * against every hash the container stores (got: "md5:HEX sha256:HEX").  got, if
- * gotlen > 0, receives "algo:hex" as computed (truncated to fit; "" on
- * error).  0 on match, 1 on mismatch, -errno on error (message printed).
+ * hash_target.c: what a file of the mount covers, by its name there.
+ * blk_hash_name_parse: "disk" -> 0, "pN" -> N, a volume ("p3.d/vg0-root")
+ * -> BLK_HASH_VOLUME, anything else -> -1 (fs/ paths are the caller's).
+ * blk_hash_target_find: the bytes of such a name: a range of the source,
+ * or a volume's layer (the layout's volume stack must be probed for
+ * volumes).  0, or -ENOENT with the message printed.
  */
-int blk_hash_verify(const struct blk_source *src, const char *spec,
+#define BLK_HASH_VOLUME (-2)
+
+struct blk_layout;
+struct blk_hash_target {
+	uint64_t start, size;		/* in the source, when layer is NULL */
+	struct blk_layer *layer;	/* a volume's, read whole */
+};
+
+int blk_hash_name_parse(const char *name);
+int blk_hash_target_find(const struct blk_source *src,
+			 const struct blk_layout *lo, const char *name,
+			 struct blk_hash_target *t);
+
+/*
+ * spec "[NAME=]ALGO:HEX" (hex in any case): NAME's bytes (default: the
+ * whole source; NAME as blk_hash_target_find takes it, lo then needed),
+ * or "stored": the source against every hash the container stores (got:
+ * "md5:HEX sha256:HEX").  got, if gotlen > 0, receives "[NAME=]algo:hex"
+ * as computed (truncated to fit; "" on error).  0 on match, 1 on
+ * mismatch, -errno on error (message printed).
+ */
+int blk_hash_verify(const struct blk_source *src,
+		    const struct blk_layout *lo, const char *spec,
 		    char *got, size_t gotlen);
 
 

@@ -42,6 +42,11 @@ int blk_hash_layer(struct blk_layer *l, const char *name,
 		size_t n = l->size - off < CHUNK ? l->size - off : CHUNK;
 		uint64_t bad;
 
+		if (atomic_load(&blk_hash_cancel)) {
+			err = -ECANCELED;
+			break;
+		}
+
 		err = blk_layer_read(l, buf, n, off, &bad);
 		if (err) {
 			blk_err("%s: %s at byte %llu", name, strerror(-err),

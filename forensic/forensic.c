@@ -84,7 +84,7 @@ int blk_forensic_start(struct blk_ctx *ctx, const struct blk_forensic_opts *cfg)
 	char got[256] = "", want[256];
 
 	if (cfg->verify) {
-		int res = blk_hash_verify(&ctx->src, cfg->verify, got, sizeof(got));
+		int res = blk_hash_verify(&ctx->src, &ctx->layout, cfg->verify, got, sizeof(got));
 
 		if (res < 0)
 			return EXIT_FAILURE;
@@ -166,7 +166,7 @@ static int hash_watched(struct blk_ctx *ctx,
 	int res;
 
 	if (cfg->verify)
-		res = blk_hash_verify(&ctx->src, cfg->verify, got, len);
+		res = blk_hash_verify(&ctx->src, &ctx->layout, cfg->verify, got, len);
 	else
 		res = hash_sha256(&ctx->src, got, len);
 	atomic_store(&w.done, true);

@@ -72,15 +72,21 @@ vg_two() {
 	save_segments vgn/b "$BATS_TEST_TMPDIR/b.segs"
 }
 
-@test "LVM inside LUKS2 inside a GPT partition: every LV decrypted, byte for byte" {
-	local plain=$T/plain.img luks=$T/luks.img
-	random_image "$plain" 24
+# lvm_in_luks_disk: $T/disk.img, a GPT disk whose p1 is LUKS2 over an LVM
+# PV (vg_two) made on $T/plain.img.
+lvm_in_luks_disk() {
+	random_image "$T/plain.img" 24
 	# the PV is the plaintext LUKS will show: the first 20 MiB
-	RANGES="0:$((20 << 20))" with_loops "$plain" "0:$((20 << 20))" vg_two
-	cp "$plain" "$luks"
-	luks_encrypt "$luks" 4 "$D/pass.raw"
-	gpt_around "$T/disk.img" "$luks"
+	RANGES="0:$((20 << 20))" with_loops "$T/plain.img" "0:$((20 << 20))" vg_two
+	cp "$T/plain.img" "$T/luks.img"
+	luks_encrypt "$T/luks.img" 4 "$D/pass.raw"
+	gpt_around "$T/disk.img" "$T/luks.img"
 	keep "$T/disk.img"
+}
+
+@test "LVM inside LUKS2 inside a GPT partition: every LV decrypted, byte for byte" {
+	local plain=$T/plain.img
+	lvm_in_luks_disk
 	start_blkfuse --passphrase-file "$D/pass" "$T/disk.img" "$MNT"
 	assert_lv "$MNT/p1.d/luks.d/vgn-a" "$plain" "$T/a.segs"
 	assert_lv "$MNT/p1.d/luks.d/vgn-b" "$plain" "$T/b.segs"
@@ -163,6 +169,38 @@ vg_two() {
 	assert_failure
 	assert_output --partial 'Input/output error'
 	cmp <(head -c 65536 "$plain") <(head -c 65536 "$MNT/p1.d/luks")
+}
+
+@test "--verify NAME=ALGO:HEX: an LV inside LUKS, a partition; mismatch exits 3, unknown names one line" {
+	local want part
+	lvm_in_luks_disk
+	want=$(expected_lv "$T/plain.img" "$T/a.segs" | sha256sum | cut -d' ' -f1)
+	part=$(dd if="$T/disk.img" bs=1M skip=1 count=24 status=none | sha256sum | cut -d' ' -f1)
+	start_blkfuse --verify "p1.d/luks.d/vgn-a=sha256:$want" --verify-after \
+		--audit "$T/audit" --passphrase-file "$D/pass" "$T/disk.img" "$MNT"
+	stop_blkfuse
+	grep -q "verified p1.d/luks.d/vgn-a=sha256:$want" "$DAEMON_LOG"
+	run jq -r 'select(.ev == "stop") | "\(.verify_after) \(.verify_after_matches)"' "$T/audit"
+	assert_output "p1.d/luks.d/vgn-a=sha256:$want true"
+	start_blkfuse --verify "p1=SHA256:${part^^}" "$T/disk.img" "$MNT"
+	stop_blkfuse
+	run -3 "$BLKFUSE" -f --verify "p1.d/luks.d/vgn-b=sha256:$want" \
+		--passphrase-file "$D/pass" "$T/disk.img" "$MNT"
+	assert_output --regexp "^blkfuse: error: .*hash mismatch: expected p1.d/luks.d/vgn-b=sha256:$want, found p1.d/luks.d/vgn-b=sha256:[0-9a-f]{64}; not mounting\$"
+	# without the key the LV is not there: the LUKS volume said locked,
+	# then the one error line, nothing mounted
+	run -1 "$BLKFUSE" -f --verify "p1.d/luks.d/vgn-a=sha256:$want" "$T/disk.img" "$MNT"
+	assert_line --index 0 --regexp "^blkfuse: notice: p1.d/luks: locked: "
+	assert_line --index 1 --regexp "^blkfuse: error: p1.d/luks.d/vgn-a: no such volume in "
+	assert_equal "${#lines[@]}" 2
+	run -1 "$BLKFUSE" -f --verify "p9=sha256:$want" "$T/disk.img" "$MNT"
+	assert_line --regexp "^blkfuse: error: p9: no such partition in "
+	run "$BLKFUSE" -f --verify "p1.d/luks=stored" "$T/disk.img" "$MNT"
+	assert_failure
+	assert_line --index 0 --partial "--verify takes [NAME=]ALGO:HEX"
+	run -1 "$BLKFUSE" -f --verify "p1.d/luks=sha256:abc" "$T/disk.img" "$MNT"
+	assert_line --regexp "^blkfuse: error: p1.d/luks: locked .*nothing to hash"
+	! mountpoint -q "$MNT"
 }
 
 @test "sources are unchanged" {
