@@ -7,6 +7,8 @@
  */
 #ifdef HAVE_LIBTSK
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tsk/libtsk.h>
@@ -14,11 +16,36 @@
 #include "fs/tsk_img.h"
 #include "layer/layer.h"
 
+/*
+ * Read-around: a file system's metadata and small files lie scattered
+ * through its volume, and libtsk reads them a few KiB at a time; from a
+ * cold cache each would be a disk read of its own.  The first read in
+ * each AROUND-byte block asks the kernel to read the whole block ahead
+ * (where the layer maps onto files), as the kernel's own file systems
+ * read ahead around their metadata.  A small table remembers the blocks
+ * asked for, so that a hot tree costs no system call.
+ */
+#define AROUND (1u << 20)
+#define AROUND_SLOTS 64
+
 struct blk_tsk_img {
 	TSK_IMG_INFO img;	/* first: libtsk's pointer is ours */
 	struct blk_layer *layer;
 	uint64_t start, size;
+	bool maps;		/* the layer lies in files: read-around */
+	_Atomic uint64_t asked[AROUND_SLOTS];	/* block + 1; 0: none */
 };
+
+static void read_around(struct blk_tsk_img *ti, uint64_t off)
+{
+	uint64_t block = off / AROUND;
+	_Atomic uint64_t *slot = &ti->asked[block % AROUND_SLOTS];
+
+	if (atomic_load_explicit(slot, memory_order_relaxed) == block + 1)
+		return;
+	atomic_store_explicit(slot, block + 1, memory_order_relaxed);
+	blk_layer_willneed(ti->layer, ti->start + block * AROUND, AROUND);
+}
 
 static ssize_t img_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf,
 			size_t len)
@@ -31,6 +58,8 @@ static ssize_t img_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf,
 		return 0;
 	if (len > ti->size - off)
 		len = ti->size - off;
+	if (ti->maps)
+		read_around(ti, off);
 	err = blk_layer_read(ti->layer, buf, len, ti->start + off, &bad);
 	if (err) {
 		tsk_error_reset();
@@ -63,6 +92,7 @@ TSK_IMG_INFO *blk_tsk_img_open(struct blk_layer *layer, uint64_t start,
 	ti->layer = layer;
 	ti->start = start;
 	ti->size = size;
+	ti->maps = blk_layer_maps(layer);
 	ti->img.tag = TSK_IMG_INFO_TAG;	/* the caller's, its comment says */
 	if (!tsk_img_open_external(ti, size, layer->sector_size, img_read,
 				   img_close, img_stat)) {

@@ -6,6 +6,7 @@
  * path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,24 @@ int blk_layer_map(const struct blk_layer *l, uint64_t off,
 	if (off >= l->size)
 		return -EIO;
 	return l->ops->map(l, off, e);
+}
+
+void blk_layer_willneed(const struct blk_layer *l, uint64_t off,
+			uint64_t len)
+{
+	struct blk_extent e;
+
+	if (off >= l->size)
+		return;
+	if (len > l->size - off)
+		len = l->size - off;
+	while (len && blk_layer_map(l, off, &e) == 0 && e.len) {
+		uint64_t n = e.len < len ? e.len : len;
+
+		posix_fadvise(e.fd, e.off, n, POSIX_FADV_WILLNEED);
+		off += n;
+		len -= n;
+	}
 }
 
 int blk_layer_read(struct blk_layer *l, void *buf, size_t len, uint64_t off,

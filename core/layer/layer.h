@@ -71,6 +71,12 @@ bool blk_layer_maps(const struct blk_layer *l);
 int blk_layer_map(const struct blk_layer *l, uint64_t off,
 		  struct blk_extent *e);
 /*
+ * Ask the kernel to read [off, off + len) of l's files ahead (WILLNEED),
+ * where l maps onto files; nothing for a decoding layer.
+ */
+void blk_layer_willneed(const struct blk_layer *l, uint64_t off,
+			uint64_t len);
+/*
  * Exactly len bytes at off into buf (clamped by the caller to size):
  * 0, or -errno with *bad the failing offset in l.
  */
