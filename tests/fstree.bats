@@ -64,6 +64,10 @@ teardown() {
 	local rc=0
 	blkfuse_teardown || rc=1
 	[ -z "${OWN_MNT:-}" ] || rmdir "$OWN_MNT"
+	# the system's FUSE over io_uring setting, put back after a test set it
+	if [ -e "$BATS_TEST_TMPDIR/uring.saved" ]; then
+		cat "$BATS_TEST_TMPDIR/uring.saved" >/sys/module/fuse/parameters/enable_uring
+	fi
 	return $rc
 }
 
@@ -390,6 +394,129 @@ make_lvm_ext4() {
 	stop_blkfuse
 	grep '"open"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
 	grep '"read"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
+}
+
+# sum_lat: READs the latency histogram has counted (lat_lt_*).
+sum_lat() {
+	"$BLKFUSE" ctl "$DAEMON_MNT" show | awk '/^lat_lt_/ { n += $2 } END { print n + 0 }'
+}
+
+# held_in_throttle PID: reader PID waits in the kernel for a FUSE reply
+# that the daemon has (inflight 1) and its throttle parked (parked 1).
+held_in_throttle() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || state=
+	if [ -z "$state" ] || [ "$state" = Z ]; then
+		echo "the reader finished while held" >&2
+		return 2
+	fi
+	[[ "$(cat "/proc/$1/wchan")" == fuse_* ]] || return 1
+	[ "$(ctl_get inflight)" = 1 ] && [ "$(ctl_get parked)" = 1 ]
+}
+
+@test "fs/ reads are counted as data reads are: bytes, spliced, copied, fallbacks, latency" {
+	start_blkfuse "$GPTFS" "$MNT"
+	local lat bytes
+	lat=$(sum_lat) bytes=$(ctl_get read_bytes)
+	# 3000000 bytes in 128 KiB READs that map to the source: all spliced
+	cmp <(dd if="$MNT/fs/p2/big.bin" bs=128K iflag=direct status=none) "$TREE/big.bin"
+	assert_counter read_bytes $((bytes + 3000000))
+	assert_counter spliced_bytes 3000000
+	assert_counter spliced_reqs 23
+	# each went through read_done: the latency histogram has the 23 (the
+	# control file's own READs, through libfuse, are not in it)
+	assert_equal "$(sum_lat)" $((lat + 23))
+	[ "$(ctl_get inflight_peak)" -ge 1 ] || fail "$(counters)"
+	assert_counter inflight 0
+	# a 6-byte file: copied, and the small-read fallback says why
+	local small
+	small=$(ctl_get fallback.small)
+	cmp <(dd if="$MNT/fs/p2/a.txt" bs=4096 iflag=direct status=none) "$TREE/a.txt"
+	assert_counter copied_bytes 6
+	assert_counter fallback.small $((small + 1))
+	# splice=0: copied by choice, counted as such
+	"$BLKFUSE" ctl "$MNT" set splice=0
+	cmp <(dd if="$MNT/fs/p2/dir/sub/deeper/mid.bin" bs=256K iflag=direct status=none) \
+		"$TREE/dir/sub/deeper/mid.bin"
+	assert_counter copied_bytes $((6 + 200000))
+	assert_counter fallback.splice_off 1
+	assert_counter spliced_bytes 3000000
+}
+
+@test "fs/: pause holds a read until pause=0; the audit names the path inside" {
+	local log=$BATS_TEST_TMPDIR/audit.jsonl out=$BATS_TEST_TMPDIR/out
+	start_blkfuse --audit "$log" "$GPTFS" "$MNT"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/big.bin" of="$out" bs=64K skip=3 count=1 iflag=direct status=none &
+	local reader=$!
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	# nothing delivered, nothing counted, while held
+	held_in_throttle "$reader"
+	[ ! -s "$out" ]
+	assert_counter read_bytes 0
+	"$BLKFUSE" ctl "$MNT" set pause=0
+	wait "$reader"
+	cmp <(dd if="$TREE/big.bin" bs=64K skip=3 count=1 status=none) "$out"
+	assert_counter read_bytes 65536
+	# the read's record: the path inside, what was asked and returned
+	run jq -c 'select(.ev == "read" and .file == "fs/p2/big.bin") | [.offset, .length, .returned, .errno]' "$log"
+	assert_output '[196608,65536,65536,0]'
+	grep '"open"' "$log" | grep -q '"fs/p2/big.bin"'
+}
+
+@test "fs/: rate_limit parks a read past the budget; rate_limit=0 releases it" {
+	local out=$BATS_TEST_TMPDIR/out
+	start_blkfuse "$GPTFS" "$MNT"
+	# 1 KiB/s: the first 64 KiB READ books 64 s, the second waits for it
+	"$BLKFUSE" ctl "$MNT" set rate_limit=1024
+	dd if="$MNT/fs/p2/big.bin" of="$out" bs=64K count=2 iflag=direct status=none &
+	local reader=$!
+	wait_until "the second read is held by rate_limit" held_in_throttle "$reader"
+	assert_counter read_bytes 65536
+	"$BLKFUSE" ctl "$MNT" set rate_limit=0
+	wait "$reader"
+	cmp <(head -c 131072 "$TREE/big.bin") "$out"
+	assert_counter read_bytes 131072
+}
+
+@test "fs/: abort ends a read held by pause; the daemon exits 0" {
+	EXPECTED_LOG='abort requested'
+	start_blkfuse "$GPTFS" "$MNT"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/big.bin" of=/dev/null bs=4096 count=1 iflag=direct status=none \
+		2>"$BATS_TEST_TMPDIR/err" &
+	local reader=$! rc=0
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	"$BLKFUSE" ctl "$MNT" set abort=1
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	[ "$rc" -eq 0 ]
+	rc=0
+	wait "$reader" || rc=$?
+	[ "$rc" -ne 0 ] || fail "the held read succeeded after abort"
+	run mountpoint -q "$MNT"
+	assert_failure
+}
+
+@test "fs/ over transport=uring: the same bytes through the ring; a paused read released there" {
+	local u=/sys/module/fuse/parameters/enable_uring out=$BATS_TEST_TMPDIR/out
+	[ -w "$u" ] || skip "this kernel has no FUSE over io_uring"
+	"$BLKFUSE" --version | grep -q '^transports:.* uring' || skip "built without liburing"
+	cat "$u" >"$BATS_TEST_TMPDIR/uring.saved"
+	echo Y >"$u"
+	start_blkfuse -o transport=uring "$GPTFS" "$MNT"
+	assert_equal "$(ctl_get transport)" uring
+	cmp "$MNT/fs/p2/big.bin" "$TREE/big.bin"
+	# the ring cannot splice: copied, and counted
+	assert_counter spliced_reqs 0
+	[ "$(ctl_get copied_bytes)" -ge 3000000 ] || fail "$(counters)"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/dir/sub/deeper/mid.bin" of="$out" bs=64K iflag=direct status=none &
+	local reader=$!
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	"$BLKFUSE" ctl "$MNT" set pause=0
+	wait "$reader"
+	cmp "$TREE/dir/sub/deeper/mid.bin" "$out"
 }
 
 @test "blkfuse hash fs/pN/PATH: the digest of a file inside, as sha256sum of the file" {
