@@ -376,7 +376,9 @@ static int parse_operands(int argc, char *argv[], struct hash_args *a)
 			return usage_error(a->names[i],
 					   "not 'disk', 'pN' (p1, p2, ...), a volume (p3.d/vg0-root) or 'fs/VOLUME/PATH'");
 		a->need_table |= n > 0 || n == VOLUME || n == FSFILE;
-		a->need_stack |= n == VOLUME;
+		/* fs/p3.d/luks/...: a file inside a volume of the stack */
+		a->need_stack |= n == VOLUME ||
+				 (n == FSFILE && strstr(a->names[i], ".d/"));
 	}
 	return -1;
 }

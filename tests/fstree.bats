@@ -185,6 +185,17 @@ make_lvm_ext4() {
 	assert_success
 	# the linear LV maps to the image: its files' bytes are spliced
 	[ "$(ctl_get spliced_bytes)" -gt 3000000 ] || fail "$(counters)"
+	# the PV holds volumes, the LV an ext4; "other" is empty
+	run jq -r '.file_systems[] | "\(.path) \(.served) \(.fs)"' "$MNT/layout.json"
+	assert_line 'fs/disk false holds volumes (LVM2_member)'
+	assert_line 'fs/disk.d/vgt-root true ext4'
+	assert_line --regexp '^fs/disk.d/vgt-other false libtsk: '
+	# blkfuse hash by the path inside the LV, as sha256sum of the file
+	run --separate-stderr "$BLKFUSE" hash "$img" fs/disk.d/vgt-root/big.bin \
+		'fs/disk.d/vgt-root/ünï cödé/名前.txt'
+	assert_success
+	assert_line "$(sha256sum <"$TREE/big.bin" | cut -d' ' -f1)  fs/disk.d/vgt-root/big.bin"
+	assert_line "$(sha256sum <"$TREE/ünï cödé/名前.txt" | cut -d' ' -f1)  fs/disk.d/vgt-root/ünï cödé/名前.txt"
 }
 
 @test "names that are not UTF-8 are escaped reversibly as \\xNN" {
@@ -328,7 +339,29 @@ make_lvm_ext4() {
 	run ls "$MNT/fs/p2"
 	assert_failure
 	cmp <(dd if="$img" bs=1M skip=9 count=40 status=none) "$MNT/p2"
+	# why, in layout.json and in --list (the same document)
+	run jq -r '.file_systems[] | "\(.path) \(.served) \(.fs)"' "$MNT/layout.json"
+	assert_line 'fs/p2 false libtsk: Cannot determine file system type'
+	cmp <("$BLKFUSE" --list --json "$img" 2>/dev/null) "$MNT/layout.json"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_line --regexp '^fs/p2 +not shown: libtsk: Cannot determine file system type$'
 }
+
+@test "--list and layout.json: the file system libtsk reads in each volume, or why none" {
+	run --separate-stderr "$BLKFUSE" --list "$GPTFS"
+	assert_success
+	assert_line --regexp '^FILES +FS$'
+	# p1 is random bytes: libtsk's own words for it
+	assert_line --regexp '^fs/p1 +not shown: libtsk: Possible encryption detected'
+	assert_line --regexp '^fs/p2 +ext4$'
+	run --separate-stderr "$BLKFUSE" --list --json "$GPTFS"
+	run jq -c '[.version, (.file_systems[] | [.volume, .path, .served, .fs])]' <<<"$output"
+	assert_output --regexp '^\[4,\["p1","fs/p1",false,"libtsk: Possible encryption detected[^"]*"\],\["p2","fs/p2",true,"ext4"\]\]$'
+	# --no-fs: nothing surveyed
+	run --separate-stderr "$BLKFUSE" --list --no-fs --json "$GPTFS"
+	assert_equal "$(jq -c .file_systems <<<"$output")" '[]'
+}
+
 
 @test "a directory loop and garbage in the inode table: no hang, no crash, EIO logged" {
 	local img=$BATS_TEST_TMPDIR/loop.img
