@@ -67,8 +67,8 @@ static int stack_volume(const struct blk_layout *lo, const char *rest,
 	}
 	*out = best;
 	if (best && (best->state != BLK_VOL_OPEN || !best->layer)) {
-		blk_err("%s: %s is %s (%s)", name, best->path,
-			blk_vol_state_name(best->state), best->why);
+		blk_err("%s: %s is not served (%s)", name, best->path,
+			best->why);
 		return -ENOENT;
 	}
 	return 0;

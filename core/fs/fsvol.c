@@ -148,6 +148,12 @@ void fsvol_meta_stat(const TSK_FS_INFO *fs, const TSK_FS_META *m,
 	st->st_mtim.tv_nsec = m->mtime_nano;
 	st->st_ctim.tv_sec = m->ctime;
 	st->st_ctim.tv_nsec = m->ctime_nano;
+	/* libtsk gives ISO 9660's one time, the directory record's (what
+	 * Linux's isofs shows as mtime), as crtime only */
+	if (TSK_FS_TYPE_ISISO9660(fs->ftype) && !m->mtime && !m->ctime) {
+		st->st_mtim.tv_sec = st->st_ctim.tv_sec = m->crtime;
+		st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = m->crtime_nano;
+	}
 	st->st_blksize = fs->block_size ? fs->block_size : 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
 }
