@@ -29,6 +29,7 @@
 #include "serve/fs_files.h"
 #include "serve/fs_ops.h"
 #include "cmd/hash_cmd.h"
+#include "fs/fssurvey.h"
 #include "image/chain.h"
 #include "volume/layout.h"
 #include "volume/volume.h"
@@ -464,6 +465,9 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 	 * opened with the keyring of --passphrase-file & co. */
 	if (blk_stack_probe(&ctx->layout.stack, ctx->src.layer, &ctx->layout,
 			    ctx->keys) != 0)
+		goto out_free_layout;
+	/* what libtsk reads in each volume: --list, layout.json and fs/ */
+	if (!cfg->no_fs && blk_fs_survey(&ctx->src, &ctx->layout) != 0)
 		goto out_free_layout;
 	if (cfg->list) {
 		struct blk_list_opts lo = {

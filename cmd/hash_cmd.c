@@ -47,8 +47,8 @@ static void usage(FILE *out)
 "MOUNTPOINT/NAME in a blkfuse mount of SOURCE: a partition running past\n"
 "the end is clipped there, a DOS extended partition is its first 1 KiB\n"
 "(or sector, if larger) as the kernel shows it. NAME 'fs/VOLUME/PATH' is\n"
-"the file MOUNTPOINT/fs/VOLUME/PATH (VOLUME 'disk' or 'pN'), read through\n"
-"libtsk as the mount reads it. SOURCE is opened O_RDONLY and nothing is\n"
+"the file MOUNTPOINT/fs/VOLUME/PATH (VOLUME 'disk', 'pN' or a volume inside\n"
+"one: fs/p3.d/luks/etc/fstab), read through libtsk as the mount reads it. SOURCE is opened O_RDONLY and nothing is\n"
 "ever written to it.\n"
 "\n"
 "Options:\n"
@@ -308,7 +308,9 @@ static int parse_operands(int argc, char *argv[], struct hash_args *a)
 			return usage_error(a->names[i],
 					   "not 'disk', 'pN' (p1, p2, ...), a volume (p3.d/vg0-root) or 'fs/VOLUME/PATH'");
 		a->need_table |= n > 0 || n == BLK_HASH_VOLUME || n == FSFILE;
-		a->need_stack |= n == BLK_HASH_VOLUME;
+		/* fs/p3.d/luks/...: a file inside a volume of the stack */
+		a->need_stack |= n == BLK_HASH_VOLUME ||
+				 (n == FSFILE && strstr(a->names[i], ".d/"));
 	}
 	return -1;
 }

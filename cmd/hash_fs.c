@@ -3,7 +3,8 @@
  * blkfuse hash SOURCE fs/pN/PATH: the digest of a file inside a volume's
  * file system, by the path the mount shows it under (names escaped as
  * there), read through the same code as the mount's fs/ (core/fs/).
- * The volume is 'disk' or a partition 'pN'.
+ * The volume is 'disk', a partition 'pN', or a volume of the stack as the
+ * mount names it ('p3.d/luks', 'p3.d/luks.d/vg0-root').
  */
 #include <errno.h>
 #include <openssl/evp.h>
@@ -13,6 +14,8 @@
 #include "cmd/hash_fs.h"
 #include "fs/fsvol.h"
 #include "base/log.h"
+#include "layer/layer.h"
+#include "volume/volume.h"
 
 #define CHUNK (1u << 20)
 
@@ -42,6 +45,33 @@ static int volume_range(const struct blk_source *src,
 	blk_err("%s: %s is not 'disk' or an exposed partition of %s", name,
 		vol, src->path);
 	return -ENOENT;
+}
+
+/*
+ * The volume of the stack that rest ("p3.d/luks/etc/fstab") begins with,
+ * the longest such: 0 with *out (NULL: none), or -ENOENT when it is not
+ * served (said).
+ */
+static int stack_volume(const struct blk_layout *lo, const char *rest,
+			const char *name, const struct blk_volume **out)
+{
+	const struct blk_volume *best = NULL;
+
+	for (unsigned int i = 0; lo->stack && i < lo->stack->n; i++) {
+		const struct blk_volume *v = &lo->stack->v[i];
+		size_t n = strlen(v->path);
+
+		if (!v->root && !strncmp(rest, v->path, n) && rest[n] == '/' &&
+		    (!best || n > strlen(best->path)))
+			best = v;
+	}
+	*out = best;
+	if (best && (best->state != BLK_VOL_OPEN || !best->layer)) {
+		blk_err("%s: %s is not served (%s)", name, best->path,
+			best->why);
+		return -ENOENT;
+	}
+	return 0;
 }
 
 /* The file at path (components after the volume) in v: 0 with *id. */
@@ -127,24 +157,30 @@ int blk_hash_fs_file(const struct blk_source *src, const struct blk_layout *lo,
 		     unsigned char md[][BLK_HASH_MAX_LEN])
 {
 	char *copy = strdup(name), *vol, *path;
+	const struct blk_volume *sv = NULL;
+	struct blk_layer *layer = src->layer;
 	struct blk_fsvol *v = NULL;
-	uint64_t start, size;
+	uint64_t start = 0, size;
 	int err = -ENOMEM;
 
 	if (!copy)
 		goto out;
 	vol = copy + 3;
-	path = strchr(vol, '/');
+	err = stack_volume(lo, vol, name, &sv);
+	if (err)
+		goto out;
 	err = -ENOENT;
+	path = sv ? vol + strlen(sv->path) : strchr(vol, '/');
 	if (!path || !path[1]) {
 		blk_err("%s: not fs/VOLUME/PATH", name);
 		goto out;
 	}
 	*path++ = '\0';
-	err = volume_range(src, lo, vol, name, &start, &size);
-	if (err)
+	if (sv)
+		layer = sv->layer, size = sv->size;
+	else if ((err = volume_range(src, lo, vol, name, &start, &size)))
 		goto out;
-	v = blk_fsvol_new(src->layer, start, size, vol);
+	v = blk_fsvol_new(layer, start, size, vol);
 	err = v ? blk_fsvol_open(v) : -ENOMEM;
 	if (err)
 		blk_err("%s: no file system libtsk reads in %s", name, vol);

@@ -352,7 +352,7 @@ static int getopt_error(int c, char *argv[])
 static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 {
 	enum { OPT_SS = 256, OPT_EXCL, OPT_SETRO, OPT_FORMAT, OPT_PASSFILE,
-	       OPT_KEYFILE, OPT_ASK, OPT_BACKING };
+	       OPT_KEYFILE, OPT_ASK, OPT_BACKING, OPT_NOFS };
 	static const struct option longopts[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'J' },
@@ -369,6 +369,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 		{ "key-file", required_argument, NULL, OPT_KEYFILE },
 		{ "ask-passphrase", no_argument, NULL, OPT_ASK },
 		{ "backing-dir", required_argument, NULL, OPT_BACKING },
+		{ "no-fs", no_argument, NULL, OPT_NOFS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -401,6 +402,7 @@ static int parse_list(int argc, char *argv[], struct blk_cfg *cfg)
 			cfg->key_file = strdup(optarg);
 			break;
 		case OPT_ASK: cfg->ask_passphrase = 1; break;
+		case OPT_NOFS: cfg->no_fs = 1; break;	/* no libtsk survey */
 		case OPT_BACKING:
 			free(cfg->backing_dir);
 			cfg->backing_dir = strdup(optarg);

@@ -335,5 +335,7 @@ int blk_list_print(const struct blk_source *src, const struct blk_layout *lo,
 		err = print_free(src, lo, o);
 	if (!err && !table_only && lo->stack)
 		err = blk_list_volumes(lo->stack, o);
+	if (!err && !table_only && lo->nfs_seen)
+		err = blk_list_fs(lo);
 	return err;
 }

@@ -21,6 +21,9 @@ int blk_list_print(const struct blk_source *src, const struct blk_layout *lo,
  * STATE).  0 or -ENOMEM (printed). */
 struct blk_stack;
 int blk_list_volumes(const struct blk_stack *s, const struct blk_list_opts *o);
+/* list_volumes.c: what libtsk reads in each volume (FILES FS): its fs/
+ * path and type, or why it is not there.  0 or -ENOMEM (printed). */
+int blk_list_fs(const struct blk_layout *lo);
 /* The columns -o takes, one a line, for --help. */
 void blk_list_columns_help(FILE *out);
 

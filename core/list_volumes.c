@@ -3,7 +3,9 @@
  * blkfuse --list: the volumes inside the data files (volume/volume.h) as
  * a tree, the way lsblk draws one: NAME with tree lines, then TYPE,
  * FSTYPE (or the partition table inside), SIZE, LABEL and UUID of what is
- * inside, and STATE with the reason a volume is not served.
+ * inside, and STATE with the reason a volume is not served.  Then the
+ * file systems libtsk reads (FILES FS): where fs/ shows each volume's
+ * files, and its type, or why fs/ does not show it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -81,6 +83,39 @@ int blk_list_volumes(const struct blk_stack *s, const struct blk_list_opts *o)
 		blk_err("%s", strerror(-err));
 	}
 	free(lines);
+	scols_unref_table(tb);
+	return err;
+}
+
+int blk_list_fs(const struct blk_layout *lo)
+{
+	struct libscols_table *tb = scols_new_table();
+	int err = tb && scols_table_new_column(tb, "FILES", 0.1, 0) &&
+		  scols_table_new_column(tb, "FS", 0.5, 0) ? 0 : -ENOMEM;
+
+	for (unsigned int i = 0; i < lo->nfs_seen && !err; i++) {
+		const struct blk_fs_seen *e = &lo->fs_seen[i];
+		struct libscols_line *ln = scols_table_new_line(tb, NULL);
+		char path[620], esc[4 * sizeof(path)], what[sizeof(e->what) + 20];
+
+		snprintf(path, sizeof(path), "fs/%s", e->volume);
+		snprintf(what, sizeof(what), "%s%s", e->served ? "" : "not shown: ",
+			 e->what);
+		err = -ENOMEM;
+		if (!ln)
+			break;
+		blk_text_escape(esc, sizeof(esc), path);
+		if (scols_line_set_data(ln, 0, esc))
+			break;
+		blk_text_escape(esc, sizeof(esc), what);
+		err = scols_line_set_data(ln, 1, esc) ? -ENOMEM : 0;
+	}
+	if (!err) {
+		putchar('\n');
+		scols_print_table(tb);
+	} else {
+		blk_err("%s", strerror(-err));
+	}
 	scols_unref_table(tb);
 	return err;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A READ of a data file as the read path carries it (read_path.c) and the
- * throttle parks it (throttle.c): detached from the request buffer.
+ * A READ as the read path carries it (read_path.c) and the throttle parks
+ * it (throttle.c): detached from the request buffer.  What it reads is a
+ * data file of the tree (node), or a file inside a volume's file system
+ * (fs: serve/fs_read.c found it), read through core/fs/.
  */
 #ifndef BLK_READ_H
 #define BLK_READ_H
@@ -12,11 +14,23 @@
 #include "reply.h"
 
 struct blk_node;
+struct blk_fsvol;
+
+/* A file inside a volume: its volume (owned by ctx->fs), its id there,
+ * and the volume's path in the mount ("fs/p2", for messages and the
+ * audit; it lives as long as the mount). */
+struct blk_read_fs {
+	struct blk_fsvol *v;
+	uint64_t id;
+	const char *path;
+};
 
 /* A READ detached from the request buffer, so that it can wait parked. */
 struct blk_read {
 	uint64_t unique;
-	struct blk_node *node;
+	uint64_t ino;			/* the request's node id */
+	struct blk_node *node;		/* a data file, or NULL: fs */
+	struct blk_read_fs fs;		/* with node NULL */
 	uint64_t off;			/* in the file */
 	uint32_t size;			/* asked for */
 	uint32_t len;			/* clamped to the file */

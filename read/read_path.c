@@ -6,6 +6,12 @@
  *   blk_read_send    choose how (policy), send it: splice, else copy
  *   read_done        count it, audit it
  *
+ * A file inside a volume's file system (blk_read_start_fs) takes the same
+ * path: the same throttle, sink, counters and audit; only where its bytes
+ * lie differs (core/fs/ maps them to files for splice, or reads them
+ * through libtsk), and it has no per-file counters, readahead or
+ * --on-error=zero (libtsk's reads are not sector by sector).
+ *
  * Every READ is clamped to its file first: a short read must never reach
  * the kernel as a surprise, and no byte outside the file is ever returned.
  * There is no lock on this path: the tree is immutable, each thread owns
@@ -23,6 +29,7 @@
 #include "read/readahead.h"
 #include "read/throttle.h"
 #include "layer/layer.h"
+#include "fs/fsvol.h"
 #include "base/util.h"
 
 #define MAX_PIECES 8	/* segment files one spliced reply may span */
@@ -58,6 +65,7 @@ static const char *offset_word(const struct blk_ctx *ctx,
  * else is read through the buffered fd.
  */
 static struct read_policy choose(struct blk_ctx *ctx,
+				 const struct blk_read *rd,
 				 const struct blk_layer *l, uint64_t pos,
 				 size_t len)
 {
@@ -68,29 +76,49 @@ static struct read_policy choose(struct blk_ctx *ctx,
 					     memory_order_acquire);
 	struct read_policy p = {
 		.fd = src->fd, .splice = true,
-		.zero_on_error = ctx->on_error_zero,
+		.zero_on_error = ctx->on_error_zero && rd->node,
 	};
 
-	if (!blk_layer_maps(l))
+	/* a file inside: whether it maps is asked per read (splice_reply) */
+	if (rd->node && !blk_layer_maps(l))
 		p.splice = false, p.why = BLK_FB_DECODE;
 	else if (!atomic_load_explicit(&ctx->tun.splice, memory_order_relaxed))
 		p.splice = false, p.why = BLK_FB_SPLICE_OFF;
 	else if (len < BLK_SPLICE_MIN)
 		p.splice = false, p.why = BLK_FB_SMALL;
-	if (on_raw_source(ctx, l) &&
+	if (rd->node && on_raw_source(ctx, l) &&
 	    atomic_load_explicit(&ctx->tun.source_direct, memory_order_relaxed) &&
 	    fd_direct >= 0 && !(pos & mask) && !(len & mask))
 		p.fd = fd_direct;
 	return p;
 }
 
+/* The file's path in the mount: "p2", "fs/p2/Windows/notepad.exe". */
+static void read_name(struct blk_ctx *ctx, const struct blk_read *rd,
+		      char *buf, size_t len)
+{
+	size_t j;
+
+	if (rd->node) {
+		blk_node_path(&ctx->tree, rd->node, buf, len);
+		return;
+	}
+	if (!rd->fs.v) {
+		snprintf(buf, len, "inode %llu", (unsigned long long)rd->ino);
+		return;
+	}
+	j = snprintf(buf, len, "%s/", rd->fs.path);
+	if (j < len)
+		blk_fsvol_path(rd->fs.v, rd->fs.id, buf + j, len - j);
+}
+
 static void audit_read(struct blk_ctx *ctx, const struct blk_read *rd,
 		       int64_t ret, int err)
 {
 	struct blk_audit_who who = { rd->pid, rd->uid, rd->gid };
-	char name[300];
+	char name[1200];
 
-	blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+	read_name(ctx, rd, name, sizeof(name));
 	blk_audit_io(ctx->audit, &rd->arrived, "read", name, rd->off, rd->size,
 		     ret, err, &who);
 }
@@ -107,13 +135,15 @@ static void count_reply(struct blk_ctx *ctx, const struct blk_read *rd,
 	uint64_t n = sign > 0 ? bytes : -(uint64_t)bytes;
 	uint64_t one = sign > 0 ? 1 : -1ull;
 
-	blk_count(&rd->node->reads, one);
+	if (rd->node)
+		blk_count(&rd->node->reads, one);
 	if (!rd->len)
 		return;	/* at or past EOF: neither spliced nor copied */
 	blk_count(&st->read_bytes, n);
 	blk_count(spliced ? &st->spliced_bytes : &st->copied_bytes, n);
 	blk_count(spliced ? &st->spliced_reqs : &st->copied_reqs, one);
-	blk_count(&rd->node->bytes, n);
+	if (rd->node)
+		blk_count(&rd->node->bytes, n);
 }
 
 /* The one place a finished READ is audited and its latency counted. */
@@ -134,29 +164,49 @@ static void read_done(struct blk_ctx *ctx, const struct blk_read *rd,
 		audit_read(ctx, rd, err ? -1 : (int64_t)sent, err);
 }
 
-void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
-		    const struct blk_wire_req *req, struct blk_node *node)
+/* The read as it arrived, clamped to a file of size bytes; in flight. */
+static void read_begin(struct blk_ctx *ctx, struct blk_read *rd,
+		       const struct blk_wire_req *req, uint64_t size)
 {
 	struct blk_stats *st = &ctx->stats;
-	struct blk_read rd = {
-		.unique = req->unique, .node = node, .off = req->offset,
-		.size = req->size, .pid = req->pid, .uid = req->uid,
-		.gid = req->gid, .sink = req->sink,
-		.arrived_ns = blk_mono_ns(),
-	};
 	int64_t inflight, peak;
 
+	rd->unique = req->unique, rd->ino = req->nodeid;
+	rd->off = req->offset, rd->size = req->size;
+	rd->pid = req->pid, rd->uid = req->uid, rd->gid = req->gid;
+	rd->sink = req->sink;
+	rd->arrived_ns = blk_mono_ns();
 	if (ctx->audit)
-		clock_gettime(CLOCK_REALTIME, &rd.arrived);
-	if (rd.off < node->size)
-		rd.len = node->size - rd.off < rd.size ? node->size - rd.off :
-							 rd.size;
+		clock_gettime(CLOCK_REALTIME, &rd->arrived);
+	if (rd->off < size)
+		rd->len = size - rd->off < rd->size ? size - rd->off : rd->size;
 	inflight = atomic_fetch_add(&st->inflight, 1) + 1;
 	for (peak = atomic_load(&st->inflight_peak); inflight > peak;)
 		if (atomic_compare_exchange_weak(&st->inflight_peak, &peak,
 						 inflight))
 			break;
+}
+
+void blk_read_start(struct blk_ctx *ctx, struct blk_wire *w,
+		    const struct blk_wire_req *req, struct blk_node *node)
+{
+	struct blk_read rd = { .node = node };
+
+	read_begin(ctx, &rd, req, node->size);
 	if (blk_throttle_admit(ctx->throttle, &rd))
+		blk_read_send(ctx, w, &rd);
+}
+
+void blk_read_start_fs(struct blk_ctx *ctx, struct blk_wire *w,
+		       const struct blk_wire_req *req,
+		       const struct blk_read_fs *fs, uint64_t size, int err)
+{
+	struct blk_read rd = { .fs = *fs };
+
+	read_begin(ctx, &rd, req, err ? 0 : size);
+	if (err)
+		blk_read_fail(ctx, &rd, err);
+	else if (blk_throttle_admit(ctx->throttle, &rd))
 		blk_read_send(ctx, w, &rd);
 }
 
@@ -166,7 +216,8 @@ void blk_read_fail(struct blk_ctx *ctx, const struct blk_read *rd, int err)
 
 	/* before the reader can look */
 	blk_count_error(&ctx->stats, err);
-	blk_count(&rd->node->reads, 1);
+	if (rd->node)
+		blk_count(&rd->node->reads, 1);
 	res = rd->sink.ops->error(&rd->sink, rd->unique, err);
 	if (res)
 		blk_warn("error reply to request %llu refused: %s",
@@ -289,15 +340,19 @@ static void log_corrupt(struct blk_ctx *ctx, const struct blk_read *rd,
 		     &who);
 }
 
-/* One pread of the source, or the node's layer: bytes, or -errno. */
+/* One pread of the source, or the node's layer, or of a file inside
+ * through libtsk (which says its own errors): bytes, or -errno. */
 static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
 			 int fd, void *buf, size_t len, uint64_t pos)
 {
-	struct blk_layer *l = rd->node->layer;
+	struct blk_layer *l;
 	uint64_t bad;
 	ssize_t n;
 	int err;
 
+	if (!rd->node)
+		return blk_fsvol_read(rd->fs.v, rd->fs.id, buf, len, pos);
+	l = rd->node->layer;
 	if (on_raw_source(ctx, l)) {
 		n = pread(fd, buf, len, pos);
 		return n < 0 ? -errno : n;
@@ -315,6 +370,21 @@ static ssize_t read_some(struct blk_ctx *ctx, const struct blk_read *rd,
 	if (n < 0 && n != -ENOMEM && l == ctx->src.layer)
 		log_corrupt(ctx, rd, bad, -n);
 	return n;
+}
+
+static void read_short(struct blk_ctx *ctx, const struct blk_read *rd,
+		       uint64_t at)
+{
+	char name[1200];
+
+	if (rd->node) {
+		blk_warn("%s: the source ends at byte %llu, inside the file; it shrank or went away",
+			 rd->node->name, (unsigned long long)at);
+		return;
+	}
+	read_name(ctx, rd, name, sizeof(name));
+	blk_warn("%s: ends at byte %llu, inside its size (EIO)", name,
+		 (unsigned long long)at);
 }
 
 /* pread the range into buf: bytes read, or -errno. */
@@ -341,8 +411,7 @@ static ssize_t read_copy(struct blk_ctx *ctx, const struct read_policy *p,
 		if (n == 0) {
 			/* The file's size is a promise: an end before it is an
 			 * error (a device that went away reads as empty). */
-			blk_warn("%s: the source ends at byte %llu, inside the file; it shrank or went away",
-				 rd->node->name, (unsigned long long)(pos + got));
+			read_short(ctx, rd, pos + got);
 			return -EIO;
 		}
 		got += n;
@@ -375,15 +444,34 @@ static unsigned int map_pieces(const struct blk_ctx *ctx,
 	return n;
 }
 
+/* The pieces of a file inside: where its file system's runs lie in
+ * files (core/fs/); 0 when any byte must be read through libtsk. */
+static unsigned int map_fs_pieces(const struct blk_read *rd,
+				  struct blk_wire_piece *pc)
+{
+	struct blk_extent ext[MAX_PIECES];
+	int n = blk_fsvol_map(rd->fs.v, rd->fs.id, rd->off, rd->len, ext,
+			      MAX_PIECES);
+
+	for (int i = 0; i < n; i++)
+		pc[i] = (struct blk_wire_piece){ ext[i].fd, ext[i].off,
+						 ext[i].len };
+	return n > 0 ? n : 0;
+}
+
 static int splice_reply(struct blk_ctx *ctx, struct blk_wire *w,
 			struct read_policy *p, const struct blk_read *rd,
 			uint64_t pos)
 {
 	struct blk_wire_piece pc[MAX_PIECES];
-	unsigned int n = map_pieces(ctx, p, rd->node->layer, pos, rd->len, pc);
+	unsigned int n = rd->node ?
+		map_pieces(ctx, p, rd->node->layer, pos, rd->len, pc) :
+		map_fs_pieces(rd, pc);
 
 	if (!n) {
-		p->why = BLK_FB_SEGMENTS;
+		/* a file inside: resident, compressed, sparse, deleted, or
+		 * in a decoding layer */
+		p->why = rd->node ? BLK_FB_SEGMENTS : BLK_FB_DECODE;
 		return -EAGAIN;
 	}
 	return rd->sink.ops->splice(&rd->sink, w, pc, n, rd->unique, &p->why);
@@ -406,12 +494,14 @@ static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 	if (rd->len)
 		got = rd->len <= cap ? read_copy(ctx, p, rd, pos, buf) : -EIO;
 	if (got < 0) {
-		char name[300];
+		if (rd->node) {	/* a file inside: said by core/fs/ */
+			char name[300];
 
-		blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
-		blk_warn("%s: read of %u bytes at %s %llu: %s", name, rd->len,
-			 offset_word(ctx, rd), (unsigned long long)pos,
-			 strerror(-got));
+			blk_node_path(&ctx->tree, rd->node, name, sizeof(name));
+			blk_warn("%s: read of %u bytes at %s %llu: %s", name,
+				 rd->len, offset_word(ctx, rd),
+				 (unsigned long long)pos, strerror(-got));
+		}
 		blk_read_fail(ctx, rd, -got);
 		return;
 	}
@@ -432,13 +522,13 @@ static void send_copied(struct blk_ctx *ctx, struct blk_wire *w,
 void blk_read_send(struct blk_ctx *ctx, struct blk_wire *w,
 		   const struct blk_read *rd)
 {
-	struct blk_layer *l = rd->node->layer;
-	uint64_t pos = rd->node->start + rd->off;
-	struct read_policy p = choose(ctx, l, pos, rd->len);
+	struct blk_layer *l = rd->node ? rd->node->layer : NULL;
+	uint64_t pos = rd->node ? rd->node->start + rd->off : rd->off;
+	struct read_policy p = choose(ctx, rd, l, pos, rd->len);
 	bool can_splice = rd->sink.ops->splice != NULL;
 
 	/* O_DIRECT has no cache to fill; a container's reads are its own */
-	if (p.fd == ctx->src.fd && on_raw_source(ctx, l))
+	if (rd->node && p.fd == ctx->src.fd && on_raw_source(ctx, l))
 		blk_ra_read(ctx, rd->node, p.fd, rd->off, rd->len);
 	/* a transport without splice copies: counted as copied, not as
 	 * a fallback */

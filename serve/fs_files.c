@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "fs/fssurvey.h"
 #include "fs/fsvol.h"
 #include "base/log.h"
 #include "serve/fs_files.h"
@@ -55,6 +56,19 @@ static uint64_t mount_dir(struct blk_tree *t, uint64_t fs, char *path,
 	}
 	*leaf = path;
 	return dir;
+}
+
+/* Not one the survey found no file system in (fs/fssurvey.c): that is
+ * said in --list and layout.json, and not tried again. */
+static bool surveyed_ok(struct blk_ctx *ctx, uint64_t ino)
+{
+	const struct blk_fs_seen *e;
+	char path[600];
+
+	blk_node_path(&ctx->tree, blk_tree_get(&ctx->tree, ino), path,
+		      sizeof(path));
+	e = blk_fs_seen_find(&ctx->layout, path);
+	return !e || e->served;
 }
 
 static int add_mount(struct blk_ctx *ctx, uint64_t fs, uint64_t ino)
@@ -103,7 +117,8 @@ int blk_fs_setup(struct blk_ctx *ctx, bool off)
 			 strcmp(n->name, "disk");
 	}
 	for (size_t i = 1; i <= count && ctx->fs->n < 0x7fff; i++)
-		if (candidate(&ctx->tree, i, parts) && add_mount(ctx, fs, i))
+		if (candidate(&ctx->tree, i, parts) && surveyed_ok(ctx, i) &&
+		    add_mount(ctx, fs, i))
 			return -ENOMEM;
 	return 0;
 }

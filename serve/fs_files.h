@@ -61,11 +61,10 @@ void blk_fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    bool plus);
 void blk_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void blk_fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
-/* A READ through libfuse (io_uring, or whatever the fast path left). */
-void blk_fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
-/* A READ from a worker's wire: spliced where the bytes map. */
-void blk_fs_read_fast(struct blk_ctx *ctx, struct blk_wire *w,
-		      const struct blk_wire_req *req);
+/* A READ from a worker's wire or the ring (fs_read.c): down the read
+ * path, throttled, counted and audited like a data file's. */
+void blk_fs_read_start(struct blk_ctx *ctx, struct blk_wire *w,
+		       const struct blk_wire_req *req);
 
 /* Volume and id of ino: NULL when it is not one. */
 struct blk_fsvol *blk_fs_vol(struct blk_ctx *ctx, uint64_t ino, uint64_t *id,

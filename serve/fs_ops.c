@@ -398,17 +398,14 @@ static void blk_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 				    out_bufsz, true);
 }
 
-/* Reaches here for TEXT and CTL files (data files are read in read_path.c)
- * and for files inside read through libfuse (fs_read.c). */
+/* Reaches here for TEXT and CTL files only: READs of data files and of
+ * files inside volumes are taken by the workers and the ring before
+ * libfuse sees them (read_path.c). */
 static void blk_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct blk_node *n = blk_tree_get(&blk_ctx(req)->tree, ino);
 
-	if (blk_fs_ino(ino)) {
-		blk_fs_read(req, ino, size, off);
-		return;
-	}
 	if (n && n->kind == BLK_NODE_CTL) {
 		blk_ctl_reply_read(req, fi, size);
 		return;

@@ -33,6 +33,7 @@
 #include "ctx.h"
 #include "base/log.h"
 #include "read/read_path.h"
+#include "serve/fs_files.h"
 #include "serve/uring.h"
 #include "base/util.h"
 #include "wire.h"
@@ -307,7 +308,8 @@ static int add_ent(struct ring_queue *q)
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* A request in e: a data READ down the read path, the rest to libfuse. */
+/* A request in e: a READ of a data file or a file inside down the read
+ * path, the rest to libfuse. */
 static void handle(struct ring_queue *q, struct ring_ent *e)
 {
 	struct blk_ctx *ctx = R.ctx;
@@ -339,10 +341,13 @@ static void handle(struct ring_queue *q, struct ring_ent *e)
 	atomic_store(&e->in_hand, true);
 	if (req.opcode < BLK_OPS_MAX)
 		blk_count(&ctx->stats.ops[req.opcode], 1);
-	if (req.opcode == FUSE_READ &&
-	    (node = blk_tree_get(&ctx->tree, req.nodeid)) &&
-	    node->kind == BLK_NODE_DATA) {
-		blk_read_start(ctx, &q->wire, &req, node);
+	if (req.opcode == FUSE_READ && (blk_fs_ino(req.nodeid) ||
+	    ((node = blk_tree_get(&ctx->tree, req.nodeid)) &&
+	     node->kind == BLK_NODE_DATA))) {
+		if (blk_fs_ino(req.nodeid))
+			blk_fs_read_start(ctx, &q->wire, &req);
+		else
+			blk_read_start(ctx, &q->wire, &req, node);
 		/*
 		 * Parked by the throttle: the entry is held until the read is
 		 * sent.  DEPTH entries are kept free for other requests, new

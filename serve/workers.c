@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The worker threads.  Each serves /dev/fuse through its own wire
- * (splice_io.c): READs of data files go down the read path (read_path.c),
+ * (splice_io.c): READs of data files and of files inside volumes go down
+ * the read path (read_path.c; fs_read.c finds the file inside),
  * INTERRUPTs to the throttle (only a parked read is worth ending), and
  * everything else to libfuse and the ops in fs_ops.c.
  */
@@ -54,7 +55,7 @@ static bool serve_fast(void *data, struct blk_wire *w,
 	if (req->opcode != FUSE_READ)
 		return false;
 	if (blk_fs_ino(req->nodeid)) {
-		blk_fs_read_fast(ctx, w, req);
+		blk_fs_read_start(ctx, w, req);
 		return true;
 	}
 	/* fi->fh is the open's record (opens.c); the inode says what it is */

@@ -64,6 +64,10 @@ teardown() {
 	local rc=0
 	blkfuse_teardown || rc=1
 	[ -z "${OWN_MNT:-}" ] || rmdir "$OWN_MNT"
+	# the system's FUSE over io_uring setting, put back after a test set it
+	if [ -e "$BATS_TEST_TMPDIR/uring.saved" ]; then
+		cat "$BATS_TEST_TMPDIR/uring.saved" >/sys/module/fuse/parameters/enable_uring
+	fi
 	return $rc
 }
 
@@ -181,6 +185,17 @@ make_lvm_ext4() {
 	assert_success
 	# the linear LV maps to the image: its files' bytes are spliced
 	[ "$(ctl_get spliced_bytes)" -gt 3000000 ] || fail "$(counters)"
+	# the PV holds volumes, the LV an ext4; "other" is empty
+	run jq -r '.file_systems[] | "\(.path) \(.served) \(.fs)"' "$MNT/layout.json"
+	assert_line 'fs/disk false holds volumes (LVM2_member)'
+	assert_line 'fs/disk.d/vgt-root true ext4'
+	assert_line --regexp '^fs/disk.d/vgt-other false libtsk: '
+	# blkfuse hash by the path inside the LV, as sha256sum of the file
+	run --separate-stderr "$BLKFUSE" hash "$img" fs/disk.d/vgt-root/big.bin \
+		'fs/disk.d/vgt-root/ünï cödé/名前.txt'
+	assert_success
+	assert_line "$(sha256sum <"$TREE/big.bin" | cut -d' ' -f1)  fs/disk.d/vgt-root/big.bin"
+	assert_line "$(sha256sum <"$TREE/ünï cödé/名前.txt" | cut -d' ' -f1)  fs/disk.d/vgt-root/ünï cödé/名前.txt"
 }
 
 @test "names that are not UTF-8 are escaped reversibly as \\xNN" {
@@ -297,6 +312,91 @@ make_lvm_ext4() {
 	assert_output --regexp '^compared [0-9]+ files$'
 }
 
+# make_small_tree DIR: what the ISO and UFS tests put in their images:
+# nested directories, a file larger than a READ, a small and an empty
+# file, an empty directory, names with spaces, non-ASCII and lower case
+# past 8.3 (within Joliet's 64 characters), a symlink.
+make_small_tree() {
+	local t=$1
+	mkdir -p "$t/Dir One/deep/er" "$t/empty_dir"
+	head -c 3000000 /dev/urandom >"$t/big.bin"
+	head -c 200000 /dev/urandom >"$t/Dir One/deep/er/mid.bin"
+	echo hi >"$t/small.txt"
+	: >"$t/empty"
+	echo 'ünï' >"$t/Dir One/ünï cödé.txt"
+	echo x >"$t/lower_case_name_longer_than_eight.dat"
+	ln -s small.txt "$t/link"
+}
+
+@test "ISO 9660 by xorriso (Rock Ridge + Joliet): every file's bytes, size and time as the tree it was made from" {
+	command -v xorriso >/dev/null || skip "xorriso is not installed"
+	local t=$BATS_TEST_TMPDIR/t iso=$BATS_TEST_TMPDIR/t.iso
+	make_small_tree "$t"
+	xorriso -as mkisofs -R -J -o "$iso" "$t" 2>/dev/null
+	run --separate-stderr "$BLKFUSE" --list "$iso"
+	assert_line --regexp '^fs/disk +iso9660$'
+	start_blkfuse "$iso" "$MNT"
+	# libtsk 4.11 shows no Rock Ridge symlink (it lists it as an orphan
+	# without a name): compared without it; ISO 9660 keeps whole seconds
+	[ ! -e "$MNT/fs/disk/link" ] && [ ! -L "$MNT/fs/disk/link" ]
+	rm "$t/link"
+	run python3 "$CMP" --mtime-slack 1 --no-links --ignore '$OrphanFiles' "$t" "$MNT/fs/disk"
+	assert_success
+	assert_output 'compared 10 files'
+	# an ISO's files are contiguous in the image: spliced
+	[ "$(ctl_get spliced_bytes)" -ge 3000000 ] || fail "$(counters)"
+}
+
+@test "UFS by makefs: UFS1's files as the tree it was made from; UFS2 unread, and --list says why" {
+	command -v makefs >/dev/null || skip "makefs is not installed"
+	local t=$BATS_TEST_TMPDIR/t u1=$BATS_TEST_TMPDIR/u1.img u2=$BATS_TEST_TMPDIR/u2.img
+	make_small_tree "$t"
+	makefs -t ffs -o version=1 -s 16m "$u1" "$t" >/dev/null
+	makefs -t ffs -o version=2 -s 16m "$u2" "$t" >/dev/null
+	start_blkfuse "$u1" "$MNT"
+	run jq -r '.file_systems[] | "\(.path) \(.served) \(.fs)"' "$MNT/layout.json"
+	assert_output 'fs/disk true ufs1'
+	# makefs keeps whole seconds
+	run python3 "$CMP" --mtime-slack 1 --no-links --ignore '$OrphanFiles' "$t" "$MNT/fs/disk"
+	assert_success
+	assert_output 'compared 11 files'
+	stop_blkfuse
+	# makefs puts UFS2's superblock at 8192, where libtsk 4.11 looks only
+	# for UFS1's (it wants UFS2's at 65536 or 262144); libblkid finds it
+	run --separate-stderr "$BLKFUSE" --list "$u2"
+	assert_line --regexp '^fs/disk +not shown: libtsk: Cannot determine file system type$'
+	run --separate-stderr "$BLKFUSE" --list --json "$u2"
+	assert_equal "$(jq -r '.disk_fs.fs_type' <<<"$output")" ufs
+	start_blkfuse "$u2" "$MNT"
+	run ls "$MNT/fs"
+	assert_output ''
+}
+
+@test "blkfuse hash fs/disk.d/luks/PATH: a file of an ext4 inside LUKS2, as debugfs reads it" {
+	command -v cryptsetup >/dev/null || skip "cryptsetup is not installed"
+	local img=$BATS_TEST_TMPDIR/luks.img plain=$BATS_TEST_TMPDIR/plain.img
+	local pass=$BATS_TEST_TMPDIR/pass
+	printf '%s' 'fs-gaps pass' >"$pass"
+	# the ext4 in the first 16 MiB of a 20 MiB file; cryptsetup encrypts it
+	# in place (no device-mapper), the header taking the 4 MiB it reduces
+	truncate -s 20M "$plain"
+	mkfs.ext4 -q -F -I 256 -d "$TREE" "$plain" 16M
+	cp "$plain" "$img"
+	cryptsetup reencrypt --encrypt --type luks2 --batch-mode --reduce-device-size 4M \
+		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file "$pass" "$img" >/dev/null 2>&1
+	run --separate-stderr "$BLKFUSE" hash --passphrase-file "$pass" "$img" \
+		fs/disk.d/luks/big.bin 'fs/disk.d/luks/dir/sub/deeper/mid.bin'
+	assert_success
+	assert_line "$(debugfs -R 'cat big.bin' "$plain" 2>/dev/null | sha256sum | cut -d' ' -f1)  fs/disk.d/luks/big.bin"
+	assert_line "$(debugfs -R 'cat dir/sub/deeper/mid.bin' "$plain" 2>/dev/null | sha256sum | cut -d' ' -f1)  fs/disk.d/luks/dir/sub/deeper/mid.bin"
+	# and the file the tree was made from
+	assert_line "$(sha256sum <"$TREE/big.bin" | cut -d' ' -f1)  fs/disk.d/luks/big.bin"
+	# without the passphrase: locked, said
+	run --separate-stderr "$BLKFUSE" hash "$img" fs/disk.d/luks/big.bin
+	assert_failure
+	assert_equal "$stderr" "blkfuse: error: fs/disk.d/luks/big.bin: disk.d/luks is not served (locked: no passphrase or key given)"
+}
+
 @test "ext4: a deleted file under .deleted/, with the bytes icat recovers" {
 	local img=$BATS_TEST_TMPDIR/del.img inum
 	cp "$EXT" "$img"
@@ -324,7 +424,29 @@ make_lvm_ext4() {
 	run ls "$MNT/fs/p2"
 	assert_failure
 	cmp <(dd if="$img" bs=1M skip=9 count=40 status=none) "$MNT/p2"
+	# why, in layout.json and in --list (the same document)
+	run jq -r '.file_systems[] | "\(.path) \(.served) \(.fs)"' "$MNT/layout.json"
+	assert_line 'fs/p2 false libtsk: Cannot determine file system type'
+	cmp <("$BLKFUSE" --list --json "$img" 2>/dev/null) "$MNT/layout.json"
+	run --separate-stderr "$BLKFUSE" --list "$img"
+	assert_line --regexp '^fs/p2 +not shown: libtsk: Cannot determine file system type$'
 }
+
+@test "--list and layout.json: the file system libtsk reads in each volume, or why none" {
+	run --separate-stderr "$BLKFUSE" --list "$GPTFS"
+	assert_success
+	assert_line --regexp '^FILES +FS$'
+	# p1 is random bytes: libtsk's own words for it
+	assert_line --regexp '^fs/p1 +not shown: libtsk: Possible encryption detected'
+	assert_line --regexp '^fs/p2 +ext4$'
+	run --separate-stderr "$BLKFUSE" --list --json "$GPTFS"
+	run jq -c '[.version, (.file_systems[] | [.volume, .path, .served, .fs])]' <<<"$output"
+	assert_output --regexp '^\[4,\["p1","fs/p1",false,"libtsk: Possible encryption detected[^"]*"\],\["p2","fs/p2",true,"ext4"\]\]$'
+	# --no-fs: nothing surveyed
+	run --separate-stderr "$BLKFUSE" --list --no-fs --json "$GPTFS"
+	assert_equal "$(jq -c .file_systems <<<"$output")" '[]'
+}
+
 
 @test "a directory loop and garbage in the inode table: no hang, no crash, EIO logged" {
 	local img=$BATS_TEST_TMPDIR/loop.img
@@ -390,6 +512,129 @@ make_lvm_ext4() {
 	stop_blkfuse
 	grep '"open"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
 	grep '"read"' "$log" | grep -q '"fs/p2/with space/file name.txt"'
+}
+
+# sum_lat: READs the latency histogram has counted (lat_lt_*).
+sum_lat() {
+	"$BLKFUSE" ctl "$DAEMON_MNT" show | awk '/^lat_lt_/ { n += $2 } END { print n + 0 }'
+}
+
+# held_in_throttle PID: reader PID waits in the kernel for a FUSE reply
+# that the daemon has (inflight 1) and its throttle parked (parked 1).
+held_in_throttle() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || state=
+	if [ -z "$state" ] || [ "$state" = Z ]; then
+		echo "the reader finished while held" >&2
+		return 2
+	fi
+	[[ "$(cat "/proc/$1/wchan")" == fuse_* ]] || return 1
+	[ "$(ctl_get inflight)" = 1 ] && [ "$(ctl_get parked)" = 1 ]
+}
+
+@test "fs/ reads are counted as data reads are: bytes, spliced, copied, fallbacks, latency" {
+	start_blkfuse "$GPTFS" "$MNT"
+	local lat bytes
+	lat=$(sum_lat) bytes=$(ctl_get read_bytes)
+	# 3000000 bytes in 128 KiB READs that map to the source: all spliced
+	cmp <(dd if="$MNT/fs/p2/big.bin" bs=128K iflag=direct status=none) "$TREE/big.bin"
+	assert_counter read_bytes $((bytes + 3000000))
+	assert_counter spliced_bytes 3000000
+	assert_counter spliced_reqs 23
+	# each went through read_done: the latency histogram has the 23 (the
+	# control file's own READs, through libfuse, are not in it)
+	assert_equal "$(sum_lat)" $((lat + 23))
+	[ "$(ctl_get inflight_peak)" -ge 1 ] || fail "$(counters)"
+	assert_counter inflight 0
+	# a 6-byte file: copied, and the small-read fallback says why
+	local small
+	small=$(ctl_get fallback.small)
+	cmp <(dd if="$MNT/fs/p2/a.txt" bs=4096 iflag=direct status=none) "$TREE/a.txt"
+	assert_counter copied_bytes 6
+	assert_counter fallback.small $((small + 1))
+	# splice=0: copied by choice, counted as such
+	"$BLKFUSE" ctl "$MNT" set splice=0
+	cmp <(dd if="$MNT/fs/p2/dir/sub/deeper/mid.bin" bs=256K iflag=direct status=none) \
+		"$TREE/dir/sub/deeper/mid.bin"
+	assert_counter copied_bytes $((6 + 200000))
+	assert_counter fallback.splice_off 1
+	assert_counter spliced_bytes 3000000
+}
+
+@test "fs/: pause holds a read until pause=0; the audit names the path inside" {
+	local log=$BATS_TEST_TMPDIR/audit.jsonl out=$BATS_TEST_TMPDIR/out
+	start_blkfuse --audit "$log" "$GPTFS" "$MNT"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/big.bin" of="$out" bs=64K skip=3 count=1 iflag=direct status=none &
+	local reader=$!
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	# nothing delivered, nothing counted, while held
+	held_in_throttle "$reader"
+	[ ! -s "$out" ]
+	assert_counter read_bytes 0
+	"$BLKFUSE" ctl "$MNT" set pause=0
+	wait "$reader"
+	cmp <(dd if="$TREE/big.bin" bs=64K skip=3 count=1 status=none) "$out"
+	assert_counter read_bytes 65536
+	# the read's record: the path inside, what was asked and returned
+	run jq -c 'select(.ev == "read" and .file == "fs/p2/big.bin") | [.offset, .length, .returned, .errno]' "$log"
+	assert_output '[196608,65536,65536,0]'
+	grep '"open"' "$log" | grep -q '"fs/p2/big.bin"'
+}
+
+@test "fs/: rate_limit parks a read past the budget; rate_limit=0 releases it" {
+	local out=$BATS_TEST_TMPDIR/out
+	start_blkfuse "$GPTFS" "$MNT"
+	# 1 KiB/s: the first 64 KiB READ books 64 s, the second waits for it
+	"$BLKFUSE" ctl "$MNT" set rate_limit=1024
+	dd if="$MNT/fs/p2/big.bin" of="$out" bs=64K count=2 iflag=direct status=none &
+	local reader=$!
+	wait_until "the second read is held by rate_limit" held_in_throttle "$reader"
+	assert_counter read_bytes 65536
+	"$BLKFUSE" ctl "$MNT" set rate_limit=0
+	wait "$reader"
+	cmp <(head -c 131072 "$TREE/big.bin") "$out"
+	assert_counter read_bytes 131072
+}
+
+@test "fs/: abort ends a read held by pause; the daemon exits 0" {
+	EXPECTED_LOG='abort requested'
+	start_blkfuse "$GPTFS" "$MNT"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/big.bin" of=/dev/null bs=4096 count=1 iflag=direct status=none \
+		2>"$BATS_TEST_TMPDIR/err" &
+	local reader=$! rc=0
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	"$BLKFUSE" ctl "$MNT" set abort=1
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=
+	[ "$rc" -eq 0 ]
+	rc=0
+	wait "$reader" || rc=$?
+	[ "$rc" -ne 0 ] || fail "the held read succeeded after abort"
+	run mountpoint -q "$MNT"
+	assert_failure
+}
+
+@test "fs/ over transport=uring: the same bytes through the ring; a paused read released there" {
+	local u=/sys/module/fuse/parameters/enable_uring out=$BATS_TEST_TMPDIR/out
+	[ -w "$u" ] || skip "this kernel has no FUSE over io_uring"
+	"$BLKFUSE" --version | grep -q '^transports:.* uring' || skip "built without liburing"
+	cat "$u" >"$BATS_TEST_TMPDIR/uring.saved"
+	echo Y >"$u"
+	start_blkfuse -o transport=uring "$GPTFS" "$MNT"
+	assert_equal "$(ctl_get transport)" uring
+	cmp "$MNT/fs/p2/big.bin" "$TREE/big.bin"
+	# the ring cannot splice: copied, and counted
+	assert_counter spliced_reqs 0
+	[ "$(ctl_get copied_bytes)" -ge 3000000 ] || fail "$(counters)"
+	"$BLKFUSE" ctl "$MNT" set pause=1
+	dd if="$MNT/fs/p2/dir/sub/deeper/mid.bin" of="$out" bs=64K iflag=direct status=none &
+	local reader=$!
+	wait_until "the read is held by pause" held_in_throttle "$reader"
+	"$BLKFUSE" ctl "$MNT" set pause=0
+	wait "$reader"
+	cmp "$TREE/dir/sub/deeper/mid.bin" "$out"
 }
 
 @test "blkfuse hash fs/pN/PATH: the digest of a file inside, as sha256sum of the file" {

@@ -254,7 +254,7 @@ gpt_with_names() {
 	assert_line --regexp '^NR="1" FSTYPE="ext4" LABEL="x/y" FSUUID="[0-9a-f-]{36}"$'
 	assert_line 'NR="2" FSTYPE="" LABEL="" FSUUID=""'
 	run bash -c "'$BLKFUSE' --list --json '$img' 2>/dev/null | jq -r '.version, .partitions[0].fs_label'"
-	assert_output $'3\nx/y'
+	assert_output $'4\nx/y'
 }
 
 @test "by-label/: file-system labels escaped as udev escapes them" {

@@ -56,7 +56,7 @@ vg_fragmented() {
 		<(expected_lv "$img" "$BATS_FILE_TMPDIR/root.segs" | dd iflag=skip_bytes,count_bytes skip=$((8 << 20) - 4097) count=12345 status=none)
 	# the tree in layout.json and --list
 	run jq -r '.version, (.volumes[0].children[] | "\(.path) \(.type) \(.label) \(.detail)")' "$MNT/layout.json"
-	assert_line --index 0 3
+	assert_line --index 0 4
 	assert_line "disk.d/vgf-root lvm2-lv vgf/root linear, 2 segments"
 	assert_line "disk.d/vgf-swap lvm2-lv vgf/swap linear, 1 segment"
 	stop_blkfuse

@@ -148,6 +148,12 @@ void fsvol_meta_stat(const TSK_FS_INFO *fs, const TSK_FS_META *m,
 	st->st_mtim.tv_nsec = m->mtime_nano;
 	st->st_ctim.tv_sec = m->ctime;
 	st->st_ctim.tv_nsec = m->ctime_nano;
+	/* libtsk gives ISO 9660's one time, the directory record's (what
+	 * Linux's isofs shows as mtime), as crtime only */
+	if (TSK_FS_TYPE_ISISO9660(fs->ftype) && !m->mtime && !m->ctime) {
+		st->st_mtim.tv_sec = st->st_ctim.tv_sec = m->crtime;
+		st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = m->crtime_nano;
+	}
 	st->st_blksize = fs->block_size ? fs->block_size : 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
 }
@@ -205,10 +211,13 @@ static int open_locked(struct blk_fsvol *v)
 	struct fsnode *n;
 
 	v->img = blk_tsk_img_open(v->layer, v->start, v->size);
-	if (!v->img)
+	if (!v->img) {
+		snprintf(v->why, sizeof(v->why), "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	v->fs = tsk_fs_open_img(v->img, 0, TSK_FS_TYPE_DETECT);
 	if (!v->fs) {
+		snprintf(v->why, sizeof(v->why), "libtsk: %s", fsvol_tsk_err());
 		blk_info("%s: no file system libtsk can read (%s)", v->path,
 			 fsvol_tsk_err());
 		return -ENOENT;
@@ -221,6 +230,10 @@ static int open_locked(struct blk_fsvol *v)
 	 * tables (the orphan search's bitmaps) by the count it was told.
 	 */
 	if (v->fs->inum_count > v->size / 32 + 1024) {
+		snprintf(v->why, sizeof(v->why),
+			 "%s claims %llu inodes in %llu bytes: not read",
+			 v->type, (unsigned long long)v->fs->inum_count,
+			 (unsigned long long)v->size);
 		blk_warn("%s: %s claims %llu inodes in %llu bytes: not read (EIO)",
 			 v->path, v->type, (unsigned long long)v->fs->inum_count,
 			 (unsigned long long)v->size);
@@ -228,17 +241,25 @@ static int open_locked(struct blk_fsvol *v)
 	}
 	root = tsk_fs_file_open_meta(v->fs, NULL, v->fs->root_inum);
 	if (!root || !root->meta) {
+		snprintf(v->why, sizeof(v->why), "%s: the root directory: libtsk: %s",
+			 v->type, fsvol_tsk_err());
 		blk_warn("%s: %s: the root directory: %s", v->path, v->type,
 			 fsvol_tsk_err());
 		tsk_fs_file_close(root);
 		return -EIO;
 	}
 	n = fsvol_add(v, v->fs->root_inum, v->fs->root_inum, "", FSN_FILE);
-	if (n)
+	if (n) {
+		/* inode 0 (ISO 9660's root) got a synthetic id: its own */
+		n->inum = v->fs->root_inum;
+		n->parent = v->root_id = n->id;
 		fsvol_meta_stat(v->fs, root->meta, &n->st);
+	}
 	tsk_fs_file_close(root);
-	if (!n)
+	if (!n) {
+		snprintf(v->why, sizeof(v->why), "%s", strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	blk_info("%s: %s file system, %llu inodes", v->path, v->type,
 		 (unsigned long long)v->fs->inum_count);
 	return 0;
@@ -263,9 +284,14 @@ const char *blk_fsvol_type(const struct blk_fsvol *v)
 	return v->type;
 }
 
+const char *blk_fsvol_why(const struct blk_fsvol *v)
+{
+	return v->why;
+}
+
 uint64_t blk_fsvol_root(const struct blk_fsvol *v)
 {
-	return v->fs ? v->fs->root_inum : 0;
+	return v->fs ? v->root_id : 0;
 }
 
 int blk_fsvol_stat(struct blk_fsvol *v, uint64_t id, struct stat *st)

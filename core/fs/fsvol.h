@@ -46,6 +46,8 @@ void blk_fsvol_free(struct blk_fsvol *v);
 int blk_fsvol_open(struct blk_fsvol *v);
 /* "ext4", "ntfs", ... after a successful open. */
 const char *blk_fsvol_type(const struct blk_fsvol *v);
+/* After a failed open, why: "libtsk: Cannot determine file system type". */
+const char *blk_fsvol_why(const struct blk_fsvol *v);
 /* The root directory's id (after a successful open). */
 uint64_t blk_fsvol_root(const struct blk_fsvol *v);
 

@@ -48,6 +48,9 @@ struct blk_fsvol {
 	TSK_IMG_INFO *img;
 	TSK_FS_INFO *fs;
 	char type[16];
+	char why[200];			/* state < 0: why, for --list */
+	uint64_t root_id;		/* the root's node id (ISO 9660's root
+					 * is inode 0, which is no node id) */
 	struct fsnode **tab;		/* open addressing on id */
 	size_t tcap, tcount;
 	uint64_t next_synth;

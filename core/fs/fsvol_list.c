@@ -225,7 +225,7 @@ int fsvol_list(struct blk_fsvol *v, struct fsnode *d)
 	if (!size_sane(v, d))
 		return -EIO;
 	if (d->inum == TSK_FS_ORPHANDIR_INUM(v->fs) &&
-	    orphan_precheck(v, fsvol_node(v, v->fs->root_inum), 0, &budget)) {
+	    orphan_precheck(v, fsvol_node(v, v->root_id), 0, &budget)) {
 		blk_warn("%s: deleted files no directory names ($OrphanFiles) not searched (EIO)",
 			 v->path);
 		return -EIO;

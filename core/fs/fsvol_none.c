@@ -44,6 +44,12 @@ const char *blk_fsvol_type(const struct blk_fsvol *v)
 	return "";
 }
 
+const char *blk_fsvol_why(const struct blk_fsvol *v)
+{
+	(void)v;
+	return "built without libtsk";
+}
+
 uint64_t blk_fsvol_root(const struct blk_fsvol *v)
 {
 	(void)v;

@@ -286,7 +286,9 @@ void blk_layout_free(struct blk_layout *lo)
 
 	free(lo->parts);
 	free(lo->gaps);
+	free(lo->fs_seen);
 	lo->parts = NULL;
 	lo->gaps = NULL;
-	lo->nparts = lo->ngaps = 0;
+	lo->fs_seen = NULL;
+	lo->nparts = lo->ngaps = lo->nfs_seen = 0;
 }

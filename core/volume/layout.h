@@ -49,6 +49,14 @@ struct blk_fs {
 	char type[16], uuid[40], label[256];	/* "" when none */
 };
 
+/* What libtsk reads in a data file that may hold a file system (the
+ * volumes fs/ may show), from core/fs/fssurvey.c. */
+struct blk_fs_seen {
+	char volume[600];		/* its data file: "p2", "p3.d/luks" */
+	char what[200];			/* "ext4", or why not: "libtsk: ..." */
+	bool served;			/* its files are under fs/VOLUME */
+};
+
 /* A byte range no data partition covers: the free/ files. */
 struct blk_gap {
 	uint64_t start, size;		/* bytes */
@@ -68,6 +76,10 @@ struct blk_layout {
 	/* What the data files hold (volume/volume.h), NULL if nothing:
 	 * filled by blk_stack_probe, freed by blk_stack_free (its owner). */
 	struct blk_stack *stack;
+	/* What libtsk reads in each volume (blk_fs_survey), NULL when not
+	 * surveyed (-o nofs, no libtsk): freed by blk_layout_free. */
+	struct blk_fs_seen *fs_seen;
+	unsigned int nfs_seen;
 };
 
 /* Probe src into lo (free it with blk_layout_free): 0 or -errno, printed. */
@@ -93,9 +105,10 @@ void blk_gap_name(char *buf, size_t len, const struct blk_gap *g,
 /*
  * layout_json.c: the layout document, --list --json and layout.json.
  * Its "version": 2 added disk_fs, fs_label, and "table": null for none;
- * 3 added "volumes", the tree of what each data file holds.
+ * 3 added "volumes", the tree of what each data file holds; 4
+ * "file_systems", what libtsk reads in each (served under fs/, or why not).
  */
-#define BLK_LAYOUT_VERSION 3
+#define BLK_LAYOUT_VERSION 4
 void blk_layout_json(FILE *f, const struct blk_source *src,
 		     const struct blk_layout *lo);
 /* "clipped,nested": the flags as --list and the JSON spell them. */

@@ -184,6 +184,26 @@ static void json_warnings(FILE *f, const struct blk_layout *lo)
 	fprintf(f, "]\n");
 }
 
+/* What libtsk reads in each volume: its fs/ path, type or why not. */
+static void json_fs_seen(FILE *f, const struct blk_layout *lo)
+{
+	fprintf(f, "  \"file_systems\": [");
+	for (unsigned int i = 0; i < lo->nfs_seen; i++) {
+		const struct blk_fs_seen *e = &lo->fs_seen[i];
+		char path[620];
+
+		snprintf(path, sizeof(path), "fs/%s", e->volume);
+		fprintf(f, "%s\n    {\"volume\": ", i ? "," : "");
+		blk_json_fputs(f, e->volume);
+		fprintf(f, ", \"path\": ");
+		blk_json_fputs(f, path);
+		fprintf(f, ", \"fs\": ");
+		blk_json_fputs(f, e->what);
+		fprintf(f, ", \"served\": %s}", e->served ? "true" : "false");
+	}
+	fprintf(f, "%s],\n", lo->nfs_seen ? "\n  " : "");
+}
+
 void blk_layout_json(FILE *f, const struct blk_source *src,
 		     const struct blk_layout *lo)
 {
@@ -198,6 +218,7 @@ void blk_layout_json(FILE *f, const struct blk_source *src,
 	json_free(f, lo, src->sector_size);
 	blk_stack_json(f, lo->stack, "  ");
 	fprintf(f, ",\n");
+	json_fs_seen(f, lo);
 	json_warnings(f, lo);
 	fprintf(f, "}\n");
 }
