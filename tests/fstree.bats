@@ -282,6 +282,13 @@ make_lvm_ext4() {
 	cmp "$MNT/fs/disk/Docs/resident.txt:secret" "$w/Docs/resident.txt:secret"
 	# metadata files are reachable: $MFT as icat reads it
 	cmp "$MNT/fs/disk/\$MFT" <(icat "$img" 0)
+	# past the valid data length a stream reads as zeros ($BadClus:$Bad:
+	# the volume's size, nothing allocated), so a tar of the tree works
+	assert_equal "$(stat -c %s "$MNT/fs/disk/\$BadClus:\$Bad")" \
+		"$(istat "$img" 8 | sed -n 's/.*Name: \$Bad .* size: \([0-9]*\) .*/\1/p')"
+	cmp <(head -c 1048576 /dev/zero) <(head -c 1048576 "$MNT/fs/disk/\$BadClus:\$Bad")
+	dd if="$MNT/fs/disk/\$BadClus:\$Bad" bs=4096 skip=100 count=1 status=none |
+		cmp - <(head -c 4096 /dev/zero)
 	# the deleted file: under .deleted/ with the bytes icat recovers
 	cmp "$MNT/fs/disk/.deleted/gone.bin" <(icat "$img" "$inum")
 	cmp "$MNT/fs/disk/.deleted/gone.bin" "$BATS_TEST_TMPDIR/gone.ref"

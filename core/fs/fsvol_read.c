@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fs/fsvol_int.h"
+#include "fs/tsk_img.h"
 #include "layer/layer.h"
 #include "base/log.h"
 
@@ -94,6 +95,7 @@ static int map_attr(struct blk_fsvol *v, const TSK_FS_ATTR *a, uint64_t off,
 			return -EOPNOTSUPP;	/* libtsk says what is past the end */
 		if (blk_layer_map(v->layer, v->start + pos, &e))
 			return -EOPNOTSUPP;
+		blk_tsk_img_around(v->img, pos);
 		if (e.len > in_run)
 			e.len = in_run;
 		if (e.len > len)
@@ -125,6 +127,38 @@ int blk_fsvol_map(struct blk_fsvol *v, uint64_t id, uint64_t off, size_t len,
 	return ret;
 }
 
+/*
+ * Bytes past an attribute's initialized size (NTFS's valid data length)
+ * read as zeros, as Windows and ntfs-3g give them; libtsk refuses a read
+ * past the allocated size ($BadClus:$Bad: the volume's size, nothing
+ * allocated).  Bytes read, or -1 (libtsk's error).
+ */
+static ssize_t attr_read(const TSK_FS_ATTR *a, uint64_t off, char *buf,
+			 size_t len)
+{
+	uint64_t size = a->size > 0 ? (uint64_t)a->size : 0,
+		 init = a->flags & TSK_FS_ATTR_NONRES ?
+			(uint64_t)a->nrd.initsize : size;
+	size_t head = 0;
+	ssize_t got;
+
+	if (off >= size)
+		return 0;
+	if (len > size - off)
+		len = size - off;
+	if (init > size)
+		init = size;
+	if (off < init) {
+		head = init - off < len ? init - off : len;
+		got = tsk_fs_attr_read(a, off, buf, head,
+				       TSK_FS_FILE_READ_FLAG_NONE);
+		if (got < 0 || (size_t)got < head)
+			return got;
+	}
+	memset(buf + head, 0, len - head);
+	return len;
+}
+
 ssize_t blk_fsvol_read(struct blk_fsvol *v, uint64_t id, void *buf,
 		       size_t len, uint64_t off)
 {
@@ -143,8 +177,7 @@ ssize_t blk_fsvol_read(struct blk_fsvol *v, uint64_t id, void *buf,
 	else if (n) {
 		got = -EIO;
 		if ((f = file_of(v, n)) && (a = attr_of(f, n)))
-			got = tsk_fs_attr_read(a, off, buf, len,
-					       TSK_FS_FILE_READ_FLAG_NONE);
+			got = attr_read(a, off, buf, len);
 		if (got < 0)
 			blk_warn("%s: inode %llu: read of %zu bytes at %llu: %s (EIO)",
 				 v->path, (unsigned long long)n->inum, len,

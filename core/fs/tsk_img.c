@@ -36,12 +36,14 @@ struct blk_tsk_img {
 	_Atomic uint64_t asked[AROUND_SLOTS];	/* block + 1; 0: none */
 };
 
-static void read_around(struct blk_tsk_img *ti, uint64_t off)
+void blk_tsk_img_around(TSK_IMG_INFO *img, uint64_t off)
 {
+	struct blk_tsk_img *ti = (struct blk_tsk_img *)img;
 	uint64_t block = off / AROUND;
 	_Atomic uint64_t *slot = &ti->asked[block % AROUND_SLOTS];
 
-	if (atomic_load_explicit(slot, memory_order_relaxed) == block + 1)
+	if (!ti->maps ||
+	    atomic_load_explicit(slot, memory_order_relaxed) == block + 1)
 		return;
 	atomic_store_explicit(slot, block + 1, memory_order_relaxed);
 	blk_layer_willneed(ti->layer, ti->start + block * AROUND, AROUND);
@@ -58,8 +60,7 @@ static ssize_t img_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf,
 		return 0;
 	if (len > ti->size - off)
 		len = ti->size - off;
-	if (ti->maps)
-		read_around(ti, off);
+	blk_tsk_img_around(img, off);
 	err = blk_layer_read(ti->layer, buf, len, ti->start + off, &bad);
 	if (err) {
 		tsk_error_reset();

@@ -13,4 +13,8 @@ struct blk_layer;
 TSK_IMG_INFO *blk_tsk_img_open(struct blk_layer *layer, uint64_t start,
 			       uint64_t size);
 
+/* Read-around at byte off of the image (tsk_img.c says why): for reads
+ * of file contents that bypass libtsk (spliced runs). */
+void blk_tsk_img_around(TSK_IMG_INFO *img, uint64_t off);
+
 #endif /* BLK_TSK_IMG_H */
