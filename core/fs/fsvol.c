@@ -269,13 +269,13 @@ int blk_fsvol_open(struct blk_fsvol *v)
 {
 	int ret;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	if (!v->state) {
 		ret = open_locked(v);
 		v->state = ret ? ret : 1;
 	}
 	ret = v->state < 0 ? v->state : 0;
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return ret;
 }
 
@@ -298,11 +298,11 @@ int blk_fsvol_stat(struct blk_fsvol *v, uint64_t id, struct stat *st)
 {
 	struct fsnode *n;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	n = v->state > 0 ? fsvol_node(v, id) : NULL;
 	if (n)
 		*st = n->st;
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return n ? 0 : -ENOENT;
 }
 
@@ -333,13 +333,13 @@ int blk_fsvol_lookup(struct blk_fsvol *v, uint64_t dir, const char *name,
 	struct fsent *e = NULL;
 	int err;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	d = listed_dir(v, dir, &err);
 	if (d)
 		e = bsearch(name, d->ents, d->nents, sizeof(*e), ent_cmp);
 	if (e)
 		*id = e->id;
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return e ? 0 : d ? -ENOENT : err;
 }
 
@@ -349,7 +349,7 @@ int blk_fsvol_dirent(struct blk_fsvol *v, uint64_t dir, size_t idx,
 	struct fsnode *d;
 	int err;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	d = listed_dir(v, dir, &err);
 	if (d && idx < d->nents) {
 		snprintf(buf, len, "%s", d->ents[idx].name);
@@ -358,7 +358,7 @@ int blk_fsvol_dirent(struct blk_fsvol *v, uint64_t dir, size_t idx,
 	} else if (d) {
 		err = -ENOENT;
 	}
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return err;
 }
 
@@ -368,13 +368,13 @@ void blk_fsvol_path(struct blk_fsvol *v, uint64_t id, char *buf, size_t len)
 	unsigned int n = 0;
 	size_t j = 0;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	for (struct fsnode *c = fsvol_node(v, id); c && c->name[0] && n < 64;
 	     c = fsvol_node(v, c->parent))
 		parts[n++] = c->name;
 	buf[0] = '\0';
 	while (n-- > 0 && j < len)
 		j += snprintf(buf + j, len - j, "%s%s", j ? "/" : "", parts[n]);
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 }
 #endif

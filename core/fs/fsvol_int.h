@@ -7,6 +7,7 @@
 #include <tsk/libtsk.h>
 
 #include "fs/fsvol.h"
+#include "fs/tsk_alloc.h"
 
 enum fsn_kind {
 	FSN_FILE,	/* a live inode: id is its number */
@@ -58,6 +59,20 @@ struct blk_fsvol {
 	struct { uint64_t id; TSK_FS_FILE *f; } open[FSVOL_OPEN_FILES];
 	unsigned int open_next;
 };
+
+/* Every libtsk call on v holds its lock, and libtsk's allocations are
+ * bounded by v's size meanwhile (tsk_alloc.c). */
+static inline void fsvol_lock(struct blk_fsvol *v)
+{
+	pthread_mutex_lock(&v->lock);
+	blk_tsk_alloc_limit(v->size);
+}
+
+static inline void fsvol_unlock(struct blk_fsvol *v)
+{
+	blk_tsk_alloc_limit(0);
+	pthread_mutex_unlock(&v->lock);
+}
 
 /* The node of id, or NULL. */
 struct fsnode *fsvol_node(struct blk_fsvol *v, uint64_t id);

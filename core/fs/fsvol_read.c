@@ -117,13 +117,13 @@ int blk_fsvol_map(struct blk_fsvol *v, uint64_t id, uint64_t off, size_t len,
 
 	if (!blk_layer_maps(v->layer))
 		return ret;
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	n = v->state > 0 ? fsvol_node(v, id) : NULL;
 	if (n && (n->kind == FSN_FILE || n->kind == FSN_ADS) &&
 	    S_ISREG(n->st.st_mode) && (f = file_of(v, n)) &&
 	    !(f->meta->flags & TSK_FS_META_FLAG_UNALLOC) && (a = attr_of(f, n)))
 		ret = map_attr(v, a, off, len, ext, max);
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return ret;
 }
 
@@ -167,7 +167,7 @@ ssize_t blk_fsvol_read(struct blk_fsvol *v, uint64_t id, void *buf,
 	TSK_FS_FILE *f;
 	ssize_t got = -ENOENT;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	n = v->state > 0 ? fsvol_node(v, id) : NULL;
 	if (n && !S_ISREG(n->st.st_mode))
 		got = -EISDIR;
@@ -186,7 +186,7 @@ ssize_t blk_fsvol_read(struct blk_fsvol *v, uint64_t id, void *buf,
 		if (got < 0)
 			got = -EIO;
 	}
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return got;
 }
 
@@ -197,7 +197,7 @@ int blk_fsvol_readlink(struct blk_fsvol *v, uint64_t id, char *buf,
 	TSK_FS_FILE *f;
 	int err = -EINVAL;
 
-	pthread_mutex_lock(&v->lock);
+	fsvol_lock(v);
 	n = v->state > 0 ? fsvol_node(v, id) : NULL;
 	if (n && S_ISLNK(n->st.st_mode) && (f = file_of(v, n))) {
 		err = 0;
@@ -212,7 +212,7 @@ int blk_fsvol_readlink(struct blk_fsvol *v, uint64_t id, char *buf,
 				buf[got] = '\0';
 		}
 	}
-	pthread_mutex_unlock(&v->lock);
+	fsvol_unlock(v);
 	return err;
 }
 #endif
