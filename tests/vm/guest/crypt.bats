@@ -14,6 +14,7 @@ load guest
 
 PASS='vm pass-phrase 1'
 FVE=$REPO/tests/vm/fve
+FVE_SKIP="no BitLocker test data in the guest: run-guest-tests copies the project's shared testdata/fve (../shared/testdata beside the repository, or BLKFUSE_TESTDATA=DIR) when the host has it"
 
 setup() {
 	guest_setup
@@ -114,13 +115,16 @@ luks() {
 # luks_check NAME WHAT BLKFUSE-KEY-OPTIONS...: blkfuse on $W/NAME.img with
 # those options gives /dev/mapper/NAME's bytes as disk.d/luks.
 luks_check() {
-	local name=$1 what=$2
+	local name=$1 what=$2 sum
 	shift 2
+	sum=$(sha256sum <"$W/$name.img")
 	start "$@" "$W/$name.img" "$MNT"
 	same "/dev/mapper/$name" "$MNT/disk.d/luks" "$what"
 	fusermount3 -u "$MNT"
 	wait "$DAEMON_PID" || true
 	DAEMON_PID=
+	# the source is opened read-only: the image is as dm-crypt left it
+	assert_equal "$(sha256sum <"$W/$name.img")" "$sum"
 }
 
 @test "LUKS1 by passphrase: aes-xts-plain64, aes-cbc-essiv:sha256, aes-cbc-plain64 against dm-crypt" {
@@ -222,40 +226,62 @@ lvmrun() {
 	same /dev/mapper/vgc-data--1 "$MNT/p1.d/luks.d/vgc-data--1" "LV vgc/data-1 in LUKS2"
 }
 
-# bitlk NAME SIZE WHAT KEYOPT KEYFILE: the Windows-made volume NAME
-# (testdata), opened by dm-crypt and by blkfuse with the secret of KEYFILE
-# (KEYOPT: blkfuse's --passphrase-file or --key-file), compared whole.
-# The images are cut short after the last metadata copy: extended (sparse)
-# to the volume's size, dm-crypt maps all of it and blkfuse reads all of it.
+# bitlk GZ WHAT KEYOPT KEYFILE: the BitLocker volume gzipped in GZ, opened
+# by dm-crypt and by blkfuse with the secret of KEYFILE (KEYOPT: blkfuse's
+# --passphrase-file or --key-file; cryptsetup's --key-file takes both),
+# compared whole.  The testdata images are cut short after the last metadata
+# copy: extended (sparse) to the volume's size, so that dm-crypt maps all of
+# it and blkfuse reads all of it.
 bitlk() {
-	local name=$1 what=$2 keyopt=$3 key=$4 img=$W/$1.img vsize
-	[ -d "$FVE" ] || skip "no BitLocker test data in the guest: run-guest-tests copies ../shared/testdata/fve (BLKFUSE_TESTDATA) when the host has it"
-	gzip -dc "$FVE/$name.bin.gz" >"$img"
+	local gz=$1 what=$2 keyopt=$3 key=$4 name img vsize sum
+	name=${gz##*/} name=${name%%.*}
+	img=$W/$name.img
+	gzip -dc "$gz" >"$img"
 	vsize=$(cryptsetup bitlkDump "$img" | awk '$1 == "Volume" && $2 == "size:" { print $3 }')
 	[ -n "$vsize" ] || fail "$name: no volume size in bitlkDump"
 	[ "$(stat -c %s "$img")" -le "$vsize" ] || fail "$name: longer than its volume"
 	truncate -s "$vsize" "$img"
-	loop "$img"
+	sum=$(sha256sum <"$img")
+	DEV=$(losetup -r -f --show "$img")
+	LOOPS+=("$DEV")
 	dm_open "$name" "$DEV" --type bitlk --readonly --key-file "$key"
 	start "$keyopt" "$key" "$img" "$MNT"
 	same "/dev/mapper/$name" "$MNT/disk.d/bitlocker" "$what"
 	fusermount3 -u "$MNT"
 	wait "$DAEMON_PID" || true
 	DAEMON_PID=
+	assert_equal "$(sha256sum <"$img")" "$sum"
 	cs close "$name"
 	unset 'MAPS[-1]'
+	losetup -d "$DEV"
+	unset 'LOOPS[-1]'
 	rm -f "$img"
 }
 
 @test "BitLocker made by Windows 10: AES-CBC (eboiv) and AES-XTS by password against dm-crypt" {
+	[ -d "$FVE" ] || skip "$FVE_SKIP"
 	printf '%s' 'password12!@' >"$W/bdepw"
-	bitlk bde_aes_128 "BitLocker AES-CBC 128 eboiv, password" --passphrase-file "$W/bdepw"
-	bitlk bde_aes-xts_128 "BitLocker AES-XTS 128, password" --passphrase-file "$W/bdepw"
+	bitlk "$FVE/bde_aes_128.bin.gz" "BitLocker AES-CBC 128 eboiv, password" --passphrase-file "$W/bdepw"
+	bitlk "$FVE/bde_aes-xts_128.bin.gz" "BitLocker AES-XTS 128, password" --passphrase-file "$W/bdepw"
 }
 
 @test "BitLocker made by Windows 10: recovery password and startup key (.BEK) against dm-crypt" {
+	[ -d "$FVE" ] || skip "$FVE_SKIP"
 	printf '%s' 284867-596541-514998-422114-660297-261613-215424-199408 >"$W/bderp"
-	bitlk bde_recovery_password "BitLocker AES-XTS 128, recovery password" --passphrase-file "$W/bderp"
-	[ -d "$FVE" ] || skip "no BitLocker test data in the guest"
-	bitlk bde_startup_key "BitLocker AES-XTS 128, startup key (.BEK)" --key-file "$FVE/bde_startup_key.bek"
+	bitlk "$FVE/bde_recovery_password.bin.gz" "BitLocker AES-XTS 128, recovery password" \
+		--passphrase-file "$W/bderp"
+	bitlk "$FVE/bde_startup_key.bin.gz" "BitLocker AES-XTS 128, startup key (.BEK)" \
+		--key-file "$FVE/bde_startup_key.bek"
+}
+
+@test "BitLocker of Windows 7 (cryptsetup's test image): AES-CBC with the Elephant diffuser against dm-crypt" {
+	local b=$REPO/tests/vm/bitlk pw
+	# from the repository (tests/data): always there when run-guest-tests made the guest
+	[ -f "$b/images.conf" ] || fail "no $b/images.conf (run-guest-tests copies tests/data/bitlk-images.tar.xz)"
+	pw=$(awk '$0 == "[bitlk-aes-cbc-elephant-128]" { s = 1; next } /^\[/ { s = 0 }
+		s && sub(/^PW=/, "") { print; exit }' "$b/images.conf")
+	[ -n "$pw" ]
+	printf '%s' "$pw" >"$W/elpw"
+	bitlk "$b/bitlk-aes-cbc-elephant-128.img.gz" "BitLocker AES-CBC 128 Elephant diffuser, password" \
+		--passphrase-file "$W/elpw"
 }
