@@ -79,15 +79,14 @@ fill() {
 }
 
 # same DEV FILE WHAT: FILE (blkfuse's) has DEV's size and every byte of it.
-# (For a volume just filled, DEV's bytes may come from the page cache: the
-# plaintext written through dm-crypt, which is the oracle as much as what
-# dm-crypt decrypts.)
+# DEV is read with O_DIRECT: dm-crypt decrypts it afresh, not the page
+# cache's copy of what was written through it.
 same() {
 	local dev=$1 file=$2 what=$3 size
 	size=$(blockdev --getsize64 "$dev")
 	[ -f "$file" ] || { ls -R "$MNT" >&2; cat "$LOG" >&2; fail "$what: no $file"; }
 	assert_equal "$(stat -c %s "$file")" "$size"
-	cmp "$dev" "$file" || fail "$what: blkfuse's $file differs from dm-crypt's $dev"
+	cmp <(dd if="$dev" bs=1M iflag=direct status=none) "$file" || fail "$what: blkfuse's $file differs from dm-crypt's $dev"
 	echo "# compared $what: $size bytes equal" >&3
 }
 
