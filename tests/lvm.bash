@@ -106,3 +106,16 @@ part_range() {
 		awk '{ printf "%.0f:%.0f\n", $1 * 512, $2 * 512 }'
 }
 
+# vg_grown VG FIRST:MIB:GROWN_MIB SECOND:MIB DIR: a VG on a whole-disk PV
+# (LOOPDEV[0]): LV FIRST made, SECOND after it, then FIRST grown, so that
+# it lies in two segments; each LV's segments in DIR/LV.segs.
+vg_grown() {
+	local vg=$1 a=${2%%:*} b=${3%%:*} dir=$4 sizes=${2#*:}
+	lvmrun pvcreate "${LOOPDEV[0]}"
+	lvmrun vgcreate "$vg" "${LOOPDEV[0]}"
+	lvmrun lvcreate -n "$a" -L "${sizes%:*}M" "$vg"
+	lvmrun lvcreate -n "$b" -L "${3#*:}M" "$vg"
+	lvmrun lvextend -L "${sizes#*:}M" "$vg/$a"
+	save_segments "$vg/$a" "$dir/$a.segs"
+	save_segments "$vg/$b" "$dir/$b.segs"
+}

@@ -63,13 +63,7 @@ data_offset() {
 
 # Two LVs on a whole-disk PV, "a" in two segments.
 vg_two() {
-	lvmrun pvcreate "${LOOPDEV[0]}"
-	lvmrun vgcreate vgn "${LOOPDEV[0]}"
-	lvmrun lvcreate -n a -L 4M vgn
-	lvmrun lvcreate -n b -L 8M vgn
-	lvmrun lvextend -L 8M vgn/a
-	save_segments vgn/a "$BATS_TEST_TMPDIR/a.segs"
-	save_segments vgn/b "$BATS_TEST_TMPDIR/b.segs"
+	vg_grown vgn a:4:8 b:8 "$BATS_TEST_TMPDIR"
 }
 
 # lvm_in_luks_disk: $T/disk.img, a GPT disk whose p1 is LUKS2 over an LVM

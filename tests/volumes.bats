@@ -28,13 +28,7 @@ teardown() {
 
 # A whole-disk PV: root grown after swap was made (two segments), swap.
 vg_fragmented() {
-	lvmrun pvcreate "${LOOPDEV[0]}"
-	lvmrun vgcreate vgf "${LOOPDEV[0]}"
-	lvmrun lvcreate -n root -L 8M vgf
-	lvmrun lvcreate -n swap -L 4M vgf
-	lvmrun lvextend -L 16M vgf/root
-	save_segments vgf/root "$BATS_FILE_TMPDIR/root.segs"
-	save_segments vgf/swap "$BATS_FILE_TMPDIR/swap.segs"
+	vg_grown vgf root:8:16 swap:4 "$BATS_FILE_TMPDIR"
 }
 
 @test "fragmented LV and a second LV on a whole-disk PV: byte for byte, spliced" {
