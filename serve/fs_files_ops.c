@@ -203,7 +203,8 @@ void blk_fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -EISDIR;
 	if (!err && ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)))
 		err = -EROFS;
-	r = err ? NULL : blk_opens_add(ctx->opens, ino, fc->pid, fc->uid, fc->gid);
+	r = err ? NULL : blk_opens_add(ctx->opens, ino, fc->pid, fc->uid,
+				       fc->gid, ctx->audit != NULL);
 	if (!err && !r)
 		err = -ENOMEM;
 	if (err) {

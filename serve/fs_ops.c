@@ -337,7 +337,8 @@ static void blk_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	/* Every other file has a record: the kernel's RELEASE says not who. */
-	r = blk_opens_add(ctx->opens, ino, fc->pid, fc->uid, fc->gid);
+	r = blk_opens_add(ctx->opens, ino, fc->pid, fc->uid, fc->gid,
+			  ctx->audit != NULL);
 	if (!r) {
 		fuse_reply_err(req, ENOMEM);
 		return;

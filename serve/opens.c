@@ -59,8 +59,17 @@ static void read_comm(uint32_t pid, char *out, size_t len)
 		out[n - (out[n - 1] == '\n')] = '\0';
 }
 
+void blk_opens_comm(const struct blk_open_rec *r, char *out, size_t len)
+{
+	if (r->comm[0])
+		snprintf(out, len, "%s", r->comm);
+	else
+		read_comm(r->pid, out, len);
+}
+
 struct blk_open_rec *blk_opens_add(struct blk_opens *o, uint64_t ino,
-				   uint32_t pid, uint32_t uid, uint32_t gid)
+				   uint32_t pid, uint32_t uid, uint32_t gid,
+				   bool comm_now)
 {
 	struct blk_open_rec *r = calloc(1, sizeof(*r));
 
@@ -70,7 +79,8 @@ struct blk_open_rec *blk_opens_add(struct blk_opens *o, uint64_t ino,
 	r->pid = pid;
 	r->uid = uid;
 	r->gid = gid;
-	read_comm(pid, r->comm, sizeof(r->comm));
+	if (comm_now)
+		read_comm(pid, r->comm, sizeof(r->comm));
 	pthread_mutex_lock(&o->lock);
 	r->next = &o->head;
 	r->prev = o->head.prev;

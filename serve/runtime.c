@@ -179,11 +179,12 @@ void blk_registry_remove(const char *name)
 static void log_holder(const struct blk_open_rec *r, void *data)
 {
 	struct blk_ctx *ctx = data;
-	char name[300];
+	char name[300], comm[16];
 
 	blk_fs_name(ctx, r->ino, name, sizeof(name));
+	blk_opens_comm(r, comm, sizeof(comm));
 	blk_notice("%s: %s still open by pid %u (%s), uid %u", ctx->mountpoint,
-		   name, r->pid, r->comm, r->uid);
+		   name, r->pid, comm, r->uid);
 }
 
 void blk_log_holders(struct blk_ctx *ctx)
