@@ -30,47 +30,40 @@ void blk_tsk_alloc_limit(uint64_t volume_size)
 	cap = !volume_size ? 0 : c < CAP_MIN ? CAP_MIN : c > CAP_MAX ? CAP_MAX : c;
 }
 
-static bool too_big(size_t len, const char *who)
+/* libtsk's error for a failed allocation; NULL. */
+static void *failed(const char *who, size_t len, const char *why)
 {
-	if (len <= (cap ? cap : CAP_DEFAULT))
-		return false;
 	tsk_error_reset();
 	tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
-	tsk_error_set_errstr("%s: %zu bytes asked for, more than this volume can need",
-			     who, len);
+	tsk_error_set_errstr("%s: %s (%zu requested)", who, why, len);
 	errno = ENOMEM;
-	return true;
+	return NULL;
 }
+
+static bool too_big(size_t len)
+{
+	return len > (cap ? cap : CAP_DEFAULT);
+}
+
+#define MORE "more than this volume can need"
 
 void *tsk_malloc(size_t len)
 {
 	void *p;
 
-	if (too_big(len, "tsk_malloc"))
-		return NULL;
+	if (too_big(len))
+		return failed("tsk_malloc", len, MORE);
 	p = calloc(1, len ? len : 1);
-	if (!p) {
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
-		tsk_error_set_errstr("tsk_malloc: %s (%zu requested)",
-				     strerror(errno), len);
-	}
-	return p;
+	return p ? p : failed("tsk_malloc", len, strerror(ENOMEM));
 }
 
 void *tsk_realloc(void *ptr, size_t len)
 {
 	void *p;
 
-	if (too_big(len, "tsk_realloc"))
-		return NULL;
+	if (too_big(len))
+		return failed("tsk_realloc", len, MORE);
 	p = realloc(ptr, len);
-	if (!p) {
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
-		tsk_error_set_errstr("tsk_realloc: %s (%zu requested)",
-				     strerror(errno), len);
-	}
-	return p;
+	return p ? p : failed("tsk_realloc", len, strerror(ENOMEM));
 }
 #endif
