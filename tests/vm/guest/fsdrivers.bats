@@ -56,6 +56,11 @@ compare() {
 		b=$(stat -c '%F %s %Y' "$MNT/fs/disk/$p")
 		# a folder's size is the file system's business, not the tree's
 		[ "${k%% *}" = directory ] && k=${k%% *}\ ${k##* } b=${b%% *}\ ${b##* }
+		# libtsk 4.11 drops exFAT's 10 ms field of the modification
+		# time (up to 1.99 s; README says so): one second early at most
+		if [ "$1" = exfat ] && [ "${b##* }" -eq $((${k##* } - 1)) ]; then
+			b=${b% *}\ ${k##* }
+		fi
 		[ "$k" = "$b" ] || fail "$p: the kernel says '$k', blkfuse '$b'"
 		[ -f "$KMNT/$p" ] && { cmp "$KMNT/$p" "$MNT/fs/disk/$p" || fail "$p: bytes differ"; }
 		n=$((n + 1))
