@@ -67,6 +67,13 @@ static void blk_init(void *userdata, struct fuse_conn_info *conn)
 	/* Our own splice code answers READs; libfuse must not try. */
 	conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
 			FUSE_CAP_SPLICE_READ);
+	/*
+	 * READDIRPLUS for every batch of a listing, not only the first:
+	 * nothing here changes, every entry's attributes are at hand, and
+	 * each entry a plain READDIR gave would cost a LOOKUP (a tar of fs/
+	 * made 3.75 requests a file).
+	 */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 	blk_debug("INIT: proto 7.%u, max_reply %u, max_readahead %u",
 		  conn->proto_minor, ctx->max_reply, conn->max_readahead);
 }
