@@ -66,14 +66,21 @@ vg_two() {
 	vg_grown vgn a:4:8 b:8 "$BATS_TEST_TMPDIR"
 }
 
-# lvm_in_luks_disk: $T/disk.img, a GPT disk whose p1 is LUKS2 over an LVM
-# PV (vg_two) made on $T/plain.img.
+# lvm_in_luks_disk [luks1]: $T/disk.img, a GPT disk whose p1 is LUKS2
+# (or LUKS1: made as LUKS2 and converted, as cryptsetup encrypts LUKS1 only
+# through dm) over an LVM PV (vg_two) made on $T/plain.img.
 lvm_in_luks_disk() {
-	random_image "$T/plain.img" 24
+	local reduce=4
+	[ "${1:-}" = luks1 ] && reduce=8	# LUKS1's header is larger
+	random_image "$T/plain.img" $((20 + reduce))
 	# the PV is the plaintext LUKS will show: the first 20 MiB
 	RANGES="0:$((20 << 20))" with_loops "$T/plain.img" "0:$((20 << 20))" vg_two
 	cp "$T/plain.img" "$T/luks.img"
-	luks_encrypt "$T/luks.img" 4 "$D/pass.raw"
+	luks_encrypt "$T/luks.img" "$reduce" "$D/pass.raw"
+	if [ "${1:-}" = luks1 ]; then
+		cryptsetup convert --type luks1 --batch-mode "$T/luks.img"
+		cryptsetup luksDump "$T/luks.img" | grep -q '^Version:[[:space:]]*1$'
+	fi
 	gpt_around "$T/disk.img" "$T/luks.img"
 	keep "$T/disk.img"
 }
@@ -95,6 +102,14 @@ lvm_in_luks_disk() {
 	run "$BLKFUSE" --list "$T/disk.img"
 	assert_line --regexp '^`-luks +luks .*locked: '
 	refute_output --partial vgn-a
+}
+
+@test "LVM inside LUKS1: both LVs decrypted, byte for byte" {
+	lvm_in_luks_disk luks1
+	start_blkfuse --passphrase-file "$D/pass" "$T/disk.img" "$MNT"
+	assert_lv "$MNT/p1.d/luks.d/vgn-a" "$T/plain.img" "$T/a.segs"
+	assert_lv "$MNT/p1.d/luks.d/vgn-b" "$T/plain.img" "$T/b.segs"
+	grep -q 'LUKS1, aes-xts-plain64' <(jq -r '.. | objects | select(.path? == "p1.d/luks") | .layer' "$MNT/layout.json")
 }
 
 @test "LUKS2 inside an LV: the plaintext under the LV's .d folder" {
