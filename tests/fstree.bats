@@ -447,10 +447,12 @@ make_small_tree() {
 	assert_line --regexp '^fs/p1 +not shown: libtsk: Possible encryption detected'
 	assert_line --regexp '^fs/p2 +ext4$'
 	run --separate-stderr "$BLKFUSE" --list --json "$GPTFS"
+	assert_success
 	run jq -c '[.version, (.file_systems[] | [.volume, .path, .served, .fs])]' <<<"$output"
 	assert_output --regexp '^\[4,\["p1","fs/p1",false,"libtsk: Possible encryption detected[^"]*"\],\["p2","fs/p2",true,"ext4"\]\]$'
 	# --no-fs: nothing surveyed
 	run --separate-stderr "$BLKFUSE" --list --no-fs --json "$GPTFS"
+	assert_success
 	assert_equal "$(jq -c .file_systems <<<"$output")" '[]'
 }
 
