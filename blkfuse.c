@@ -459,6 +459,10 @@ static int run(struct blk_ctx *ctx, struct blk_cfg *cfg,
 		blk_err("%s: --set-ro needs a block device", ctx->src.given);
 		goto out_close_source;
 	}
+	/* a set that holds nearly every descriptor: said before the probe
+	 * mount needs its own (and again before serving, volumes opened) */
+	if (!cfg->list && blk_nofile_check(ctx->src.given, ctx->threads) != 0)
+		goto out_close_source;
 	if (blk_probe_layout(&ctx->src, &ctx->layout) != 0)
 		goto out_close_source;
 	/* What the data files hold (LVM, LUKS, BitLocker, nested tables),

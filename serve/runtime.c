@@ -247,7 +247,8 @@ int blk_nofile_check(const char *source, unsigned int threads)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    need <= rl.rlim_cur)
 		return 0;
-	blk_err("%s: %lu files open for the source leave too few of the %llu the daemon may open (ulimit -n) to serve; raise the hard limit to %lu",
-		source, open_fds(), (unsigned long long)rl.rlim_cur, need);
+	blk_err("%s: %lu files open for the source leave too few of the %llu the daemon may open (ulimit -n) to serve (%s); raise the hard limit to %lu",
+		source, open_fds(), (unsigned long long)rl.rlim_cur,
+		strerror(EMFILE), need);
 	return -EMFILE;
 }
